@@ -1,0 +1,38 @@
+# The two commands of the quick start: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+DEMO_TOPICS ?= 1000
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint format check-deploy bootstrap clean
+
+# (Re)install when the requirements change.
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+bootstrap: $(VENV)/.installed
+	$(BIN)/python manage.py migrate --verbosity 0
+
+run: bootstrap
+	$(BIN)/python manage.py seed_demo --topics $(DEMO_TOPICS) --if-empty
+	$(BIN)/uvicorn project.asgi:application --reload --host $(HOST) --port $(PORT)
+
+test: bootstrap
+	PYTHONDEVMODE=1 $(BIN)/python -W error -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+format: $(VENV)/.installed
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

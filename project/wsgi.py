@@ -1,0 +1,9 @@
+"""WSGI entry point, kept for tools that expect one; this project is served by ASGI."""
+
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
+
+application = get_wsgi_application()

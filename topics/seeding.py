@@ -1,0 +1,106 @@
+"""Deterministic demo data: topic-1 … topic-N, idempotent, in batched bulk inserts."""
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from django.db import transaction
+
+from topics.models import Author, Tag, Topic
+
+AUTHOR_NAMES = [
+    f"{first} {last}"
+    for first in (
+        "Ada",
+        "Alan",
+        "Grace",
+        "Guido",
+        "Jacob",
+        "Adrian",
+        "Simon",
+        "Carlton",
+    )
+    for last in ("Lovelace", "Turing", "Hopper", "van Rossum", "Kaplan-Moss")
+]
+TAG_NAMES = [
+    "asyncio", "django", "orm", "aiohttp", "aiofiles", "uvicorn", "gunicorn",
+    "postgresql", "sqlite", "redis", "testing", "performance", "streaming",
+    "deployment", "migration", "python",
+]  # fmt: skip
+SUBJECTS = [
+    "Async views", "Thread hops", "Connection pools", "Streaming responses",
+    "Upstream fan-out", "Atomic exports", "Lifespan hooks", "Event loop lag",
+]  # fmt: skip
+# Topic n is created n minutes after this instant, so topic-N is the newest.
+EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
+
+
+def topic_slug(number: int) -> str:
+    """The slug of demo topic `number` (1-based)."""
+    return f"topic-{number}"
+
+
+def _tag_indexes(number: int) -> set[int]:
+    # One to three tags per topic, spread over all tags.
+    count = 1 + number % 3
+    return {(number * (step + 3) + step) % len(TAG_NAMES) for step in range(count)}
+
+
+def _build_topic(number: int, author_ids: list[int]) -> Topic:
+    subject = SUBJECTS[number % len(SUBJECTS)]
+    return Topic(
+        title=f"{subject} #{number}",
+        slug=topic_slug(number),
+        body=(
+            f"Demo topic {number}: notes on {subject.lower()} in a Django app "
+            "that moves to async where it pays."
+        ),
+        author_id=author_ids[number % len(author_ids)],
+        created=EPOCH + timedelta(minutes=number),
+    )
+
+
+def _ensure_named(model: type[Author] | type[Tag], names: list[str]) -> list[int]:
+    model.objects.bulk_create(
+        [model(name=name) for name in names], ignore_conflicts=True
+    )
+    ids = dict(model.objects.filter(name__in=names).values_list("name", "id"))
+    return [ids[name] for name in names]
+
+
+def seed_topics(
+    *,
+    count: int,
+    batch_size: int = 5000,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Make sure demo topics 1..count exist; return how many were created."""
+    author_ids = _ensure_named(Author, AUTHOR_NAMES)
+    tag_ids = _ensure_named(Tag, TAG_NAMES)
+    TopicTag = Topic.tags.through
+    created = 0
+    for start in range(1, count + 1, batch_size):
+        numbers = range(start, min(start + batch_size, count + 1))
+        # A topic and its tags are written in one transaction, so an existing
+        # topic always has its tags and a rerun can skip it.
+        with transaction.atomic():
+            existing = set(
+                Topic.objects.filter(
+                    slug__in=[topic_slug(n) for n in numbers]
+                ).values_list("slug", flat=True)
+            )
+            missing = [n for n in numbers if topic_slug(n) not in existing]
+            topics = Topic.objects.bulk_create(
+                [_build_topic(n, author_ids) for n in missing], batch_size=batch_size
+            )
+            TopicTag.objects.bulk_create(
+                [
+                    TopicTag(topic_id=topic.id, tag_id=tag_ids[index])
+                    for n, topic in zip(missing, topics, strict=True)
+                    for index in _tag_indexes(n)
+                ],
+                batch_size=batch_size,
+            )
+        created += len(missing)
+        if progress:
+            progress(len(numbers))
+    return created
