@@ -1,0 +1,87 @@
+"""The index page: rendered from the registry, and its compare control in Chromium."""
+
+import os
+import re
+import shutil
+
+from django.test import TestCase, TransactionTestCase
+
+from tests.servers import uvicorn_server
+from topics.pairs import PAIRS
+from topics.seeding import seed_topics
+
+# Without the background-networking flags Chromium keeps calling out to a
+# network this machine does not have.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def chromium_path() -> str | None:
+    """Debian's chromium, or CHROMIUM_PATH; Playwright's own download is not used."""
+    candidates = [os.environ.get("CHROMIUM_PATH", "")]
+    candidates += [
+        shutil.which(name) or "" for name in ("chromium", "chromium-browser")
+    ]
+    return next((path for path in candidates if path and os.path.exists(path)), None)
+
+
+class IndexPageTests(TestCase):
+    def test_index_lists_every_pair_with_every_twin_link(self):
+        """Each pair appears with its lesson and a link to each twin's first example."""
+        response = self.client.get("/")
+
+        self.assertEqual(response.status_code, 200)
+        for pair in PAIRS:
+            self.assertContains(response, f'data-pair="{pair.name}"')
+            self.assertContains(response, pair.lesson)
+            for twin in pair.twins():
+                self.assertContains(
+                    response, f'href="/{twin.prefix}/{pair.examples[0]}"'
+                )
+
+    def test_unknown_path_is_404(self):
+        """A path that no pair serves is 404."""
+        response = self.client.get("/sync/no-such-pattern/")
+
+        self.assertEqual(response.status_code, 404)
+
+
+class IndexPageBrowserTests(TransactionTestCase):
+    def setUp(self):
+        self.chromium = chromium_path()
+        if self.chromium is None:
+            if os.environ.get("CI"):
+                self.fail("CI must run the browser test: install chromium.")
+            self.skipTest("Chromium not found: apt-get install chromium.")
+        seed_topics(count=5)
+
+    def test_compare_shows_status_and_time_of_both_twins(self):
+        """Compare requests both twins; each shows 200, a time, and the same body."""
+        from playwright.sync_api import expect, sync_playwright
+
+        # The database is only touched before Playwright starts and after it
+        # stops: its event loop would make Django refuse sync queries.
+        with uvicorn_server() as server, sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=self.chromium, args=CHROMIUM_ARGS
+            )
+            page = browser.new_page()
+            page.goto(server.url + "/")
+            pair = page.locator('article[data-pair="topic_detail"]')
+            pair.locator("button.compare").click()
+
+            for prefix in ("sync", "async"):
+                row = pair.locator(f'tr[data-prefix="{prefix}"]')
+                expect(row.locator(".status")).to_have_text("200", timeout=20_000)
+                expect(row.locator(".elapsed")).to_have_text(
+                    re.compile(r"^\d+\.\d ms$")
+                )
+                expect(row.locator(".same")).to_have_text("same as sync")
+            browser.close()
