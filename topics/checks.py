@@ -5,33 +5,23 @@ from collections import Counter
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-from asgiref.sync import AsyncToSync, SyncToAsync, iscoroutinefunction
+from asgiref.sync import iscoroutinefunction
 from django.core.checks import Error, register
 from django.urls import Resolver404, resolve
 
-from topics.pairs import PAIRS, Pair, Twin
-
-
-def _function(view: object) -> object:
-    """The function behind a view, seen through decorators and asgiref adapters."""
-    view = inspect.unwrap(view)
-    if isinstance(view, AsyncToSync):
-        return _function(view.awaitable)
-    if isinstance(view, SyncToAsync):
-        return _function(view.func)
-    return view
+from topics.pairs import PAIRS, Pair, Twin, view_function
 
 
 def _qualname(view: object) -> str:
-    function = _function(view)
+    function = view_function(view)
     return f"{function.__module__}.{function.__qualname__}"
 
 
 def _mode_error(pair: Pair, twin: Twin) -> Error | None:
-    # asgiref's check is the one Django dispatches on; _function() also sees
+    # asgiref's check is the one Django dispatches on; view_function() also sees
     # through sync_to_async(f) and async_to_sync(f), which would fake a twin.
     marked_async = iscoroutinefunction(twin.view)
-    body_async = inspect.iscoroutinefunction(_function(twin.view))
+    body_async = inspect.iscoroutinefunction(view_function(twin.view))
     where = f"Pair {pair.name!r}: the {twin.mode} view {_qualname(twin.view)}"
     if twin.mode == "async" and not marked_async:
         return Error(

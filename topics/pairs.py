@@ -4,9 +4,12 @@ The URLconf, the index page, the parity tests, the system checks and the
 benchmark all read PAIRS. Adding a pattern = one entry here and two views.
 """
 
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
+
+from asgiref.sync import AsyncToSync, SyncToAsync
 
 from topics.views import orm
 
@@ -66,6 +69,16 @@ class Pair:
                 for variant in self.variants
             ),
         ]
+
+
+def view_function(view: object) -> object:
+    """The function behind a view, seen through decorators and asgiref adapters."""
+    view = inspect.unwrap(view)
+    if isinstance(view, AsyncToSync):
+        return view_function(view.awaitable)
+    if isinstance(view, SyncToAsync):
+        return view_function(view.func)
+    return view
 
 
 def by_family(pairs: list[Pair]) -> dict[str, list[Pair]]:
