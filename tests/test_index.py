@@ -9,6 +9,7 @@ from django.test import TestCase, TransactionTestCase
 from tests.servers import uvicorn_server
 from topics.pairs import PAIRS
 from topics.seeding import seed_topics
+from topics.templatetags.lessons import inline_code
 
 # Without the background-networking flags Chromium keeps calling out to a
 # network this machine does not have.
@@ -40,11 +41,23 @@ class IndexPageTests(TestCase):
         self.assertEqual(response.status_code, 200)
         for pair in PAIRS:
             self.assertContains(response, f'data-pair="{pair.name}"')
-            self.assertContains(response, pair.lesson)
+            self.assertContains(response, inline_code(pair.lesson))
+            for variant in pair.variants:
+                self.assertContains(response, inline_code(variant.lesson))
             for twin in pair.twins():
                 self.assertContains(
                     response, f'href="/{twin.prefix}/{pair.examples[0]}"'
                 )
+
+    def test_lesson_backticks_become_escaped_code(self):
+        """`spans` render as <code>, and any markup in a lesson is escaped."""
+        html = inline_code("Use `async for` & <b>not</b> `list(<qs>)`")
+
+        self.assertEqual(
+            html,
+            "Use <code>async for</code> &amp; &lt;b&gt;not&lt;/b&gt; "
+            "<code>list(&lt;qs&gt;)</code>",
+        )
 
     def test_unknown_path_is_404(self):
         """A path that no pair serves is 404."""
