@@ -1,13 +1,9 @@
-"""Root URLconf: the admin, and the topics app with its generated twin routes."""
+"""Root URLconf: the topics app, with the index page and the generated twin routes."""
 
-from django.contrib import admin
-from django.contrib.staticfiles.urls import staticfiles_urlpatterns
 from django.urls import include, path
 
+# No admin here: under ASGI, Django's static file view serves a sync iterator,
+# which Django must buffer whole (it warns); the pages need no static files.
 urlpatterns = [
-    path("admin/", admin.site.urls),
     path("", include("topics.urls")),
 ]
-
-# Serves the admin's static files when DEBUG is on; uvicorn serves no files.
-urlpatterns += staticfiles_urlpatterns()

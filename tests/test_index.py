@@ -98,3 +98,6 @@ class IndexPageBrowserTests(TransactionTestCase):
                 )
                 expect(row.locator(".same")).to_have_text("same as sync")
             browser.close()
+
+        self.assertNotIn("Traceback", server.output)
+        self.assertNotIn("Warning:", server.output)

@@ -125,3 +125,4 @@ class LifespanUnderUvicornTests(TransactionTestCase):
         self.assertIn("Application shutdown complete.", server.output)
         self.assertNotIn(UNSUPPORTED, server.output)
         self.assertNotIn("Traceback", server.output)
+        self.assertNotIn("Warning:", server.output)
