@@ -65,6 +65,9 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "project.urls"
+LOGIN_REDIRECT_URL = "/"
+# API clients get a JSON 403, not Django's HTML page, when CSRF fails.
+CSRF_FAILURE_VIEW = "topics.api.csrf_failure"
 WSGI_APPLICATION = "project.wsgi.application"
 ASGI_APPLICATION = "project.asgi.application"
 

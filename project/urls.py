@@ -1,9 +1,12 @@
 """Root URLconf: the topics app, with the index page and the generated twin routes."""
 
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 # No admin here: under ASGI, Django's static file view serves a sync iterator,
 # which Django must buffer whole (it warns); the pages need no static files.
 urlpatterns = [
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("topics.urls")),
 ]

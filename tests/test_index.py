@@ -5,6 +5,7 @@ import re
 import shutil
 
 from django.test import TestCase, TransactionTestCase
+from django.utils.html import escape
 
 from tests.servers import uvicorn_server
 from topics.pairs import PAIRS
@@ -45,9 +46,22 @@ class IndexPageTests(TestCase):
             for variant in pair.variants:
                 self.assertContains(response, inline_code(variant.lesson))
             for twin in pair.twins():
-                self.assertContains(
-                    response, f'href="/{twin.prefix}/{pair.examples[0]}"'
-                )
+                if pair.browsable:
+                    link = f"/{twin.prefix}/{pair.browsable[0].path}"
+                    self.assertContains(response, f'href="{link}"')
+                else:
+                    self.assertContains(
+                        response, escape(f"/{twin.prefix}/{pair.route}")
+                    )
+
+    def test_index_lists_the_requests_it_cannot_send(self):
+        """Writes and logged-in requests are listed, not offered to the browser."""
+        response = self.client.get("/")
+
+        for pair in PAIRS:
+            for example in pair.requests:
+                if not example.browsable:
+                    self.assertContains(response, escape(example.label))
 
     def test_lesson_backticks_become_escaped_code(self):
         """`spans` render as <code>, and any markup in a lesson is escaped."""
@@ -87,16 +101,19 @@ class IndexPageBrowserTests(TransactionTestCase):
             )
             page = browser.new_page()
             page.goto(server.url + "/")
-            pair = page.locator('article[data-pair="topic_detail"]')
-            pair.locator("button.compare").click()
+            # me/ as a visitor: both twins redirect to the login page, whose
+            # ?next= names the twin; the page compares them as the same.
+            for name in ("topic_detail", "me"):
+                pair = page.locator(f'article[data-pair="{name}"]')
+                pair.locator("button.compare").click()
 
-            for prefix in ("sync", "async"):
-                row = pair.locator(f'tr[data-prefix="{prefix}"]')
-                expect(row.locator(".status")).to_have_text("200", timeout=20_000)
-                expect(row.locator(".elapsed")).to_have_text(
-                    re.compile(r"^\d+\.\d ms$")
-                )
-                expect(row.locator(".same")).to_have_text("same as sync")
+                for prefix in ("sync", "async"):
+                    row = pair.locator(f'tr[data-prefix="{prefix}"]')
+                    expect(row.locator(".status")).to_have_text("200", timeout=20_000)
+                    expect(row.locator(".elapsed")).to_have_text(
+                        re.compile(r"^\d+\.\d ms$")
+                    )
+                    expect(row.locator(".same")).to_have_text("same as sync")
             browser.close()
 
         self.assertNotIn("Traceback", server.output)

@@ -10,7 +10,8 @@ from django.test import SimpleTestCase
 from django.urls import reverse
 
 from topics import checks
-from topics.pairs import PAIRS, Pair, Variant
+from topics.pairs import PAIRS
+from topics.registry import Pair, Variant
 from topics.views import orm
 
 
@@ -106,4 +107,5 @@ class PairRouteTests(SimpleTestCase):
 
 
 def _kwargs(registered: Pair) -> dict[str, str]:
-    return {"slug": "topic-1"} if "<slug:slug>" in registered.route else {}
+    names = {"<slug:slug>": "slug", "<str:pk>": "pk"}
+    return {name: "x" for marker, name in names.items() if marker in registered.route}

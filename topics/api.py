@@ -1,15 +1,27 @@
 """JSON API plumbing for every pair: errors as data, one decorator for both modes."""
 
+import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
 from functools import wraps
 from typing import Any
 
 from asgiref.sync import iscoroutinefunction
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
 
 NOT_FOUND = "not_found"
 INVALID_PARAMETER = "invalid_parameter"
+INVALID_JSON = "invalid_json"
+UNKNOWN_FIELD = "unknown_field"
+INVALID = "invalid"
+CONFLICT = "conflict"
+PAYLOAD_TOO_LARGE = "payload_too_large"
+UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
+CSRF_FAILED = "csrf_failed"
+
+# The largest primary key a 64-bit signed column holds.
+PK_MAX = 2**63 - 1
 
 SLUG_RE = re.compile(r"[-a-z0-9_]{1,50}")
 
@@ -25,9 +37,9 @@ class ApiError(Exception):
         self.message = message
         self.details = details
 
-    def response(self) -> JsonResponse:
+    def response(self, status: int | None = None) -> JsonResponse:
         error = {"code": self.code, "message": self.message, **self.details}
-        return JsonResponse({"error": error}, status=self.status)
+        return JsonResponse({"error": error}, status=status or self.status)
 
 
 class InvalidParameter(ApiError):
@@ -42,6 +54,38 @@ class NotFound(ApiError):
 
     def __init__(self, message: str) -> None:
         super().__init__(NOT_FOUND, message)
+
+
+class ValidationFailed(ApiError):
+    """Form errors, per field: {"fields": {"slug": ["…"]}}."""
+
+    def __init__(self, errors: Mapping[str, list[str]]) -> None:
+        fields = {name: list(messages) for name, messages in errors.items()}
+        super().__init__(INVALID, "The data is not valid.", fields=fields)
+
+
+class Conflict(ApiError):
+    status = 409
+
+    def __init__(self, message: str) -> None:
+        super().__init__(CONFLICT, message)
+
+
+class PayloadTooLarge(ApiError):
+    status = 413
+
+    def __init__(self) -> None:
+        super().__init__(PAYLOAD_TOO_LARGE, "The request body is too large.")
+
+
+class UnsupportedMediaType(ApiError):
+    status = 415
+
+    def __init__(self, content_type: str) -> None:
+        super().__init__(
+            UNSUPPORTED_MEDIA_TYPE,
+            f"Send the body as application/json, not {content_type or 'nothing'}.",
+        )
 
 
 def _error_response(exc: Exception) -> JsonResponse:
@@ -75,15 +119,27 @@ def api_view(view: Callable) -> Callable:
     return _view
 
 
-def int_param(query: QueryDict, name: str, *, default: int, low: int, high: int) -> int:
+def _is_int_text(raw: str, high: int) -> bool:
+    # int() alone would accept "+1", " 1", "1_000" and non-ASCII digits, and
+    # raise on a 5,000-digit string: check the text before converting it.
+    return raw.isascii() and raw.isdigit() and len(raw) <= len(str(high))
+
+
+def parse_pk(raw: str, *, model_name: str) -> int:
+    """A primary key from the URL; anything that cannot be one is 404, not 500."""
+    if not _is_int_text(raw, PK_MAX) or not 1 <= int(raw) <= PK_MAX:
+        raise NotFound(f"No {model_name} has the id {raw!r}.")
+    return int(raw)
+
+
+def int_param(
+    query: QueryDict, name: str, *, default: int | None, low: int, high: int
+) -> int | None:
     """Read an integer query parameter within [low, high]."""
     raw = query.get(name)
     if raw is None:
         return default
-    # int() alone would accept "+1", " 1", "1_000" and non-ASCII digits, and
-    # raise on a 5,000-digit string: check the text before converting it.
-    digits = raw.isascii() and raw.isdigit() and len(raw) <= len(str(high))
-    if not digits or not low <= int(raw) <= high:
+    if not _is_int_text(raw, high) or not low <= int(raw) <= high:
         raise InvalidParameter(name, f"must be an integer from {low} to {high}.")
     return int(raw)
 
@@ -98,3 +154,51 @@ def slug_param(query: QueryDict, name: str) -> str | None:
             name, "must be 1 to 50 lowercase letters, digits, hyphens or underscores."
         )
     return raw
+
+
+def text_param(query: QueryDict, name: str, *, max_length: int) -> str | None:
+    """Read an optional free-text query parameter; blank counts as absent."""
+    raw = query.get(name, "").strip()
+    if len(raw) > max_length:
+        raise InvalidParameter(name, f"must be at most {max_length} characters.")
+    if "\x00" in raw:
+        raise InvalidParameter(name, "must not contain NUL characters.")
+    return raw or None
+
+
+def choice_param(
+    query: QueryDict, name: str, *, choices: Collection[str], default: str | None
+) -> str | None:
+    """Read a query parameter that must be one of the choices."""
+    raw = query.get(name)
+    if raw is None:
+        return default
+    if raw not in choices:
+        raise InvalidParameter(name, f"must be one of: {', '.join(choices)}.")
+    return raw
+
+
+def json_body(request: HttpRequest, *, fields: Collection[str]) -> dict[str, Any]:
+    """The request's JSON object, holding only the known fields."""
+    if request.content_type != "application/json":
+        raise UnsupportedMediaType(request.content_type)
+    try:
+        # Under ASGI the body was read before the view ran; this reads memory.
+        data = json.loads(request.body)
+    except RequestDataTooBig:
+        raise PayloadTooLarge() from None
+    except ValueError:  # UnicodeDecodeError is a ValueError too
+        raise ApiError(INVALID_JSON, "The body is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise ApiError(INVALID_JSON, "The body must be a JSON object.")
+    if unknown := sorted(set(data) - set(fields)):
+        raise ApiError(
+            UNKNOWN_FIELD, f"Unknown fields: {', '.join(unknown)}.", fields=unknown
+        )
+    return data
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> JsonResponse:
+    """CSRF_FAILURE_VIEW: a JSON 403 instead of Django's HTML page."""
+    message = f"CSRF verification failed: {reason}" if reason else "CSRF failed."
+    return ApiError(CSRF_FAILED, message).response(status=403)

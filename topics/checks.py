@@ -9,7 +9,8 @@ from asgiref.sync import iscoroutinefunction
 from django.core.checks import Error, register
 from django.urls import Resolver404, resolve
 
-from topics.pairs import PAIRS, Pair, Twin, view_function
+from topics.pairs import PAIRS
+from topics.registry import Pair, Twin, view_function
 
 
 def _qualname(view: object) -> str:
@@ -48,8 +49,8 @@ def _mode_error(pair: Pair, twin: Twin) -> Error | None:
 
 def _example_errors(pair: Pair, twin: Twin) -> list[Error]:
     errors = []
-    for example in pair.examples:
-        url = f"/{twin.prefix}/{example}"
+    for example in pair.requests:
+        url = f"/{twin.prefix}/{example.path}"
         try:
             match = resolve(urlsplit(url).path)
         except Resolver404:

@@ -1,12 +1,16 @@
 from typing import Self
 
 from django.db import models
-from django.db.models import F, Prefetch
+from django.db.models import Count, F, Prefetch, Q
 from django.utils import timezone
+
+from topics.compat import FETCH_RAISE
 
 # The columns a topic list row carries; values() rows cross the sync/async
 # boundary as plain dicts, never as model instances.
 LIST_FIELDS = ("id", "slug", "title", "created")
+# id breaks ties, so that pages never overlap or skip a row.
+NEWEST_FIRST = ("-created", "-id")
 
 
 class Author(models.Model):
@@ -19,8 +23,20 @@ class Author(models.Model):
         return self.name
 
 
+class TagQuerySet(models.QuerySet):
+    def with_topic_counts(self) -> Self:
+        """Tags as {"name", "topics_count"} rows, most used first."""
+        return (
+            self.annotate(topics_count=Count("topics"))
+            .order_by("-topics_count", "name")
+            .values("name", "topics_count")
+        )
+
+
 class Tag(models.Model):
     name = models.SlugField(max_length=50, unique=True)
+
+    objects = TagQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -34,23 +50,34 @@ class TopicQuerySet(models.QuerySet):
         """Topics carrying the tag; all topics when tag is None."""
         return self if tag is None else self.filter(tags__name=tag)
 
-    def newest_first(self) -> Self:
-        # id breaks ties so that pages never overlap or skip a row.
-        return self.order_by("-created", "-id")
-
-    def listing(self, *, tag: str | None = None) -> Self:
-        """List rows as dicts, newest first, in one query."""
-        return (
-            self.tagged(tag)
-            .newest_first()
-            .values(*LIST_FIELDS, author_name=F("author__name"))
+    def listing(
+        self,
+        *,
+        text: str | None = None,
+        tag: str | None = None,
+        author_id: int | None = None,
+        ordering: tuple[str, ...] = NEWEST_FIRST,
+    ) -> Self:
+        """List rows as dicts, matching every given filter, in one query."""
+        topics = self.tagged(tag)
+        if text:
+            topics = topics.filter(Q(title__icontains=text) | Q(body__icontains=text))
+        if author_id is not None:
+            topics = topics.filter(author_id=author_id)
+        return topics.order_by(*ordering).values(
+            *LIST_FIELDS, author_name=F("author__name")
         )
 
     def for_detail(self) -> Self:
-        """Load the author and the tags up front, so nothing is fetched lazily later."""
-        return self.select_related("author").prefetch_related(
-            Prefetch("tags", queryset=Tag.objects.order_by("name"))
+        """Load the author, the tags and the counts up front: nothing lazy is left."""
+        topics = (
+            self.select_related("author")
+            .prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name")))
+            .annotate(author_topics_count=Count("author__topics"))
         )
+        # Django 6.1+: a relation the payload reads but this method forgot to
+        # load raises FieldFetchBlocked, in sync and async code alike.
+        return topics if FETCH_RAISE is None else topics.fetch_mode(FETCH_RAISE)
 
 
 class Topic(models.Model):
@@ -61,6 +88,8 @@ class Topic(models.Model):
     tags = models.ManyToManyField(Tag, related_name="topics", blank=True)
     created = models.DateTimeField(default=timezone.now)
     updated = models.DateTimeField(auto_now=True)
+    # Bumped by every update; a client may send it back to detect a conflict.
+    revision = models.PositiveIntegerField(default=1)
 
     objects = TopicQuerySet.as_manager()
 

@@ -4,95 +4,23 @@ The URLconf, the index page, the parity tests, the system checks and the
 benchmark all read PAIRS. Adding a pattern = one entry here and two views.
 """
 
-import inspect
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Literal
+from topics.registry import Example, Pair, Variant
+from topics.views import auth, orm, pages, writes
 
-from asgiref.sync import AsyncToSync, SyncToAsync
-
-from topics.views import orm
-
-Mode = Literal["sync", "async"]
-
-
-@dataclass(frozen=True, kw_only=True)
-class Twin:
-    """One served side of a pair: /<prefix>/<route>."""
-
-    prefix: str
-    mode: Mode
-    view: Callable
-    lesson: str = ""
-
-    @property
-    def view_name(self) -> str:
-        """The view function's name, which is also its URL name."""
-        return self.view.__name__
-
-
-@dataclass(frozen=True, kw_only=True)
-class Variant:
-    """Another way to write one side of a pair, served at /<mode>-<name>/<route>."""
-
-    name: str
-    mode: Mode
-    view: Callable
-    lesson: str
-
-
-@dataclass(frozen=True, kw_only=True)
-class Pair:
-    name: str
-    family: str
-    route: str
-    sync_view: Callable
-    async_view: Callable
-    lesson: str
-    # Concrete paths under the prefix, error cases included; the first is the
-    # index page's link. They rely on `manage.py seed_demo` data (topic-1, …).
-    examples: tuple[str, ...]
-    variants: tuple[Variant, ...] = ()
-
-    def twins(self) -> list[Twin]:
-        """Every served side: sync, async, then the variants."""
-        return [
-            Twin(prefix="sync", mode="sync", view=self.sync_view),
-            Twin(prefix="async", mode="async", view=self.async_view),
-            *(
-                Twin(
-                    prefix=f"{variant.mode}-{variant.name}",
-                    mode=variant.mode,
-                    view=variant.view,
-                    lesson=variant.lesson,
-                )
-                for variant in self.variants
-            ),
-        ]
-
-
-def view_function(view: object) -> object:
-    """The function behind a view, seen through decorators and asgiref adapters."""
-    view = inspect.unwrap(view)
-    if isinstance(view, AsyncToSync):
-        return view_function(view.awaitable)
-    if isinstance(view, SyncToAsync):
-        return view_function(view.func)
-    return view
-
-
-def by_family(pairs: list[Pair]) -> dict[str, list[Pair]]:
-    """Group pairs by family, keeping registry order."""
-    families: dict[str, list[Pair]] = {}
-    for pair in pairs:
-        families.setdefault(pair.family, []).append(pair)
-    return families
-
+# Creating and updating change these in every response.
+VOLATILE = ("id", "created", "updated")
+NEW_TOPIC = {
+    "title": "Streaming exports",
+    "slug": "streaming-exports",
+    "body": "Write to a temporary file, then os.replace().",
+    "author": "Ada Lovelace",
+    "tags": ["django", "streaming"],
+}
 
 PAIRS: list[Pair] = [
     Pair(
         name="topic_list",
-        family="ORM",
+        family="ORM: reads",
         route="topics/",
         sync_view=orm.topic_list,
         async_view=orm.atopic_list,
@@ -121,15 +49,177 @@ PAIRS: list[Pair] = [
         ),
     ),
     Pair(
+        name="topic_search",
+        family="ORM: reads",
+        route="search/",
+        sync_view=orm.topic_search,
+        async_view=orm.atopic_search,
+        lesson=(
+            "Paginator in the sync twin, AsyncPaginator (Django 6.0+) in the async "
+            "one, one sync_to_async on 5.2; filters and ordering built once on the "
+            "QuerySet."
+        ),
+        examples=(
+            "search/",
+            "search/?q=lag&ordering=title&per_page=5",
+            "search/?tag=django&ordering=oldest&page=2&per_page=3",
+            "search/?q=nothing-matches-this",
+            "search/?page=999",
+            "search/?ordering=random",
+            "search/?author=abc",
+            "search/?q=%00",
+        ),
+    ),
+    Pair(
         name="topic_detail",
-        family="ORM",
+        family="ORM: reads",
         route="topics/<slug:slug>/",
         sync_view=orm.topic_detail,
         async_view=orm.atopic_detail,
         lesson=(
-            "aget_object_or_404 on a QuerySet that loads the author and tags up front: "
-            "nothing lazy is touched after the await."
+            "aget_object_or_404 on a QuerySet that loads the author, tags and counts "
+            "up front: nothing lazy is touched after the await."
         ),
         examples=("topics/topic-1/", "topics/no-such-topic/"),
+    ),
+    Pair(
+        name="topic_stats",
+        family="ORM: reads",
+        route="stats/",
+        sync_view=orm.topic_stats,
+        async_view=orm.atopic_stats,
+        lesson=(
+            "aaggregate(), acount() and `async for` over an annotated QuerySet: "
+            "three awaited queries, the same three as the sync twin."
+        ),
+        examples=("stats/",),
+    ),
+    Pair(
+        name="topic_overview",
+        family="ORM: reads",
+        route="topics/<slug:slug>/overview/",
+        sync_view=orm.topic_overview,
+        async_view=orm.atopic_overview,
+        lesson=(
+            "Five dependent queries as one sync function behind one sync_to_async: "
+            "one thread hop instead of five."
+        ),
+        examples=("topics/topic-7/overview/", "topics/no-such-topic/overview/"),
+        variants=(
+            Variant(
+                name="hops",
+                mode="async",
+                view=orm.atopic_overview_hops,
+                lesson=(
+                    "The same five queries, each awaited: five hops. Fine for one or "
+                    "two queries, or to await other I/O between them."
+                ),
+            ),
+        ),
+    ),
+    Pair(
+        name="topic_create",
+        family="ORM: writes",
+        route="create/",
+        sync_view=writes.topic_create,
+        async_view=writes.atopic_create,
+        lesson=(
+            "A ModelForm validates by querying (author, tags, unique slug): validate "
+            "and save in one sync service, called through one sync_to_async."
+        ),
+        examples=(
+            Example("create/", "POST", json=NEW_TOPIC, volatile=VOLATILE),
+            Example("create/", "POST", json={**NEW_TOPIC, "slug": "topic-1"}),
+            Example("create/", "POST", json={"title": "", "author": "Nobody"}),
+            Example("create/", "POST", json={**NEW_TOPIC, "tags": ["no-such-tag"]}),
+            Example("create/", "POST", json={**NEW_TOPIC, "colour": "blue"}),
+            Example("create/", "POST", json=["not", "an", "object"]),
+            Example("create/", "POST", body="{not json"),
+            Example("create/", "POST", body="title=x", content_type="text/plain"),
+            Example("create/"),
+        ),
+    ),
+    Pair(
+        name="topic_update",
+        family="ORM: writes",
+        route="topics/<slug:slug>/edit/",
+        sync_view=writes.topic_update,
+        async_view=writes.atopic_update,
+        lesson=(
+            "transaction.atomic() has no async form: lock the row, check the "
+            "revision, save, all in one sync function behind one sync_to_async."
+        ),
+        examples=(
+            Example(
+                "topics/topic-1/edit/",
+                "PATCH",
+                json={"title": "Renamed"},
+                volatile=VOLATILE,
+            ),
+            Example(
+                "topics/topic-1/edit/",
+                "PATCH",
+                json={"revision": 1, "body": "Checked."},
+                volatile=VOLATILE,
+            ),
+            Example("topics/topic-1/edit/", "PATCH", json={"revision": 7}),
+            Example("topics/topic-1/edit/", "PATCH", json={"title": ""}),
+            Example("topics/topic-1/edit/", "PATCH", json={"slug": "moved"}),
+            Example("topics/no-such-topic/edit/", "PATCH", json={"title": "x"}),
+            Example("topics/topic-1/edit/", "POST", json={"title": "x"}),
+        ),
+    ),
+    Pair(
+        name="topic_delete",
+        family="ORM: writes",
+        route="delete/<str:pk>/",
+        sync_view=writes.topic_delete,
+        async_view=writes.atopic_delete,
+        lesson=(
+            "adelete() on a filtered QuerySet; an id that is not a number is a "
+            '404, not the ValueError aget(pk="abc") would raise.'
+        ),
+        examples=(
+            Example("delete/{pk:topic-1}/", "DELETE"),
+            Example("delete/abc/", "DELETE"),
+            Example("delete/0/", "DELETE"),
+            Example("delete/99999999999999999999/", "DELETE"),
+            Example("delete/9223372036854775807/", "DELETE"),
+            Example("delete/{pk:topic-1}/"),
+        ),
+    ),
+    Pair(
+        name="me",
+        family="Auth and sessions",
+        route="me/",
+        sync_view=auth.me,
+        async_view=auth.ame,
+        lesson=(
+            "login_required works on async views; read the user with "
+            "`await request.auser()` and the session with aget()/aset()."
+        ),
+        examples=(
+            "me/",
+            Example("me/", user="demo"),
+            Example("me/?theme=dark", user="demo"),
+            Example("me/?theme=neon", user="demo"),
+        ),
+    ),
+    Pair(
+        name="topic_page",
+        family="Templates",
+        route="html/topics/",
+        sync_view=pages.topic_page,
+        async_view=pages.atopic_page,
+        lesson=(
+            "Hand the template a materialised page (a list), never a QuerySet: "
+            "rendering in async code must not query."
+        ),
+        examples=(
+            "html/topics/",
+            "html/topics/?page=2",
+            "html/topics/?page=abc",
+            "html/topics/?page=999",
+        ),
     ),
 ]

@@ -5,12 +5,20 @@ from typing import Self
 
 from django.http import QueryDict
 
-from topics.api import int_param, slug_param
+from topics.api import PK_MAX, choice_param, int_param, slug_param, text_param
+from topics.models import NEWEST_FIRST
 
 PER_PAGE_DEFAULT = 20
 PER_PAGE_MAX = 100
 # Offset pagination gets slower with depth; a cap keeps one request cheap.
 PAGE_MAX = 10_000
+SEARCH_TEXT_MAX = 100
+# Every ordering ends with a unique column, so pages never overlap.
+ORDERINGS = {
+    "newest": NEWEST_FIRST,
+    "oldest": ("created", "id"),
+    "title": ("title", "id"),
+}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -35,3 +43,38 @@ class ListParams:
         """The rows of this page plus one, which tells whether a next page exists."""
         start = (self.page - 1) * self.per_page
         return slice(start, start + self.per_page + 1)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SearchParams:
+    page: int = 1
+    per_page: int = PER_PAGE_DEFAULT
+    text: str | None = None
+    tag: str | None = None
+    author_id: int | None = None
+    ordering: str = "newest"
+
+    @classmethod
+    def from_query(cls, query: QueryDict) -> Self:
+        """Parse ?q=&tag=&author=&ordering=&page=&per_page=; raise InvalidParameter."""
+        return cls(
+            page=int_param(query, "page", default=1, low=1, high=PAGE_MAX),
+            per_page=int_param(
+                query, "per_page", default=PER_PAGE_DEFAULT, low=1, high=PER_PAGE_MAX
+            ),
+            text=text_param(query, "q", max_length=SEARCH_TEXT_MAX),
+            tag=slug_param(query, "tag"),
+            author_id=int_param(query, "author", default=None, low=1, high=PK_MAX),
+            ordering=choice_param(
+                query, "ordering", choices=ORDERINGS, default="newest"
+            ),
+        )
+
+    def filters(self) -> dict:
+        """Keyword arguments for Topic.objects.listing()."""
+        return {
+            "text": self.text,
+            "tag": self.tag,
+            "author_id": self.author_id,
+            "ordering": ORDERINGS[self.ordering],
+        }

@@ -1,12 +1,16 @@
 """Serialization: plain data in, JSON-ready dicts out, no queries."""
 
+from collections.abc import Iterable
 from typing import Any
 
 from topics.models import Topic
+from topics.pagination import PageData
 from topics.params import ListParams
 
+Row = dict[str, Any]
 
-def page_payload(rows: list[dict[str, Any]], params: ListParams) -> dict[str, Any]:
+
+def page_payload(rows: list[Row], params: ListParams) -> Row:
     """One page of list rows, fetched with params.window (one row too many)."""
     return {
         "page": params.page,
@@ -16,15 +20,54 @@ def page_payload(rows: list[dict[str, Any]], params: ListParams) -> dict[str, An
     }
 
 
-def topic_payload(topic: Topic) -> dict[str, Any]:
+def search_payload(page: PageData) -> Row:
+    """One Paginator page, with the totals a client needs to page through."""
+    return {
+        "page": page.number,
+        "num_pages": page.num_pages,
+        "count": page.count,
+        "has_next": page.has_next,
+        "results": page.rows,
+    }
+
+
+def topic_payload(topic: Topic) -> Row:
     """A topic loaded by Topic.objects.for_detail(); touches no lazy relation."""
     return {
         "id": topic.id,
         "slug": topic.slug,
         "title": topic.title,
         "body": topic.body,
-        "author": {"id": topic.author.id, "name": topic.author.name},
+        "author": {
+            "id": topic.author.id,
+            "name": topic.author.name,
+            "topics_count": topic.author_topics_count,
+        },
         "tags": [tag.name for tag in topic.tags.all()],
+        "revision": topic.revision,
         "created": topic.created,
         "updated": topic.updated,
+    }
+
+
+def stats_payload(*, totals: Row, authors: int, tags: Iterable[Row]) -> Row:
+    """Counts over the whole table: aggregate(), count() and annotated tags."""
+    return {**totals, "authors": authors, "tags": list(tags)}
+
+
+def overview_payload(
+    *,
+    topic: Row,
+    tags: list[str],
+    same_author: list[Row],
+    related: list[Row],
+    author_topics: int,
+) -> Row:
+    """A topic with its neighbourhood: five queries' worth of rows."""
+    return {
+        "topic": topic,
+        "tags": tags,
+        "author_topics_count": author_topics,
+        "same_author": same_author,
+        "related": related,
     }

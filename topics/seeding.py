@@ -3,6 +3,7 @@
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from topics.models import Author, Tag, Topic
@@ -32,6 +33,19 @@ SUBJECTS = [
 ]  # fmt: skip
 # Topic n is created n minutes after this instant, so topic-N is the newest.
 EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
+
+
+DEMO_USERNAME = "demo"
+
+
+def seed_demo_user() -> bool:
+    """Make the demo user (password "demo") unless it exists; True if made."""
+    User = get_user_model()
+    if User.objects.filter(username=DEMO_USERNAME).exists():
+        return False
+    # Demo only: a known password, so a visitor can log in to the auth pairs.
+    User.objects.create_user(DEMO_USERNAME, password=DEMO_USERNAME)
+    return True
 
 
 def topic_slug(number: int) -> str:

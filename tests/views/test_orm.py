@@ -112,7 +112,8 @@ class TopicDetailTests(TestCase):
             data = response.json()
             self.assertEqual(data["title"], "Async views")
             self.assertEqual(
-                data["author"], {"id": self.topic.author_id, "name": "Ada Lovelace"}
+                data["author"],
+                {"id": self.topic.author_id, "name": "Ada Lovelace", "topics_count": 1},
             )
             self.assertEqual(data["tags"], ["django", "orm"])
 

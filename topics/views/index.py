@@ -3,7 +3,8 @@
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from topics.pairs import PAIRS, by_family
+from topics.pairs import PAIRS
+from topics.registry import by_family
 
 
 def index(request: HttpRequest) -> HttpResponse:

@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand
 
-from topics.pairs import PAIRS, view_function
+from topics.pairs import PAIRS
+from topics.registry import view_function
 
 
 def _source(view) -> str:

@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
 from topics.models import Topic
-from topics.seeding import seed_topics
+from topics.seeding import seed_demo_user, seed_topics
 
 
 class Command(BaseCommand):
@@ -25,6 +25,8 @@ class Command(BaseCommand):
     ) -> None:
         if topics < 0 or batch_size < 1:
             raise CommandError("--topics must be >= 0 and --batch-size >= 1.")
+        if seed_demo_user():
+            self.stdout.write('Created the user "demo" (password "demo").')
         if if_empty and Topic.objects.exists():
             self.stdout.write("Topics exist already; nothing to seed.")
             return

@@ -1,0 +1,33 @@
+"""Server-rendered HTML: the template gets materialised data from either twin."""
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from topics.models import Topic
+from topics.pagination import apage_data, page_data
+
+TEMPLATE = "topics/topic_page.html"
+PER_PAGE = 20
+
+
+def topic_page(request: HttpRequest) -> HttpResponse:
+    """Topics as HTML; a bad ?page= shows the nearest page, as get_page() does."""
+    page = page_data(
+        Topic.objects.listing(),
+        per_page=PER_PAGE,
+        number=request.GET.get("page"),
+        lenient=True,
+    )
+    return render(request, TEMPLATE, {"page": page})
+
+
+async def atopic_page(request: HttpRequest) -> HttpResponse:
+    """See topic_page()."""
+    # The page's rows are a list, not a QuerySet: rendering runs no query.
+    page = await apage_data(
+        Topic.objects.listing(),
+        per_page=PER_PAGE,
+        number=request.GET.get("page"),
+        lenient=True,
+    )
+    return render(request, TEMPLATE, {"page": page})

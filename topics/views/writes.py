@@ -1,0 +1,73 @@
+"""ORM writes: create, update in a transaction, delete — sync, then async."""
+
+from asgiref.sync import sync_to_async
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from topics import services
+from topics.api import NotFound, api_view, json_body, parse_pk
+from topics.forms import TopicForm, TopicUpdateForm
+from topics.models import Topic
+
+CREATE_FIELDS = list(TopicForm.base_fields)
+UPDATE_FIELDS = list(TopicUpdateForm.base_fields)
+
+
+@require_POST
+@api_view
+def topic_create(request: HttpRequest) -> JsonResponse:
+    """Create a topic from a JSON object; 201 with the topic, 400 with field errors."""
+    data = json_body(request, fields=CREATE_FIELDS)
+    return JsonResponse(services.topic_create(data=data), status=201)
+
+
+@require_POST
+@api_view
+async def atopic_create(request: HttpRequest) -> JsonResponse:
+    """See topic_create()."""
+    data = json_body(request, fields=CREATE_FIELDS)
+    # Validation queries (author, tags, unique slug): validate and save in one hop.
+    return JsonResponse(
+        await sync_to_async(services.topic_create)(data=data), status=201
+    )
+
+
+@require_http_methods(["PATCH"])
+@api_view
+def topic_update(request: HttpRequest, slug: str) -> JsonResponse:
+    """Change a topic's title or body under a row lock; 409 on a stale revision."""
+    data = json_body(request, fields=UPDATE_FIELDS)
+    return JsonResponse(services.topic_update(slug=slug, data=data))
+
+
+@require_http_methods(["PATCH"])
+@api_view
+async def atopic_update(request: HttpRequest, slug: str) -> JsonResponse:
+    """See topic_update()."""
+    data = json_body(request, fields=UPDATE_FIELDS)
+    # transaction.atomic() has no async form: the whole transaction is one hop.
+    return JsonResponse(
+        await sync_to_async(services.topic_update)(slug=slug, data=data)
+    )
+
+
+@require_http_methods(["DELETE"])
+@api_view
+def topic_delete(request: HttpRequest, pk: str) -> HttpResponse:
+    """Delete a topic by id; 204, or 404 JSON for an unknown or malformed id."""
+    topic_id = parse_pk(pk, model_name="topic")
+    deleted, _ = Topic.objects.filter(pk=topic_id).delete()
+    if not deleted:
+        raise NotFound(f"No topic has the id {pk!r}.")
+    return HttpResponse(status=204)
+
+
+@require_http_methods(["DELETE"])
+@api_view
+async def atopic_delete(request: HttpRequest, pk: str) -> HttpResponse:
+    """See topic_delete()."""
+    topic_id = parse_pk(pk, model_name="topic")
+    deleted, _ = await Topic.objects.filter(pk=topic_id).adelete()
+    if not deleted:
+        raise NotFound(f"No topic has the id {pk!r}.")
+    return HttpResponse(status=204)
