@@ -28,6 +28,10 @@ class Server:
     log_path: Path
     output: str = field(default="")  # the whole log, once the server has stopped
 
+    def log_so_far(self) -> str:
+        """What the running server has logged until now."""
+        return self.log_path.read_text()
+
 
 def free_port() -> int:
     with socket.socket() as sock:

@@ -51,4 +51,6 @@ def topic_update(*, slug: str, data: dict[str, Any]) -> dict[str, Any]:
         topic = form.save(commit=False)
         topic.revision += 1
         topic.save()
-    return topic_payload(Topic.objects.for_detail().get(pk=topic.pk))
+        # Read back under the lock: after commit, a queued update could already
+        # have changed the row, and this caller would see its revision.
+        return topic_payload(Topic.objects.for_detail().get(pk=topic.pk))

@@ -1,11 +1,15 @@
 """The ORM pairs: what each twin answers, and the queries it costs."""
 
+from unittest import skipIf
+
 from asgiref.sync import sync_to_async
 from django.core.exceptions import SynchronousOnlyOperation
 from django.test import TestCase
 
 from tests.factories import make_topic
+from tests.queries import asql_of
 from topics.api import INVALID_PARAMETER, NOT_FOUND
+from topics.compat import FETCH_RAISE
 from topics.models import Topic
 from topics.params import PAGE_MAX, PER_PAGE_MAX
 from topics.payloads import topic_payload
@@ -153,6 +157,46 @@ class TopicDetailTests(TestCase):
 
         self.assertEqual(payload["tags"], ["django", "orm"])
         self.assertEqual(payload["author"]["name"], "Ada Lovelace")
+
+    @skipIf(FETCH_RAISE is None, "fetch modes are new in Django 6.1")
+    async def test_for_detail_makes_a_forgotten_relation_raise(self):
+        """Django 6.1: with FETCH_RAISE, a relation left unloaded fails loudly."""
+        from django.core.exceptions import FieldFetchBlocked
+
+        topic = (
+            await Topic.objects.for_detail()
+            .select_related(None)
+            .aget(slug="async-views")
+        )
+
+        with self.assertRaisesMessage(
+            FieldFetchBlocked, "Fetching of Topic.author blocked."
+        ):
+            topic_payload(topic)
+
+    @skipIf(FETCH_RAISE is None, "fetch modes are new in Django 6.1")
+    def test_for_detail_makes_a_forgotten_relation_raise_in_sync_code(self):
+        """The same guard holds in the sync twin, where a lazy load would not fail."""
+        from django.core.exceptions import FieldFetchBlocked
+
+        topic = Topic.objects.for_detail().select_related(None).get(slug="async-views")
+
+        with self.assertRaisesMessage(
+            FieldFetchBlocked, "Fetching of Topic.author blocked."
+        ):
+            topic_payload(topic)
+
+    async def test_async_detail_runs_the_sync_queries(self):
+        """aget_object_or_404 runs the two queries get_object_or_404 runs."""
+        sync_queries = await asql_of(
+            lambda: self.async_client.get("/sync/topics/async-views/")
+        )
+        async_queries = await asql_of(
+            lambda: self.async_client.get("/async/topics/async-views/")
+        )
+
+        self.assertEqual(len(sync_queries), 2)
+        self.assertEqual(async_queries, sync_queries)
 
     async def test_one_hop_list_returns_plain_dicts(self):
         """sync_to_async(list) evaluates the QuerySet in the thread: dicts come back."""

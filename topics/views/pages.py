@@ -11,7 +11,7 @@ PER_PAGE = 20
 
 
 def topic_page(request: HttpRequest) -> HttpResponse:
-    """Topics as HTML; a bad ?page= shows the nearest page, as get_page() does."""
+    """Topics as HTML; a bad ?page= falls back as Paginator.get_page() does."""
     page = page_data(
         Topic.objects.listing(),
         per_page=PER_PAGE,
