@@ -21,6 +21,16 @@ ORDERINGS = {
 }
 
 
+def _paging(query: QueryDict) -> dict[str, int]:
+    """?page= and ?per_page=, shared by every paged list."""
+    return {
+        "page": int_param(query, "page", default=1, low=1, high=PAGE_MAX),
+        "per_page": int_param(
+            query, "per_page", default=PER_PAGE_DEFAULT, low=1, high=PER_PAGE_MAX
+        ),
+    }
+
+
 @dataclass(frozen=True, kw_only=True)
 class ListParams:
     page: int = 1
@@ -31,10 +41,7 @@ class ListParams:
     def from_query(cls, query: QueryDict) -> Self:
         """Parse ?page=&per_page=&tag=, raising InvalidParameter on bad input."""
         return cls(
-            page=int_param(query, "page", default=1, low=1, high=PAGE_MAX),
-            per_page=int_param(
-                query, "per_page", default=PER_PAGE_DEFAULT, low=1, high=PER_PAGE_MAX
-            ),
+            **_paging(query),
             tag=slug_param(query, "tag"),
         )
 
@@ -58,10 +65,7 @@ class SearchParams:
     def from_query(cls, query: QueryDict) -> Self:
         """Parse ?q=&tag=&author=&ordering=&page=&per_page=; raise InvalidParameter."""
         return cls(
-            page=int_param(query, "page", default=1, low=1, high=PAGE_MAX),
-            per_page=int_param(
-                query, "per_page", default=PER_PAGE_DEFAULT, low=1, high=PER_PAGE_MAX
-            ),
+            **_paging(query),
             text=text_param(query, "q", max_length=SEARCH_TEXT_MAX),
             tag=slug_param(query, "tag"),
             author_id=int_param(query, "author", default=None, low=1, high=PK_MAX),
