@@ -72,7 +72,10 @@ WSGI_APPLICATION = "project.wsgi.application"
 ASGI_APPLICATION = "project.asgi.application"
 
 # Async context managers entered at ASGI lifespan startup, exited at shutdown.
-ASGI_LIFESPAN = ["project.lifespan.database_pools"]
+ASGI_LIFESPAN = [
+    "project.lifespan.database_pools",
+    "topics.upstream.client.http_session",
+]
 
 TEMPLATES = [
     {
@@ -136,8 +139,16 @@ else:
     # Demo only: a per-process cache; several workers need REDIS_URL.
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-# The fake upstream service that the HTTP patterns call.
-UPSTREAM_URL = os.environ.get("UPSTREAM_URL", "http://127.0.0.1:8001")
+# The upstream service the HTTP pairs call (`manage.py runupstream` serves a
+# fake one). Its address comes from here only, never from a request.
+UPSTREAM_URL = os.environ.get("UPSTREAM_URL", "http://127.0.0.1:8001").rstrip("/")
+# Seconds one upstream call may take, all included.
+UPSTREAM_TIMEOUT = float(os.environ.get("UPSTREAM_TIMEOUT", "5"))
+# Connections the process's one aiohttp session may open: aiohttp's default of
+# 100 would queue a 5-call fan-out at 21 concurrent requests.
+UPSTREAM_CONNECTIONS = env_int("UPSTREAM_CONNECTIONS", 500)
+# Threads the thread-pool sync variants share.
+UPSTREAM_THREADS = env_int("UPSTREAM_THREADS", 32)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

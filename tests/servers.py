@@ -1,5 +1,7 @@
-"""Run the real ASGI app under uvicorn in a subprocess, against the test database."""
+"""Real servers in subprocesses: the ASGI app under uvicorn, against the test
+database, and the fake upstream service."""
 
+import json
 import os
 import signal
 import socket
@@ -11,12 +13,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.request import Request, urlopen
 
 from django.conf import settings
 from django.db import connection
 
+MANAGE = [sys.executable, "manage.py"]
 UVICORN = [sys.executable, "-m", "uvicorn", "project.asgi:application"]
-UVICORN += ["--host", "127.0.0.1"]
 STARTUP_TIMEOUT = 30
 SHUTDOWN_TIMEOUT = 30
 
@@ -33,9 +36,20 @@ class Server:
         return self.log_path.read_text()
 
 
-def free_port() -> int:
+class FakeUpstream(Server):
+    """The fake upstream, with what it saw (`manage.py runupstream`)."""
+
+    def stats(self) -> dict:
+        with urlopen(f"{self.url}/_stats", timeout=5) as response:
+            return json.load(response)
+
+    def reset(self) -> None:
+        urlopen(Request(f"{self.url}/_reset", method="POST"), timeout=5).close()
+
+
+def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
+        sock.bind((host, 0))
         return sock.getsockname()[1]
 
 
@@ -48,44 +62,39 @@ def database_url() -> str:
     return f"postgres://{auth}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-def _wait_until_listening(port: int, process: subprocess.Popen, log: Path) -> None:
+def _wait_until_listening(
+    host: str, port: int, process: subprocess.Popen, log: Path
+) -> None:
     deadline = time.monotonic() + STARTUP_TIMEOUT
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"uvicorn exited early:\n{log.read_text()}")
+            raise RuntimeError(f"The server exited early:\n{log.read_text()}")
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            with socket.create_connection((host, port), timeout=0.5):
                 return
         except OSError:
             time.sleep(0.1)
-    raise RuntimeError(f"uvicorn did not listen within {STARTUP_TIMEOUT} s")
+    raise RuntimeError(f"The server did not listen within {STARTUP_TIMEOUT} s")
 
 
 @contextmanager
-def uvicorn_server(**env: str) -> Iterator[Server]:
-    """Serve project.asgi:application on a free port; SIGTERM it on exit."""
-    port = free_port()
-    environment = {
-        **os.environ,
-        "DATABASE_URL": database_url(),
-        "VAR_DIR": str(settings.VAR_DIR),
-        **env,
-    }
+def _serve(
+    command: list[str], *, host: str, port: int, env: dict, kind: type[Server]
+) -> Iterator[Server]:
+    """Run the command; yield once it listens; SIGTERM it on exit."""
     with tempfile.TemporaryDirectory() as tmp:
-        log_path = Path(tmp) / "uvicorn.log"
+        log_path = Path(tmp) / "server.log"
         with log_path.open("w") as log:
             process = subprocess.Popen(
-                [*UVICORN, "--port", str(port)],
+                command,
                 cwd=settings.BASE_DIR,
-                env=environment,
+                env={**os.environ, **env},
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        server = Server(
-            url=f"http://127.0.0.1:{port}", process=process, log_path=log_path
-        )
+        server = kind(url=f"http://{host}:{port}", process=process, log_path=log_path)
         try:
-            _wait_until_listening(port, process, log_path)
+            _wait_until_listening(host, port, process, log_path)
             yield server
         finally:
             process.send_signal(signal.SIGTERM)
@@ -95,3 +104,32 @@ def uvicorn_server(**env: str) -> Iterator[Server]:
                 process.kill()
                 process.wait()
             server.output = log_path.read_text()
+
+
+@contextmanager
+def uvicorn_server(**env: str) -> Iterator[Server]:
+    """Serve project.asgi:application on a free port, on the test database."""
+    port = free_port()
+    environment = {
+        "DATABASE_URL": database_url(),
+        "VAR_DIR": str(settings.VAR_DIR),
+        "UPSTREAM_URL": settings.UPSTREAM_URL,
+        **env,
+    }
+    command = [*UVICORN, "--host", "127.0.0.1", "--port", str(port)]
+    with _serve(
+        command, host="127.0.0.1", port=port, env=environment, kind=Server
+    ) as s:
+        yield s
+
+
+@contextmanager
+def upstream_server(
+    host: str = "127.0.0.1", redirect_to: str = ""
+) -> Iterator[FakeUpstream]:
+    """Serve the fake upstream on a free port of `host`."""
+    port = free_port(host)
+    command = [*MANAGE, "runupstream", "--host", host, "--port", str(port)]
+    command += ["--redirect-to", redirect_to]
+    with _serve(command, host=host, port=port, env={}, kind=FakeUpstream) as server:
+        yield server

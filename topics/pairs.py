@@ -5,7 +5,7 @@ benchmark all read PAIRS. Adding a pattern = one entry here and two views.
 """
 
 from topics.registry import Example, Pair, Variant
-from topics.views import auth, orm, pages, writes
+from topics.views import auth, fanout, orm, pages, resilience, writes
 
 # Creating and updating change these in every response.
 VOLATILE = ("id", "created", "updated")
@@ -220,6 +220,161 @@ PAIRS: list[Pair] = [
             "html/topics/?page=2",
             "html/topics/?page=abc",
             "html/topics/?page=999",
+        ),
+    ),
+    Pair(
+        name="upstream_fanout",
+        family="Upstream: fan-out",
+        route="upstream/fanout/",
+        sync_view=fanout.upstream_fanout,
+        async_view=fanout.aupstream_fanout,
+        lesson=(
+            "Three 100 ms calls: about 300 ms one after another, about 100 ms awaited "
+            "together in a TaskGroup, on the process's one aiohttp session."
+        ),
+        examples=(
+            "upstream/fanout/?delay=100",
+            "upstream/fanout/?sources=profile,orders&delay=20",
+            "upstream/fanout/?delay=20&broken=orders:500",
+            "upstream/fanout/?delay=20&broken=recommendations:reset",
+            "upstream/fanout/?sources=profile,nope",
+            "upstream/fanout/?sources=http://127.0.0.2:8001/",
+            "upstream/fanout/?delay=soon",
+        ),
+        variants=(
+            Variant(
+                name="threads",
+                mode="sync",
+                view=fanout.upstream_fanout_threads,
+                lesson=(
+                    "The fair sync rival: the same calls in a shared thread pool. As "
+                    "fast at low load; a thread per call in flight, and none cancelled."
+                ),
+            ),
+            Variant(
+                name="gather",
+                mode="async",
+                view=fanout.aupstream_fanout_gather,
+                lesson=(
+                    "asyncio.gather: on a failure it waits for every call "
+                    "(return_exceptions=True) where a TaskGroup cancels the rest."
+                ),
+            ),
+        ),
+    ),
+    Pair(
+        name="upstream_budget",
+        family="Upstream: fan-out",
+        route="upstream/budget/",
+        sync_view=fanout.upstream_budget,
+        async_view=fanout.aupstream_budget,
+        lesson=(
+            "One asyncio.timeout() around the whole fan-out: 504 JSON once the "
+            "budget is spent, and every call still running is cancelled."
+        ),
+        examples=(
+            "upstream/budget/?delay=50&budget=1000",
+            "upstream/budget/?delay=400&budget=200",
+            "upstream/budget/?budget=0",
+        ),
+    ),
+    Pair(
+        name="upstream_partial",
+        family="Upstream: fan-out",
+        route="upstream/partial/",
+        sync_view=fanout.upstream_partial,
+        async_view=fanout.aupstream_partial,
+        lesson=(
+            "Each source answers data or an error entry: 200 while one answered, "
+            "502 when none did; no call outlives the request."
+        ),
+        examples=(
+            "upstream/partial/?delay=20&broken=orders:500,recommendations:slow",
+            "upstream/partial/?delay=20&broken=orders:redirect",
+            "upstream/partial/?delay=20"
+            "&broken=profile:reset,orders:close,recommendations:badjson",
+            "upstream/partial/?broken=orders",
+        ),
+    ),
+    Pair(
+        name="upstream_bounded",
+        family="Upstream: fan-out",
+        route="upstream/bounded/",
+        sync_view=fanout.upstream_bounded,
+        async_view=fanout.aupstream_bounded,
+        lesson=(
+            "N calls, at most M in flight: an asyncio.Semaphore around each call "
+            "keeps the upstream from being flooded."
+        ),
+        examples=(
+            "upstream/bounded/?n=8&limit=4&delay=20",
+            "upstream/bounded/?n=0",
+            "upstream/bounded/?limit=99",
+        ),
+    ),
+    Pair(
+        name="upstream_stream",
+        family="Upstream: fan-out",
+        route="upstream/stream/",
+        sync_view=fanout.upstream_stream,
+        async_view=fanout.aupstream_stream,
+        lesson=(
+            "as_completed() feeding an async generator: each NDJSON line leaves as "
+            "its source answers; the sync twin can only send them all at the end."
+        ),
+        examples=(
+            "upstream/stream/?delay=20&stagger=100",
+            "upstream/stream/?delay=20&stagger=100&broken=orders:500",
+            "upstream/stream/?stagger=x",
+        ),
+    ),
+    Pair(
+        name="upstream_hedged",
+        family="Upstream: resilience",
+        route="upstream/hedged/",
+        sync_view=resilience.upstream_hedged,
+        async_view=resilience.aupstream_hedged,
+        lesson=(
+            "Ask a second replica when the first is slow, keep the first answer, "
+            "cancel the loser: asyncio.wait(FIRST_COMPLETED)."
+        ),
+        examples=(
+            "upstream/hedged/?primary_delay=300&backup_delay=20&hedge_after=50",
+            "upstream/hedged/?primary_delay=10&backup_delay=10&hedge_after=300",
+            "upstream/hedged/?hedge_after=-1",
+        ),
+    ),
+    Pair(
+        name="upstream_cached",
+        family="Upstream: resilience",
+        route="upstream/cached/",
+        sync_view=resilience.upstream_cached,
+        async_view=resilience.aupstream_cached,
+        lesson=(
+            "Django's async cache API, aget() and aset(), in front of the call; "
+            "Redis when REDIS_URL is set."
+        ),
+        examples=(
+            "upstream/cached/?source=orders&delay=50",
+            "upstream/cached/?source=nope",
+        ),
+    ),
+    Pair(
+        name="upstream_retry",
+        family="Upstream: resilience",
+        route="upstream/retry/",
+        sync_view=resilience.upstream_retry,
+        async_view=resilience.aupstream_retry,
+        lesson=(
+            "Retry an idempotent GET with backoff after a timeout, a broken "
+            "connection or a 5xx; never a POST, which may have taken effect."
+        ),
+        examples=(
+            "upstream/retry/?fail_times=2",
+            "upstream/retry/?fail_times=3",
+            "upstream/retry/?fail_times=1&method=POST",
+            "upstream/retry/?fail_times=0&method=POST",
+            "upstream/retry/?method=PUT",
         ),
     ),
 ]

@@ -1,0 +1,1 @@
+"""Talking to other services: the upstream pairs' clients, and a fake upstream."""

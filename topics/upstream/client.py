@@ -1,0 +1,251 @@
+"""Upstream calls: one aiohttp session per process for the async twins, one
+requests.Session for the sync twins; both raise the same UpstreamError."""
+
+import asyncio
+import threading
+import time
+from collections.abc import AsyncIterator, Awaitable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from typing import Any
+
+import aiohttp
+import requests
+from django.conf import settings
+from requests.adapters import HTTPAdapter
+
+from topics.api import ApiError
+
+# The sources a client may name; their URLs are built here, from settings.
+SOURCES = ("profile", "orders", "recommendations")
+REPLICAS = (1, 2)
+
+STATUS = "upstream_status"
+TIMEOUT = "upstream_timeout"
+CONNECTION = "upstream_connection"
+BAD_JSON = "upstream_bad_json"
+IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS"})
+NO_SESSION = (
+    "No upstream session: it is opened by the ASGI lifespan, so serve the app "
+    "with uvicorn (tests: `async with http_session():`)."
+)
+
+Json = dict[str, Any]
+
+
+class UpstreamError(ApiError):
+    """An upstream call that failed; a view that lets it through answers 502."""
+
+    status = 502
+
+    def __init__(self, code: str, message: str, *, source: str = "", http_status=0):
+        details = {"source": source} if source else {}
+        super().__init__(code, f"{source}: {message}" if source else message, **details)
+        self.http_status = http_status
+
+    def entry(self) -> Json:
+        """The error as a per-source entry: {"code", "message"}."""
+        return {"code": self.code, "message": self.message}
+
+    @property
+    def retryable(self) -> bool:
+        """Worth another try: no answer, or a server error."""
+        return self.code in {TIMEOUT, CONNECTION} or self.http_status >= 500
+
+
+def source_url(name: str, *, replica: int | None = None) -> str:
+    """The URL of a named source, on the configured upstream only."""
+    if name not in SOURCES:
+        raise ValueError(f"Unknown source {name!r}.")
+    if replica is None:
+        return f"{settings.UPSTREAM_URL}/sources/{name}"
+    return f"{settings.UPSTREAM_URL}/replicas/{int(replica)}/sources/{name}"
+
+
+def item_url(number: int) -> str:
+    """The URL of item `number` on the configured upstream."""
+    return f"{settings.UPSTREAM_URL}/sources/item-{int(number)}"
+
+
+def _status_error(status: int, source: str) -> UpstreamError:
+    return UpstreamError(STATUS, f"HTTP {status}", source=source, http_status=status)
+
+
+def timeout_error(seconds: float, source: str = "") -> UpstreamError:
+    """No answer in time; also what an expired asyncio.timeout() becomes."""
+    return UpstreamError(
+        TIMEOUT, f"No answer within {seconds * 1000:.0f} ms.", source=source
+    )
+
+
+def _connection_error(source: str) -> UpstreamError:
+    return UpstreamError(CONNECTION, "The connection failed or broke.", source=source)
+
+
+def _bad_json_error(source: str) -> UpstreamError:
+    return UpstreamError(BAD_JSON, "The answer is not valid JSON.", source=source)
+
+
+# Async twins ---------------------------------------------------------------
+
+_session: aiohttp.ClientSession | None = None
+
+
+@asynccontextmanager
+async def http_session() -> AsyncIterator[aiohttp.ClientSession]:
+    """ASGI lifespan context: the process's one ClientSession, closed at shutdown."""
+    global _session
+    # One session pools connections for every request; a session per request
+    # pays a TCP handshake per call and leaks sockets when one is not closed.
+    connector = aiohttp.TCPConnector(
+        limit=settings.UPSTREAM_CONNECTIONS,
+        limit_per_host=settings.UPSTREAM_CONNECTIONS,
+    )
+    timeout = aiohttp.ClientTimeout(total=settings.UPSTREAM_TIMEOUT)
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+        _session = session
+        try:
+            yield session
+        finally:
+            _session = None
+
+
+def http() -> aiohttp.ClientSession:
+    """The open session; a RuntimeError names the missing lifespan."""
+    if _session is None:
+        raise RuntimeError(NO_SESSION)
+    return _session
+
+
+async def afetch_json(
+    url: str, *, params: dict | None = None, method: str = "GET", source: str = ""
+) -> Json:
+    """See fetch_json(); for a shorter deadline, wrap it in asyncio.timeout()."""
+    seconds = settings.UPSTREAM_TIMEOUT
+    try:
+        async with http().request(
+            method,
+            url,
+            params=params,
+            allow_redirects=False,  # a redirect could lead to another host
+        ) as response:
+            if response.status != 200:
+                raise _status_error(response.status, source)
+            return await response.json(content_type=None)
+    except TimeoutError:
+        raise timeout_error(seconds, source) from None
+    except aiohttp.ClientError:
+        raise _connection_error(source) from None
+    except ValueError:
+        raise _bad_json_error(source) from None
+
+
+async def afetch_with_retries(
+    url: str, *, method: str = "GET", params: dict | None = None, source: str = ""
+) -> Json:
+    """See fetch_with_retries()."""
+    for attempt, pause in enumerate(BACKOFF, start=1):
+        try:
+            return await afetch_json(url, method=method, params=params, source=source)
+        except UpstreamError as error:
+            if pause is None or method not in IDEMPOTENT or not error.retryable:
+                raise _after(error, attempt) from None
+        await asyncio.sleep(pause)
+    raise AssertionError("unreachable")
+
+
+# Sync twins ----------------------------------------------------------------
+
+_requests_session: requests.Session | None = None
+_requests_lock = threading.Lock()
+# The thread-pool variants' workers, shared by every request of the process.
+EXECUTOR = ThreadPoolExecutor(
+    max_workers=settings.UPSTREAM_THREADS, thread_name_prefix="upstream"
+)
+
+
+def requests_session() -> requests.Session:
+    """The process's one requests.Session, its pool sized for the thread pool."""
+    global _requests_session
+    with _requests_lock:
+        if _requests_session is None:
+            session = requests.Session()
+            adapter = HTTPAdapter(pool_maxsize=settings.UPSTREAM_THREADS)
+            session.mount("http://", adapter)
+            session.mount("https://", adapter)
+            _requests_session = session
+    return _requests_session
+
+
+def fetch_json(
+    url: str,
+    *,
+    params: dict | None = None,
+    method: str = "GET",
+    timeout: float | None = None,
+    source: str = "",
+) -> Json:
+    """Call the upstream and decode its JSON; raise UpstreamError on any failure."""
+    seconds = timeout or settings.UPSTREAM_TIMEOUT
+    try:
+        response = requests_session().request(
+            method, url, params=params, allow_redirects=False, timeout=seconds
+        )
+        if response.status_code != 200:
+            raise _status_error(response.status_code, source)
+        return response.json()
+    except requests.Timeout:
+        raise timeout_error(seconds, source) from None
+    except requests.JSONDecodeError:  # before RequestException: it is one too
+        raise _bad_json_error(source) from None
+    except requests.RequestException:
+        raise _connection_error(source) from None
+
+
+# Pauses before the 2nd and 3rd attempts; None: no attempt left.
+BACKOFF = (0.05, 0.1, None)
+
+
+def _after(error: UpstreamError, attempts: int) -> UpstreamError:
+    if attempts == 1:
+        return error
+    message = error.message.removeprefix(f"{error.details.get('source')}: ")
+    return UpstreamError(
+        error.code,
+        f"{message} (after {attempts} attempts)",
+        source=error.details.get("source", ""),
+        http_status=error.http_status,
+    )
+
+
+def fetch_with_retries(
+    url: str, *, method: str = "GET", params: dict | None = None, source: str = ""
+) -> Json:
+    """Retry an idempotent call that timed out, broke or got a 5xx; never a POST."""
+    for attempt, pause in enumerate(BACKOFF, start=1):
+        try:
+            return fetch_json(url, method=method, params=params, source=source)
+        except UpstreamError as error:
+            if pause is None or method not in IDEMPOTENT or not error.retryable:
+                raise _after(error, attempt) from None
+        time.sleep(pause)
+    raise AssertionError("unreachable")
+
+
+async def gather_all(calls: dict[str, Awaitable[Json]]) -> dict[str, Json]:
+    """Await the calls together. At the first failure the TaskGroup cancels the
+    rest; of the calls that failed, the first in `calls` order is raised."""
+    tasks: dict[str, asyncio.Task] = {}
+    try:
+        async with asyncio.TaskGroup() as group:
+            for name, call in calls.items():
+                tasks[name] = group.create_task(call)
+    except ExceptionGroup as failed:
+        if failed.split(UpstreamError)[1] is not None:
+            raise  # not an upstream failure: a bug, let it be a 500
+        raise next(
+            task.exception()
+            for task in tasks.values()
+            if not task.cancelled() and task.exception() is not None
+        ) from None
+    return {name: task.result() for name, task in tasks.items()}

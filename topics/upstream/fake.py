@@ -1,0 +1,146 @@
+"""A fake upstream service: a local httpbin whose behaviour each request chooses.
+
+GET /sources/{name} and /replicas/{replica}/sources/{name} answer
+{"source", "value", ...} after ?delay= ms (plus up to ?jitter= ms), with
+?status=, ?size= bytes of padding, and ?fail= one of: reset (drop the
+connection before answering), close (drop it mid-body), badjson, redirect
+(302 to --redirect-to). ?fail_times=N&key=K fails the first N requests
+with that key (503), then answers with the attempt number.
+/_stats and POST /_reset tell the tests what the service saw.
+"""
+
+import asyncio
+import hashlib
+import random
+from collections import Counter
+from dataclasses import dataclass, field
+
+from aiohttp import web
+
+MAX_DELAY_MS = 60_000
+MAX_SIZE = 10_000_000
+
+
+@dataclass
+class Stats:
+    """What the service saw since the last reset."""
+
+    counts: Counter = field(default_factory=Counter)
+    in_flight: int = 0
+    peak_in_flight: int = 0
+    attempts: Counter = field(default_factory=Counter)
+
+    def as_dict(self) -> dict:
+        return {
+            **self.counts,
+            "in_flight": self.in_flight,
+            "peak_in_flight": self.peak_in_flight,
+        }
+
+
+STATS = web.AppKey("stats", Stats)
+REDIRECT_TO = web.AppKey("redirect_to", str)
+
+
+def _int(request: web.Request, name: str, high: int) -> int:
+    try:
+        return max(0, min(high, int(request.query.get(name, 0))))
+    except ValueError:
+        raise web.HTTPBadRequest(text=f"{name} must be an integer") from None
+
+
+def _value(name: str) -> int:
+    # Deterministic, so that a sync and an async twin see the same data.
+    return int(hashlib.sha256(name.encode()).hexdigest()[:6], 16) % 1000
+
+
+async def source(request: web.Request) -> web.StreamResponse:
+    stats = request.app[STATS]
+    name = request.match_info["name"]
+    stats.counts["requests"] += 1
+    stats.counts[f"{request.method} {name}"] += 1
+    stats.in_flight += 1
+    stats.peak_in_flight = max(stats.peak_in_flight, stats.in_flight)
+    try:
+        delay = _int(request, "delay", MAX_DELAY_MS) + random.randint(
+            0, _int(request, "jitter", MAX_DELAY_MS)
+        )
+        await asyncio.sleep(delay / 1000)
+        response = await _answer(request, name)
+        stats.counts["completed"] += 1
+        return response
+    except asyncio.CancelledError:
+        # aiohttp cancels the handler when the client goes away.
+        stats.counts["cancelled"] += 1
+        raise
+    finally:
+        stats.in_flight -= 1
+
+
+async def _answer(request: web.Request, name: str) -> web.StreamResponse:
+    fail = request.query.get("fail", "")
+    if fail == "reset":
+        request.transport.abort()
+        raise web.HTTPInternalServerError()  # never sent: the connection is gone
+    if fail == "redirect":
+        raise web.HTTPFound(request.app[REDIRECT_TO] or "/sources/elsewhere")
+    attempts = request.app[STATS].attempts
+    if key := request.query.get("key"):
+        attempts[key] += 1
+        if attempts[key] <= _int(request, "fail_times", 100):
+            raise web.HTTPServiceUnavailable(text="failing on purpose")
+    payload = {"source": name, "value": _value(name)}
+    if replica := request.match_info.get("replica"):
+        payload["replica"] = int(replica)
+    if key:
+        payload["attempt"] = attempts[key]
+    if size := _int(request, "size", MAX_SIZE):
+        payload["padding"] = "x" * size
+    status = _int(request, "status", 599) or 200
+    if fail == "badjson":
+        return web.Response(
+            status=status, text='{"source": ', content_type="application/json"
+        )
+    if fail == "close":
+        return await _close_mid_body(request, status)
+    return web.json_response(payload, status=status)
+
+
+async def _close_mid_body(request: web.Request, status: int) -> web.StreamResponse:
+    response = web.StreamResponse(status=status, headers={"Content-Length": "1000"})
+    response.content_type = "application/json"
+    await response.prepare(request)
+    await response.write(b'{"source": "')
+    request.transport.abort()
+    return response
+
+
+async def stats(request: web.Request) -> web.Response:
+    return web.json_response(request.app[STATS].as_dict())
+
+
+async def reset(request: web.Request) -> web.Response:
+    request.app[STATS] = Stats()
+    return web.json_response({"reset": True})
+
+
+def make_app(*, redirect_to: str = "") -> web.Application:
+    app = web.Application()
+    app[STATS] = Stats()
+    app[REDIRECT_TO] = redirect_to
+    app.router.add_route("*", "/sources/{name}", source)
+    app.router.add_route("*", "/replicas/{replica:[0-9]+}/sources/{name}", source)
+    app.router.add_get("/_stats", stats)
+    app.router.add_post("/_reset", reset)
+    return app
+
+
+async def serve(*, host: str, port: int, redirect_to: str = "") -> None:
+    """Serve until cancelled; handlers are cancelled when their client leaves."""
+    runner = web.AppRunner(make_app(redirect_to=redirect_to), handler_cancellation=True)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, host, port).start()
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()
