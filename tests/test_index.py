@@ -48,7 +48,7 @@ class IndexPageTests(TestCase):
             for twin in pair.twins():
                 if pair.browsable:
                     link = f"/{twin.prefix}/{pair.browsable[0].path}"
-                    self.assertContains(response, f'href="{link}"')
+                    self.assertContains(response, f'href="{escape(link)}"')
                 else:
                     self.assertContains(response, f"<code>/{twin.prefix}/</code>")
             self.assertContains(response, escape(pair.route))

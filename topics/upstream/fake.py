@@ -32,6 +32,9 @@ class Stats:
 
     def as_dict(self) -> dict:
         return {
+            "requests": 0,
+            "completed": 0,
+            "cancelled": 0,
             **self.counts,
             "in_flight": self.in_flight,
             "peak_in_flight": self.peak_in_flight,

@@ -1,0 +1,162 @@
+"""The upstream session's life, a client that leaves, and requests that try to
+reach anything but the configured upstream."""
+
+import asyncio
+import signal
+import time
+from concurrent.futures import ThreadPoolExecutor
+from urllib.request import urlopen
+
+import pytest
+from asgiref.testing import ApplicationCommunicator
+from django.conf import settings
+from django.test import SimpleTestCase
+
+from tests.servers import uvicorn_server
+from topics.upstream.client import NO_SESSION, http, http_session, source_url
+
+
+async def eventually(condition) -> None:
+    """Wait until condition() holds; TimeoutError after five seconds."""
+    async with asyncio.timeout(5):
+        while not condition():  # noqa: ASYNC110 -- polls another process
+            await asyncio.sleep(0.02)
+
+
+class SessionTests(SimpleTestCase):
+    async def test_one_session_sized_for_fan_out(self):
+        """The lifespan's session has the configured connection limit and timeout."""
+        async with http_session() as session:
+            self.assertIs(http(), session)
+            self.assertEqual(session.connector.limit, settings.UPSTREAM_CONNECTIONS)
+            self.assertGreater(session.connector.limit, 100)
+            self.assertEqual(session.timeout.total, settings.UPSTREAM_TIMEOUT)
+
+        self.assertIs(session.closed, True)
+
+    def test_no_session_outside_the_lifespan_says_why(self):
+        """Without the ASGI lifespan there is no session, and the error says so."""
+        with self.assertRaisesMessage(RuntimeError, NO_SESSION):
+            http()
+
+    def test_source_urls_come_from_settings_only(self):
+        """A name outside the allowed sources never becomes a URL."""
+        self.assertEqual(
+            source_url("orders"), f"{settings.UPSTREAM_URL}/sources/orders"
+        )
+        for name in ("http://127.0.0.2/", "orders/../x", "orders@127.0.0.2"):
+            with self.assertRaises(ValueError):
+                source_url(name)
+
+
+def _scope(path: str, query: bytes) -> dict:
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query,
+        "headers": [(b"host", b"testserver")],
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver", 80),
+    }
+
+
+@pytest.mark.usefixtures("upstream")
+class ClientDisconnectTests(SimpleTestCase):
+    async def test_leaving_client_cancels_the_upstream_calls(self):
+        """http.disconnect mid-request: the calls are cancelled, no task lives on."""
+        from project.asgi import django_application
+
+        before = asyncio.all_tasks()
+        async with http_session():
+            app = ApplicationCommunicator(
+                django_application, _scope("/async/upstream/fanout/", b"delay=5000")
+            )
+            await app.send_input({"type": "http.request", "body": b""})
+            await eventually(lambda: self.upstream.stats()["in_flight"] == 3)
+
+            await app.send_input({"type": "http.disconnect"})
+            await app.wait(timeout=5)
+        await eventually(lambda: self.upstream.stats()["cancelled"] == 3)
+
+        self.assertEqual(self.upstream.stats()["completed"], 0)
+        self.assertEqual(asyncio.all_tasks() - before, set())
+
+
+def _get(url: str) -> tuple[int, bytes]:
+    with urlopen(url, timeout=20) as response:
+        return response.status, response.read()
+
+
+@pytest.mark.usefixtures("upstream")
+class GracefulShutdownTests(SimpleTestCase):
+    def test_sigterm_lets_calls_in_flight_finish_then_closes_the_session(self):
+        """uvicorn drains the request, then the lifespan closes the session cleanly."""
+        with uvicorn_server() as server, ThreadPoolExecutor(1) as pool:
+            answer = pool.submit(
+                _get, f"{server.url}/async/upstream/fanout/?delay=1500"
+            )
+            deadline = time.monotonic() + 10
+            while (
+                self.upstream.stats()["in_flight"] < 3 and time.monotonic() < deadline
+            ):
+                time.sleep(0.02)
+
+            server.process.send_signal(signal.SIGTERM)
+            status, _ = answer.result(timeout=20)
+            server.process.wait(timeout=20)
+
+        self.assertEqual(status, 200)
+        self.assertIn("Application shutdown complete.", server.output)
+        self.assertNotIn("Unclosed", server.output)
+        self.assertNotIn("Traceback", server.output)
+
+
+CRAFTED = [
+    "http://127.0.0.2:8001/",
+    "profile@127.0.0.2",
+    "profile/../../_reset",
+    "%2e%2e",
+    "profile%2F..%2F..%2F_stats",
+    "//127.0.0.2",
+    "profile,orders?host=127.0.0.2",
+]
+
+
+@pytest.mark.usefixtures("upstream")
+class NoSsrfTests(SimpleTestCase):
+    async def test_crafted_sources_are_refused_before_any_call(self):
+        """Hosts, userinfo, dot segments, encoded slashes: 400, and nothing sent."""
+        async with http_session():
+            for prefix in ("sync", "async"):
+                for pair in ("fanout", "partial", "stream"):
+                    for value in CRAFTED:
+                        response = await self.async_client.get(
+                            f"/{prefix}/upstream/{pair}/", {"sources": value}
+                        )
+
+                        self.assertEqual(response.status_code, 400, (pair, value))
+
+        self.assertEqual(self.upstream.stats()["requests"], 0)
+        self.assertEqual(self.canary.stats()["requests"], 0)
+
+    async def test_a_redirect_elsewhere_is_not_followed(self):
+        """The upstream's 302 to another host is an error entry, never a request."""
+        async with http_session():
+            for prefix in ("sync", "async"):
+                response = await self.async_client.get(
+                    f"/{prefix}/upstream/partial/", {"broken": "orders:redirect"}
+                )
+
+                error = response.json()["sources"]["orders"]["error"]
+                self.assertEqual(error["message"], "HTTP 302")
+
+        self.assertEqual(self.canary.stats()["requests"], 0)
+
+    @pytest.fixture(autouse=True)
+    def _canary(self, canary):
+        self.canary = canary

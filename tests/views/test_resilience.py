@@ -1,0 +1,119 @@
+"""Hedged requests, the cache in front of a call, retries with backoff."""
+
+import asyncio
+import time
+
+import pytest
+from django.core.cache import cache
+from django.test import SimpleTestCase
+
+from topics.upstream.client import http_session
+
+HEDGE = {"primary_delay": 400, "backup_delay": 20, "hedge_after": 50}
+
+
+@pytest.mark.usefixtures("upstream")
+class HedgedTests(SimpleTestCase):
+    async def get(self, url: str, **query):
+        async with http_session():
+            return await self.async_client.get(url, query)
+
+    async def test_slow_primary_loses_to_the_backup(self):
+        """Both twins answer with the backup, well before the primary would."""
+        for prefix in ("sync", "async"):
+            started = time.monotonic()
+            response = await self.get(f"/{prefix}/upstream/hedged/", **HEDGE)
+            elapsed = time.monotonic() - started
+
+            self.assertEqual(response.json()["answer"]["replica"], 2, prefix)
+            self.assertLess(elapsed, 0.3, prefix)
+
+    async def test_fast_primary_never_asks_the_backup(self):
+        """Under hedge_after the primary answers alone: one request upstream."""
+        response = await self.get(
+            "/async/upstream/hedged/", primary_delay=10, hedge_after=300
+        )
+
+        self.assertEqual(response.json()["answer"]["replica"], 1)
+        self.assertEqual(self.upstream.stats()["requests"], 1)
+
+    async def test_async_twin_cancels_the_loser(self):
+        """The primary's call is cancelled once the backup has answered."""
+        await self.get("/async/upstream/hedged/", **HEDGE)
+        await asyncio.sleep(0.2)
+
+        self.assertEqual(self.upstream.stats()["cancelled"], 1)
+
+    async def test_sync_twin_cannot_cancel_the_loser(self):
+        """In a thread, the primary's call runs to its end after the answer."""
+        await self.get("/sync/upstream/hedged/", **HEDGE)
+        await asyncio.sleep(0.6)
+
+        stats = self.upstream.stats()
+        self.assertEqual((stats["cancelled"], stats["completed"]), (0, 2))
+
+
+@pytest.mark.usefixtures("upstream")
+class CachedTests(SimpleTestCase):
+    def setUp(self):
+        # delete, not clear(): with Redis, clear() would empty the whole database.
+        cache.delete("upstream:orders")
+
+    async def test_second_call_is_a_hit_that_skips_the_upstream(self):
+        """A miss fetches and stores; then either twin answers from the cache."""
+        async with http_session():
+            miss = await self.async_client.get("/async/upstream/cached/?source=orders")
+            hit = await self.async_client.get("/sync/upstream/cached/?source=orders")
+            async_hit = await self.async_client.get(
+                "/async/upstream/cached/?source=orders"
+            )
+
+        self.assertEqual(
+            [miss["X-Cache"], hit["X-Cache"], async_hit["X-Cache"]],
+            ["miss", "hit", "hit"],
+        )
+        self.assertEqual(miss.json(), hit.json())
+        self.assertEqual(self.upstream.stats()["requests"], 1)
+
+
+@pytest.mark.usefixtures("upstream")
+class RetryTests(SimpleTestCase):
+    async def get(self, url: str, **query):
+        async with http_session():
+            return await self.async_client.get(url, query)
+
+    async def test_get_is_retried_with_backoff_until_it_succeeds(self):
+        """Two failures, then success: three GETs, 50 + 100 ms of backoff."""
+        for prefix in ("sync", "async"):
+            self.upstream.reset()
+            started = time.monotonic()
+            response = await self.get(f"/{prefix}/upstream/retry/", fail_times=2)
+            elapsed = time.monotonic() - started
+
+            self.assertEqual(response.json()["attempts"], 3, prefix)
+            self.assertEqual(self.upstream.stats()["GET orders"], 3)
+            self.assertGreaterEqual(elapsed, 0.15)
+
+    async def test_get_gives_up_after_three_attempts(self):
+        """Three failures: 502 that says so, and no fourth attempt."""
+        for prefix in ("sync", "async"):
+            self.upstream.reset()
+            response = await self.get(f"/{prefix}/upstream/retry/", fail_times=3)
+
+            self.assertEqual(response.status_code, 502)
+            self.assertEqual(
+                response.json()["error"]["message"],
+                "orders: HTTP 503 (after 3 attempts)",
+            )
+            self.assertEqual(self.upstream.stats()["GET orders"], 3)
+
+    async def test_post_is_never_retried(self):
+        """A POST that failed may have taken effect: one attempt only."""
+        for prefix in ("sync", "async"):
+            self.upstream.reset()
+            response = await self.get(
+                f"/{prefix}/upstream/retry/", fail_times=1, method="POST"
+            )
+
+            self.assertEqual(response.status_code, 502)
+            self.assertEqual(self.upstream.stats()["POST orders"], 1)
