@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 DEMO_TOPICS ?= 1000
 HOST ?= 127.0.0.1
 PORT ?= 8000
+UPSTREAM_PORT ?= 8001
 
 .PHONY: run test lint format check-deploy bootstrap clean
 
@@ -18,8 +19,15 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 bootstrap: $(VENV)/.installed
 	$(BIN)/python manage.py migrate --verbosity 0
 
+# Serves the app, and the fake upstream beside it unless UPSTREAM_URL names
+# another one; Ctrl-C stops both.
 run: bootstrap
 	$(BIN)/python manage.py seed_demo --topics $(DEMO_TOPICS) --if-empty
+	@if [ -z "$$UPSTREAM_URL" ]; then \
+	  $(BIN)/python manage.py runupstream --port $(UPSTREAM_PORT) & upstream=$$!; \
+	  trap 'kill $$upstream 2>/dev/null' EXIT INT TERM; \
+	  export UPSTREAM_URL=http://127.0.0.1:$(UPSTREAM_PORT); \
+	fi; \
 	$(BIN)/uvicorn project.asgi:application --reload --host $(HOST) --port $(PORT)
 
 test: bootstrap
