@@ -4,6 +4,7 @@ import os
 import re
 import shutil
 
+import pytest
 from django.test import TestCase, TransactionTestCase
 from django.utils.html import escape
 
@@ -79,6 +80,7 @@ class IndexPageTests(TestCase):
         self.assertEqual(response.status_code, 404)
 
 
+@pytest.mark.usefixtures("upstream")
 class IndexPageBrowserTests(TransactionTestCase):
     def setUp(self):
         self.chromium = chromium_path()
@@ -113,7 +115,24 @@ class IndexPageBrowserTests(TransactionTestCase):
                         re.compile(r"^\d+\.\d ms$")
                     )
                     expect(row.locator(".same")).to_have_text("same as sync")
+            medians = self.compare_fanout(page, expect)
             browser.close()
+
+        # Three 100 ms calls: ~300 ms in turn, ~100 ms together. Half is generous.
+        self.assertLess(medians["async"], medians["sync"] / 2, medians)
+        self.assertLess(medians["sync-threads"], medians["sync"] / 2, medians)
 
         self.assertNotIn("Traceback", server.output)
         self.assertNotIn("Warning:", server.output)
+
+    def compare_fanout(self, page, expect) -> dict[str, float]:
+        """Compare the fan-out pair; return each twin's median in ms."""
+        pair = page.locator('article[data-pair="upstream_fanout"]')
+        pair.locator("button.compare").click()
+        medians = {}
+        for row in pair.locator("tr.twin").all():
+            expect(row.locator(".same")).to_have_text("same as sync", timeout=20_000)
+            medians[row.get_attribute("data-prefix")] = float(
+                row.locator(".elapsed").inner_text().removesuffix(" ms")
+            )
+        return medians
