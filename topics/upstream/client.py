@@ -38,14 +38,18 @@ class UpstreamError(ApiError):
 
     status = 502
 
-    def __init__(self, code: str, message: str, *, source: str = "", http_status=0):
+    def __init__(
+        self, code: str, reason: str, *, source: str = "", http_status: int = 0
+    ) -> None:
         details = {"source": source} if source else {}
-        super().__init__(code, f"{source}: {message}" if source else message, **details)
+        super().__init__(code, f"{source}: {reason}" if source else reason, **details)
+        self.reason = reason
+        self.source = source
         self.http_status = http_status
 
     def entry(self) -> Json:
         """The error as a per-source entry: {"code", "message"}."""
-        return {"code": self.code, "message": self.message}
+        return {"code": self.code, "message": self.reason}
 
     @property
     def retryable(self) -> bool:
@@ -209,11 +213,10 @@ BACKOFF = (0.05, 0.1, None)
 def _after(error: UpstreamError, attempts: int) -> UpstreamError:
     if attempts == 1:
         return error
-    message = error.message.removeprefix(f"{error.details.get('source')}: ")
     return UpstreamError(
         error.code,
-        f"{message} (after {attempts} attempts)",
-        source=error.details.get("source", ""),
+        f"{error.reason} (after {attempts} attempts)",
+        source=error.source,
         http_status=error.http_status,
     )
 
