@@ -170,6 +170,8 @@ EXECUTOR = ThreadPoolExecutor(
 
 def requests_session() -> requests.Session:
     """The process's one requests.Session, its pool sized for the thread pool."""
+    # Shared by every thread: urllib3's pool is thread-safe, and these calls
+    # change no session state (no cookies, no auth).
     global _requests_session
     with _requests_lock:
         if _requests_session is None:
