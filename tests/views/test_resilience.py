@@ -12,12 +12,16 @@ from topics.upstream.client import http_session
 HEDGE = {"primary_delay": 400, "backup_delay": 20, "hedge_after": 50}
 
 
-@pytest.mark.usefixtures("upstream")
-class HedgedTests(SimpleTestCase):
+class UpstreamTestCase(SimpleTestCase):
+    """A test case whose requests run with the upstream session open."""
+
     async def get(self, url: str, **query):
         async with http_session():
             return await self.async_client.get(url, query)
 
+
+@pytest.mark.usefixtures("upstream")
+class HedgedTests(UpstreamTestCase):
     async def test_slow_primary_loses_to_the_backup(self):
         """Both twins answer with the backup, well before the primary would."""
         for prefix in ("sync", "async"):
@@ -77,11 +81,7 @@ class CachedTests(SimpleTestCase):
 
 
 @pytest.mark.usefixtures("upstream")
-class RetryTests(SimpleTestCase):
-    async def get(self, url: str, **query):
-        async with http_session():
-            return await self.async_client.get(url, query)
-
+class RetryTests(UpstreamTestCase):
     async def test_get_is_retried_with_backoff_until_it_succeeds(self):
         """Two failures, then success: three GETs, 50 + 100 ms of backoff."""
         for prefix in ("sync", "async"):
