@@ -139,6 +139,9 @@ else:
     # Demo only: a per-process cache; several workers need REDIS_URL.
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# Where the export pairs write their files; generated, git-ignored.
+EXPORT_ROOT = Path(os.environ.get("EXPORT_ROOT", VAR_DIR / "exports"))
+
 # The upstream service the HTTP pairs call (`manage.py runupstream` serves a
 # fake one). Its address comes from here only, never from a request.
 UPSTREAM_URL = os.environ.get("UPSTREAM_URL", "http://127.0.0.1:8001").rstrip("/")

@@ -1,11 +1,20 @@
-"""The fake upstream, started once for the tests that call it."""
+"""Session-wide test fixtures: the export folder, and the fake upstream."""
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from django.test import override_settings
 
 from tests.servers import FakeUpstream, upstream_server
+
+
+@pytest.fixture(scope="session", autouse=True)
+def export_root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Exports written by the tests go to a folder of their own."""
+    root = tmp_path_factory.mktemp("exports")
+    with override_settings(EXPORT_ROOT=root):
+        yield root
 
 
 @pytest.fixture(scope="session")

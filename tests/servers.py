@@ -114,6 +114,7 @@ def uvicorn_server(**env: str) -> Iterator[Server]:
         "DATABASE_URL": database_url(),
         "VAR_DIR": str(settings.VAR_DIR),
         "UPSTREAM_URL": settings.UPSTREAM_URL,
+        "EXPORT_ROOT": str(settings.EXPORT_ROOT),
         **env,
     }
     command = [*UVICORN, "--host", "127.0.0.1", "--port", str(port)]

@@ -1,5 +1,6 @@
 """The registry's guarantees: every twin is real, every route is served."""
 
+import re
 from unittest import mock
 
 from asgiref.sync import async_to_sync, sync_to_async
@@ -107,5 +108,5 @@ class PairRouteTests(SimpleTestCase):
 
 
 def _kwargs(registered: Pair) -> dict[str, str]:
-    names = {"<slug:slug>": "slug", "<str:pk>": "pk"}
-    return {name: "x" for marker, name in names.items() if marker in registered.route}
+    """A value for each of the route's parameters."""
+    return dict.fromkeys(re.findall(r"<(?:\w+:)?(\w+)>", registered.route), "x")

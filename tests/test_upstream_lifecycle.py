@@ -12,6 +12,7 @@ from asgiref.testing import ApplicationCommunicator
 from django.conf import settings
 from django.test import SimpleTestCase
 
+from tests.asgi import http_scope
 from tests.servers import uvicorn_server
 from topics.upstream.client import NO_SESSION, http, http_session, source_url
 
@@ -49,22 +50,6 @@ class SessionTests(SimpleTestCase):
                 source_url(name)
 
 
-def _scope(path: str, query: bytes) -> dict:
-    return {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": query,
-        "headers": [(b"host", b"testserver")],
-        "client": ("127.0.0.1", 50000),
-        "server": ("testserver", 80),
-    }
-
-
 @pytest.mark.usefixtures("upstream")
 class ClientDisconnectTests(SimpleTestCase):
     async def test_leaving_client_cancels_the_upstream_calls(self):
@@ -74,7 +59,7 @@ class ClientDisconnectTests(SimpleTestCase):
         before = asyncio.all_tasks()
         async with http_session():
             app = ApplicationCommunicator(
-                django_application, _scope("/async/upstream/fanout/", b"delay=5000")
+                django_application, http_scope("/async/upstream/fanout/", b"delay=5000")
             )
             await app.send_input({"type": "http.request", "body": b""})
             await eventually(lambda: self.upstream.stats()["in_flight"] == 3)

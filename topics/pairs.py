@@ -5,7 +5,7 @@ benchmark all read PAIRS. Adding a pattern = one entry here and two views.
 """
 
 from topics.registry import Example, Pair, Variant
-from topics.views import auth, fanout, orm, pages, resilience, writes
+from topics.views import auth, exports, fanout, orm, pages, resilience, writes
 
 # Creating and updating change these in every response.
 VOLATILE = ("id", "created", "updated")
@@ -375,6 +375,61 @@ PAIRS: list[Pair] = [
             "upstream/retry/?fail_times=1&method=POST",
             "upstream/retry/?fail_times=0&method=POST",
             "upstream/retry/?method=PUT",
+        ),
+    ),
+    Pair(
+        name="export_create",
+        family="Files and streaming",
+        route="exports/",
+        sync_view=exports.export_create,
+        async_view=exports.aexport_create,
+        lesson=(
+            "aiofiles for the file, aiterator() for the rows, one thread hop per "
+            "chunk; a temporary file, fsync, then os.replace(): never half a file."
+        ),
+        examples=(
+            Example("exports/?name=parity&format=csv", "POST"),
+            Example("exports/?name=parity&format=jsonl&tag=django", "POST"),
+            Example("exports/?format=csv&q=lag", "POST", volatile=("id",)),
+            Example("exports/?format=xml", "POST"),
+            Example("exports/?name=../../etc/passwd", "POST"),
+            Example("exports/?name=a%00b", "POST"),
+            Example("exports/?name=parity&tag=Not%20A%20Slug", "POST"),
+            "exports/",
+        ),
+    ),
+    Pair(
+        name="export_download",
+        family="Files and streaming",
+        route="exports/files/<str:export_id>/",
+        sync_view=exports.export_download,
+        async_view=exports.aexport_download,
+        lesson=(
+            "Under ASGI a FileResponse's sync iterator is read whole into memory; "
+            "an async iterator over aiofiles streams it in 64 KiB pieces."
+        ),
+        examples=(
+            "exports/files/demo.csv/",
+            "exports/files/demo.jsonl/",
+            "exports/files/missing.csv/",
+            "exports/files/.hidden.csv/",
+            "exports/files/demo.txt/",
+        ),
+    ),
+    Pair(
+        name="export_stream",
+        family="Files and streaming",
+        route="exports/stream/",
+        sync_view=exports.export_stream,
+        async_view=exports.aexport_stream,
+        lesson=(
+            "No file: an async generator over aiterator() streams the rows and "
+            "stops reading the database when the client leaves."
+        ),
+        examples=(
+            "exports/stream/?format=csv",
+            "exports/stream/?format=jsonl&tag=django",
+            "exports/stream/?format=pdf",
         ),
     ),
 ]

@@ -1,5 +1,6 @@
 """Query parameters of the topic list, validated once for every twin."""
 
+import uuid
 from dataclasses import dataclass
 from typing import Self
 
@@ -13,6 +14,7 @@ PER_PAGE_MAX = 100
 # Offset pagination gets slower with depth; a cap keeps one request cheap.
 PAGE_MAX = 10_000
 SEARCH_TEXT_MAX = 100
+EXPORT_FORMATS = ("csv", "jsonl")
 # Every ordering ends with a unique column, so pages never overlap.
 ORDERINGS = {
     "newest": NEWEST_FIRST,
@@ -82,3 +84,24 @@ class SearchParams:
             "author_id": self.author_id,
             "ordering": ORDERINGS[self.ordering],
         }
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExportParams:
+    fmt: str
+    export_id: str
+    filters: dict
+
+    @classmethod
+    def from_query(cls, query: QueryDict) -> Self:
+        """?format=csv|jsonl, an optional ?name=, and the search filters."""
+        from topics.exports import export_path
+
+        fmt = choice_param(query, "format", choices=EXPORT_FORMATS, default="csv")
+        name = query.get("name") or f"topics-{uuid.uuid4().hex[:12]}"
+        export_path(f"{name}.{fmt}", parameter="name")  # 400 if it could escape
+        return cls(
+            fmt=fmt,
+            export_id=f"{name}.{fmt}",
+            filters=SearchParams.from_query(query).filters(),
+        )

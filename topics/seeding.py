@@ -118,3 +118,21 @@ def seed_topics(
         if progress:
             progress(len(numbers))
     return created
+
+
+DEMO_EXPORTS = ("demo.csv", "demo.jsonl")
+DEMO_EXPORT_ROWS = 1000
+
+
+def seed_demo_exports() -> list[str]:
+    """Write the demo exports (the newest topics) that do not exist yet."""
+    from topics.exports import export_path, write_export
+
+    made = []
+    for export_id in DEMO_EXPORTS:
+        if not export_path(export_id).exists():
+            fmt = export_id.rpartition(".")[2]
+            rows = Topic.objects.listing()[:DEMO_EXPORT_ROWS]
+            write_export(rows, fmt=fmt, export_id=export_id)
+            made.append(export_id)
+    return made

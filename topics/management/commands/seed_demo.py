@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
 from topics.models import Topic
-from topics.seeding import seed_demo_user, seed_topics
+from topics.seeding import seed_demo_exports, seed_demo_user, seed_topics
 
 
 class Command(BaseCommand):
@@ -29,10 +29,14 @@ class Command(BaseCommand):
             self.stdout.write('Created the user "demo" (password "demo").')
         if if_empty and Topic.objects.exists():
             self.stdout.write("Topics exist already; nothing to seed.")
-            return
+        else:
+            self.seed(topics, batch_size, quiet=options["verbosity"] == 0)
+        if made := seed_demo_exports():
+            self.stdout.write(f"Wrote the demo exports: {', '.join(made)}.")
+
+    def seed(self, topics: int, batch_size: int, *, quiet: bool) -> None:
         started = time.perf_counter()
-        disable = options["verbosity"] == 0
-        with tqdm(total=topics, unit="topic", file=sys.stderr, disable=disable) as bar:
+        with tqdm(total=topics, unit="topic", file=sys.stderr, disable=quiet) as bar:
             created = seed_topics(
                 count=topics, batch_size=batch_size, progress=bar.update
             )

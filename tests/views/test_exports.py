@@ -1,0 +1,250 @@
+"""Exports: atomic files, validated names, a full disk, streamed downloads."""
+
+import asyncio
+import csv
+import io
+import json
+import warnings
+from pathlib import Path
+from unittest import mock
+
+from asgiref.testing import ApplicationCommunicator
+from django.conf import settings
+from django.core.management import CommandError, call_command
+from django.test import TestCase, TransactionTestCase
+
+from tests.asgi import http_scope
+from topics import exports
+from topics.exports import CHUNK_ROWS, READ_BYTES, export_root
+from topics.models import Topic
+from topics.seeding import seed_topics
+
+PREFIXES = ("sync", "async")
+SYNC_ITERATOR_WARNING = (
+    "StreamingHttpResponse must consume synchronous iterators in order to serve "
+    "them asynchronously. Use an asynchronous iterator instead."
+)
+
+
+def leftovers() -> list[str]:
+    """Temporary files still in the export folder."""
+    return [path.name for path in export_root().iterdir() if path.name.endswith(".tmp")]
+
+
+async def body_of(response) -> bytes:
+    return b"".join([part async for part in response])
+
+
+class ExportCreateTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        seed_topics(count=40)
+
+    async def post(self, prefix: str, **query):
+        url = f"/{prefix}/exports/?" + "&".join(f"{k}={v}" for k, v in query.items())
+        return await self.async_client.post(url)
+
+    async def test_export_writes_every_row_and_reports_it(self):
+        """CSV and JSON Lines: the file holds the rows the response counts."""
+        for prefix in PREFIXES:
+            for fmt in ("csv", "jsonl"):
+                response = await self.post(prefix, name=f"all-{prefix}", format=fmt)
+
+                self.assertEqual(response.status_code, 201)
+                data = response.json()
+                path = Path(settings.EXPORT_ROOT) / data["id"]
+                content = path.read_bytes()
+                self.assertEqual((data["rows"], data["bytes"]), (40, len(content)))
+                if fmt == "csv":
+                    rows = list(csv.DictReader(io.StringIO(content.decode())))
+                else:
+                    rows = [json.loads(line) for line in content.splitlines()]
+                self.assertEqual(len(rows), 40)
+                self.assertEqual(rows[0]["slug"], "topic-40")
+        self.assertEqual(leftovers(), [])
+
+    async def test_both_twins_write_the_same_bytes(self):
+        """open() and aiofiles produce identical files for the same query."""
+        await self.post("sync", name="same-sync", format="csv", tag="django")
+        await self.post("async", name="same-async", format="csv", tag="django")
+
+        root = Path(settings.EXPORT_ROOT)
+        self.assertEqual(
+            (root / "same-sync.csv").read_bytes(),
+            (root / "same-async.csv").read_bytes(),
+        )
+
+    async def test_names_that_could_escape_are_400(self):
+        """Dot segments, absolute paths, NUL, a leading dot: 400, nothing written."""
+        for prefix in PREFIXES:
+            for name in ("..%2Fx", "%2Fetc%2Fpasswd", "a%00b", ".hidden", "a.b"):
+                response = await self.post(prefix, name=name)
+
+                self.assertEqual(response.status_code, 400, (prefix, name))
+                self.assertEqual(response.json()["error"]["parameter"], "name")
+        self.assertEqual(leftovers(), [])
+
+    async def test_a_symlink_out_of_the_folder_is_refused(self):
+        """A name whose file is a symlink elsewhere: 400, and the target untouched."""
+        target = Path(settings.EXPORT_ROOT).parent / "outside.csv"
+        target.write_text("keep me")
+        link = export_root() / "evil.csv"
+        link.symlink_to(target)
+        try:
+            for prefix in PREFIXES:
+                created = await self.post(prefix, name="evil", format="csv")
+                downloaded = await self.async_client.get(
+                    f"/{prefix}/exports/files/evil.csv/"
+                )
+
+                self.assertEqual(created.status_code, 400)
+                self.assertEqual(downloaded.status_code, 400)
+            self.assertEqual(target.read_text(), "keep me")
+        finally:
+            link.unlink()
+
+    async def test_full_disk_is_507_and_keeps_the_previous_export(self):
+        """ENOSPC (from /dev/full): 507 JSON, no temporary file, old file intact."""
+        for prefix in PREFIXES:
+            await self.post(prefix, name=f"full-{prefix}", format="csv")
+            final = export_root() / f"full-{prefix}.csv"
+            before = final.read_bytes()
+            full = export_root() / f".full-{prefix}.tmp"
+            full.symlink_to("/dev/full")
+
+            with mock.patch.object(exports, "temporary_path", return_value=full):
+                response = await self.post(prefix, name=f"full-{prefix}", format="csv")
+
+            self.assertEqual(response.status_code, 507, prefix)
+            self.assertEqual(response.json()["error"]["code"], "insufficient_storage")
+            self.assertIs(full.exists() or full.is_symlink(), False)
+            self.assertEqual(final.read_bytes(), before)
+
+    async def test_concurrent_exports_of_one_name_never_interleave(self):
+        """Five exports to one name at once: one whole file, no temporary left."""
+        responses = await asyncio.gather(
+            *(self.post("async", name="raced", format="csv") for _ in range(5))
+        )
+
+        self.assertEqual({response.status_code for response in responses}, {201})
+        content = (export_root() / "raced.csv").read_text()
+        self.assertEqual(content.count("id,slug,title"), 1)
+        self.assertEqual(len(content.splitlines()), 41)
+        self.assertEqual(leftovers(), [])
+
+    async def test_unknown_format_or_filter_is_400_naming_it(self):
+        """?format= and the search filters are validated before any write."""
+        for prefix in PREFIXES:
+            for query, name in (({"format": "xml"}, "format"), ({"tag": "A B"}, "tag")):
+                response = await self.post(prefix, **query)
+
+                self.assertEqual(response.json()["error"]["parameter"], name)
+
+    def test_command_uses_the_same_export_code(self):
+        """manage.py export_topics writes what the views write."""
+        out = io.StringIO()
+
+        call_command(
+            "export_topics", format="jsonl", name="cmd", verbosity=0, stdout=out
+        )
+
+        self.assertIn("Wrote 40 rows", out.getvalue())
+        lines = (export_root() / "cmd.jsonl").read_text().splitlines()
+        self.assertEqual(len(lines), 40)
+        with self.assertRaisesMessage(
+            CommandError, "format: must be one of: csv, jsonl."
+        ):
+            call_command("export_topics", format="xml", verbosity=0)
+
+
+class DownloadTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        seed_topics(count=3 * READ_BYTES // 120)  # a file of several read chunks
+        exports.write_export(Topic.objects.listing(), fmt="csv", export_id="big.csv")
+        cls.expected = (export_root() / "big.csv").read_bytes()
+
+    async def test_async_download_streams_chunks_without_the_warning(self):
+        """aread_chunks() is an async iterator: no buffering, no Django warning."""
+        response = await self.async_client.get("/async/exports/files/big.csv/")
+
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            parts = [part async for part in response]
+
+        self.assertEqual(caught, [])
+        self.assertGreater(len(parts), 1)
+        self.assertEqual(b"".join(parts), self.expected)
+        self.assertEqual(response["Content-Length"], str(len(self.expected)))
+        self.assertIn('attachment; filename="big.csv"', response["Content-Disposition"])
+
+    async def test_sync_download_is_buffered_whole_with_a_warning(self):
+        """The sync twin's FileResponse: under ASGI Django warns and reads it all."""
+        response = await self.async_client.get("/sync/exports/files/big.csv/")
+
+        with self.assertWarnsMessage(Warning, SYNC_ITERATOR_WARNING):
+            content = await body_of(response)
+
+        self.assertEqual(content, self.expected)
+
+    async def test_unknown_id_is_404_and_malformed_is_400(self):
+        """A well-formed id with no file: 404 JSON; a malformed one: 400 JSON."""
+        for prefix in PREFIXES:
+            missing = await self.async_client.get(f"/{prefix}/exports/files/nope.csv/")
+            malformed = await self.async_client.get(f"/{prefix}/exports/files/x.exe/")
+
+            self.assertEqual(missing.status_code, 404)
+            self.assertEqual(missing.json()["error"]["code"], "not_found")
+            self.assertEqual(malformed.status_code, 400)
+
+
+class StreamTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        seed_topics(count=3 * CHUNK_ROWS)
+
+    async def test_stream_matches_the_file_export(self):
+        """The streamed CSV is byte for byte the file the export writes."""
+        streamed = await body_of(await self.async_client.get("/async/exports/stream/"))
+        await self.async_client.post("/async/exports/?name=compare&format=csv")
+
+        self.assertEqual(streamed, (export_root() / "compare.csv").read_bytes())
+
+    async def test_sync_stream_is_buffered_whole_with_a_warning(self):
+        """The sync generator cannot stream under ASGI: Django warns, reads it all."""
+        response = await self.async_client.get("/sync/exports/stream/")
+
+        with self.assertWarnsMessage(Warning, SYNC_ITERATOR_WARNING):
+            content = await body_of(response)
+
+        self.assertEqual(len(content.splitlines()), 3 * CHUNK_ROWS + 1)
+
+
+class StreamDisconnectTests(TransactionTestCase):
+    """Through Django's real ASGI handler, which reads on a thread of its own."""
+
+    def setUp(self):
+        seed_topics(count=3 * CHUNK_ROWS)
+
+    async def test_client_leaving_stops_the_database_read(self):
+        """http.disconnect after the first rows: the read stops mid-table."""
+        from project.asgi import django_application
+
+        app = ApplicationCommunicator(
+            django_application, http_scope("/async/exports/stream/")
+        )
+        with self.assertLogs("topics.exports", "INFO") as logs:
+            await app.send_input({"type": "http.request", "body": b""})
+            start = await app.receive_output(timeout=10)
+            header = await app.receive_output(timeout=10)
+            rows = await app.receive_output(timeout=10)
+            await app.send_input({"type": "http.disconnect"})
+            await app.wait(timeout=10)
+
+        self.assertEqual(start["status"], 200)
+        self.assertTrue(header["body"].startswith(b"id,slug,title"))
+        first_row = rows["body"].split(b"\n", 1)[0]
+        self.assertIn(b",topic-%d," % (3 * CHUNK_ROWS), first_row)
+        sent = [int(line.split()[-2]) for line in logs.output]
+        self.assertEqual(len(sent), 1)
+        self.assertLess(sent[0], 3 * CHUNK_ROWS)

@@ -1,0 +1,254 @@
+"""Topic exports: CSV or JSON Lines, written atomically, read back in chunks.
+
+The sync writer uses open(); the async one aiofiles. Both write a temporary
+file in EXPORT_ROOT, fsync it, then os.replace() it over the final name: a
+reader never sees half a file, and a failed export leaves the last one intact.
+"""
+
+import asyncio
+import contextlib
+import csv
+import errno
+import io
+import json
+import logging
+import os
+import re
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiofiles
+import aiofiles.os
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models import QuerySet
+
+from topics.api import ApiError, InvalidParameter, NotFound
+
+logger = logging.getLogger(__name__)
+
+COLUMNS = ("id", "slug", "title", "author_name", "created")
+FORMATS = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson"}
+# Rows per database fetch and per file write: one thread hop each, not per row.
+CHUNK_ROWS = 2000
+READ_BYTES = 64 * 1024
+# Letters, digits, "-" and "_": no "..", no "/", no NUL; an id adds the format.
+EXPORT_NAME = r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}"
+EXPORT_ID = re.compile(rf"(?P<name>{EXPORT_NAME})\.(?:csv|jsonl)")
+NAME_RULE = "1 to 64 letters, digits, - or _, not starting with - or _"
+
+Row = dict[str, Any]
+
+
+class InsufficientStorage(ApiError):
+    status = 507
+
+    def __init__(self) -> None:
+        super().__init__(
+            "insufficient_storage", "The disk is full; nothing was written."
+        )
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    id: str
+    rows: int
+    bytes: int
+
+    def payload(self) -> dict[str, Any]:
+        return {"id": self.id, "rows": self.rows, "bytes": self.bytes}
+
+
+def export_root() -> Path:
+    root = Path(settings.EXPORT_ROOT)
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def export_path(export_id: str, *, parameter: str = "id") -> Path:
+    """The file of an export id, refusing anything that could leave EXPORT_ROOT."""
+    if not EXPORT_ID.fullmatch(export_id):
+        rule = NAME_RULE if parameter == "name" else f"{NAME_RULE}, then .csv or .jsonl"
+        raise InvalidParameter(parameter, f"must be {rule}.")
+    root = export_root().resolve()
+    path = root / export_id
+    # The id cannot name another directory; a symlink could still point out.
+    if path.is_symlink() or path.resolve().parent != root:
+        raise InvalidParameter(parameter, "must name a file inside the export folder.")
+    return path
+
+
+@dataclass(frozen=True)
+class ExportFile:
+    path: Path
+    size: int
+
+    @property
+    def content_type(self) -> str:
+        return FORMATS[self.path.suffix.removeprefix(".")]
+
+
+def existing_export(export_id: str) -> ExportFile:
+    """The file of an export that exists; 404 JSON otherwise."""
+    path = export_path(export_id)
+    if not path.is_file():
+        raise NotFound(f"No export has the id {export_id!r}.")
+    return ExportFile(path=path, size=path.stat().st_size)
+
+
+def temporary_path(final: Path) -> Path:
+    """A temporary file of its own beside the final one: writers never share one."""
+    return final.with_name(f".{final.name}.{uuid.uuid4().hex}.tmp")
+
+
+def header(fmt: str) -> bytes:
+    """What starts a file of this format: the CSV header row, or nothing."""
+    if fmt != "csv":
+        return b""
+    buffer = io.StringIO()
+    csv.writer(buffer).writerow(COLUMNS)
+    return buffer.getvalue().encode()
+
+
+def encode_rows(rows: Iterable[Row], fmt: str) -> bytes:
+    """Rows as CSV lines or JSON Lines."""
+    if fmt == "jsonl":
+        lines = (
+            json.dumps({c: row[c] for c in COLUMNS}, cls=DjangoJSONEncoder)
+            for row in rows
+        )
+        return "".join(f"{line}\n" for line in lines).encode()
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    for row in rows:
+        writer.writerow(_csv_value(row[column]) for column in COLUMNS)
+    return buffer.getvalue().encode()
+
+
+def _csv_value(value: Any) -> Any:
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def chunks(rows: Iterable[Row], size: int = CHUNK_ROWS) -> Iterator[list[Row]]:
+    batch: list[Row] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+async def achunks(rows: QuerySet, size: int = CHUNK_ROWS) -> AsyncIterator[list[Row]]:
+    """See chunks(); one database hop per `size` rows."""
+    batch: list[Row] = []
+    async for row in rows.aiterator(chunk_size=size):
+        batch.append(row)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _disk_full(error: OSError) -> bool:
+    return error.errno in (errno.ENOSPC, errno.EDQUOT)
+
+
+def write_export(
+    rows: QuerySet,
+    *,
+    fmt: str,
+    export_id: str,
+    progress: Callable[[int], None] | None = None,
+) -> ExportResult:
+    """Write the rows to the export's file, atomically."""
+    final = export_path(export_id)
+    temporary = temporary_path(final)
+    count = 0
+    try:
+        with open(temporary, "wb") as file:
+            file.write(header(fmt))
+            for batch in chunks(rows.iterator(chunk_size=CHUNK_ROWS)):
+                file.write(encode_rows(batch, fmt))
+                count += len(batch)
+                if progress:
+                    progress(len(batch))
+            file.flush()
+            os.fsync(file.fileno())
+        size = os.path.getsize(temporary)
+        os.replace(temporary, final)
+    except BaseException as error:
+        temporary.unlink(missing_ok=True)
+        if isinstance(error, OSError) and _disk_full(error):
+            raise InsufficientStorage() from error
+        raise
+    return ExportResult(id=export_id, rows=count, bytes=size)
+
+
+async def awrite_export(rows: QuerySet, *, fmt: str, export_id: str) -> ExportResult:
+    """See write_export()."""
+    final = export_path(export_id)
+    temporary = temporary_path(final)
+    count = 0
+    try:
+        # aiofiles runs each call in a thread: one hop per chunk written.
+        async with aiofiles.open(temporary, "wb") as file:
+            await file.write(header(fmt))
+            async for batch in achunks(rows):
+                await file.write(encode_rows(batch, fmt))
+                count += len(batch)
+            # aiofiles reports a full disk here, at flush, not at write().
+            await file.flush()
+            await asyncio.to_thread(os.fsync, file.fileno())
+        size = (await aiofiles.os.stat(temporary)).st_size
+        await aiofiles.os.replace(temporary, final)
+    except BaseException as error:
+        # Also on cancellation: the client left, so no file is half-written.
+        await asyncio.shield(_aunlink(temporary))
+        if isinstance(error, OSError) and _disk_full(error):
+            raise InsufficientStorage() from error
+        raise
+    return ExportResult(id=export_id, rows=count, bytes=size)
+
+
+async def _aunlink(path: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        await aiofiles.os.remove(path)
+
+
+def read_chunks(path: Path) -> Iterator[bytes]:
+    """The file in READ_BYTES pieces."""
+    with open(path, "rb") as file:
+        while chunk := file.read(READ_BYTES):
+            yield chunk
+
+
+async def aread_chunks(path: Path) -> AsyncIterator[bytes]:
+    """See read_chunks(); an async iterator, which ASGI streams as it goes."""
+    async with aiofiles.open(path, "rb") as file:
+        while chunk := await file.read(READ_BYTES):
+            yield chunk
+
+
+def stream_rows(rows: QuerySet, fmt: str) -> Iterator[bytes]:
+    """The export as it is encoded, chunk by chunk, from a sync iterator."""
+    yield header(fmt)
+    for batch in chunks(rows.iterator(chunk_size=CHUNK_ROWS)):
+        yield encode_rows(batch, fmt)
+
+
+async def astream_rows(rows: QuerySet, fmt: str) -> AsyncIterator[bytes]:
+    """See stream_rows(); stops reading the database when the client leaves."""
+    sent = 0
+    try:
+        yield header(fmt)
+        async for batch in achunks(rows):
+            sent += len(batch)
+            yield encode_rows(batch, fmt)
+    finally:
+        logger.info("Export stream closed after %d rows.", sent)

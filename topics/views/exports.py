@@ -1,0 +1,102 @@
+"""File exports and downloads: open() and a sync iterator, then aiofiles and an
+async one; written atomically, read in chunks."""
+
+import asyncio
+
+from django.http import (
+    FileResponse,
+    HttpRequest,
+    HttpResponse,
+    JsonResponse,
+    StreamingHttpResponse,
+)
+from django.utils.http import content_disposition_header
+from django.views.decorators.http import require_POST
+
+from topics.api import api_view
+from topics.exports import (
+    FORMATS,
+    ExportFile,
+    aread_chunks,
+    astream_rows,
+    awrite_export,
+    existing_export,
+    stream_rows,
+    write_export,
+)
+from topics.models import Topic
+from topics.params import ExportParams
+
+
+@require_POST
+@api_view
+def export_create(request: HttpRequest) -> JsonResponse:
+    """Write the (filtered) topics to a file; 201 with its id, rows and bytes."""
+    params = ExportParams.from_query(request.GET)
+    rows = Topic.objects.listing(**params.filters)
+    result = write_export(rows, fmt=params.fmt, export_id=params.export_id)
+    return JsonResponse(result.payload(), status=201)
+
+
+@require_POST
+@api_view
+async def aexport_create(request: HttpRequest) -> JsonResponse:
+    """See export_create()."""
+    params = ExportParams.from_query(request.GET)
+    rows = Topic.objects.listing(**params.filters)
+    result = await awrite_export(rows, fmt=params.fmt, export_id=params.export_id)
+    return JsonResponse(result.payload(), status=201)
+
+
+def _attachment(response: HttpResponse, export: ExportFile) -> HttpResponse:
+    response["Content-Length"] = str(export.size)
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=True, filename=export.path.name
+    )
+    return response
+
+
+@api_view
+def export_download(request: HttpRequest, export_id: str) -> FileResponse:
+    """An export's file, as an attachment."""
+    export = existing_export(export_id)
+    # Under ASGI Django reads this whole file into memory first, and warns.
+    file = open(export.path, "rb")  # noqa: SIM115 -- FileResponse closes it
+    response = FileResponse(file, content_type=export.content_type)
+    return _attachment(response, export)
+
+
+@api_view
+async def aexport_download(
+    request: HttpRequest, export_id: str
+) -> StreamingHttpResponse:
+    """See export_download(); streamed in chunks by an async iterator."""
+    export = await asyncio.to_thread(existing_export, export_id)
+    response = StreamingHttpResponse(
+        aread_chunks(export.path), content_type=export.content_type
+    )
+    return _attachment(response, export)
+
+
+def _streamed(content, params: ExportParams) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(content, content_type=FORMATS[params.fmt])
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=True, filename=f"topics.{params.fmt}"
+    )
+    return response
+
+
+@api_view
+def export_stream(request: HttpRequest) -> StreamingHttpResponse:
+    """The export sent as it is read, with no file: a sync generator."""
+    params = ExportParams.from_query(request.GET)
+    rows = Topic.objects.listing(**params.filters)
+    return _streamed(stream_rows(rows, params.fmt), params)
+
+
+@api_view
+async def aexport_stream(request: HttpRequest) -> StreamingHttpResponse:
+    """See export_stream(); an async generator over aiterator()."""
+    params = ExportParams.from_query(request.GET)
+    rows = Topic.objects.listing(**params.filters)
+    return _streamed(astream_rows(rows, params.fmt), params)
