@@ -18,7 +18,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import aiofiles
 import aiofiles.os
@@ -35,9 +35,11 @@ FORMATS = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson"}
 # Rows per database fetch and per file write: one thread hop each, not per row.
 CHUNK_ROWS = 2000
 READ_BYTES = 64 * 1024
+# Encoded chunks the pipelined export holds between its reader and writer.
+PIPELINE_CHUNKS = 4
 # Letters, digits, "-" and "_": no "..", no "/", no NUL; an id adds the format.
-EXPORT_NAME = r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}"
-EXPORT_ID = re.compile(rf"(?P<name>{EXPORT_NAME})\.(?:csv|jsonl)")
+EXPORT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+EXPORT_ID = re.compile(rf"{EXPORT_NAME.pattern}\.(?:csv|jsonl)")
 NAME_RULE = "1 to 64 letters, digits, - or _, not starting with - or _"
 
 Row = dict[str, Any]
@@ -155,8 +157,67 @@ async def achunks(rows: QuerySet, size: int = CHUNK_ROWS) -> AsyncIterator[list[
         yield batch
 
 
-def _disk_full(error: OSError) -> bool:
-    return error.errno in (errno.ENOSPC, errno.EDQUOT)
+def _disk_full(error: BaseException) -> bool:
+    if isinstance(error, BaseExceptionGroup):
+        return any(_disk_full(inner) for inner in error.exceptions)
+    return isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT)
+
+
+@contextlib.contextmanager
+def _atomic(export_id: str) -> Iterator[BinaryIO]:
+    """A temporary file that becomes the export on success and vanishes on failure."""
+    final = export_path(export_id, parameter="name")
+    temporary = temporary_path(final)
+    try:
+        with open(temporary, "wb") as file:
+            yield file
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, final)
+    except BaseException as error:
+        temporary.unlink(missing_ok=True)
+        if _disk_full(error):
+            raise InsufficientStorage() from error
+        raise
+
+
+@contextlib.asynccontextmanager
+async def _aatomic(export_id: str) -> AsyncIterator[Any]:
+    """See _atomic()."""
+    final = await asyncio.to_thread(export_path, export_id, parameter="name")
+    temporary = temporary_path(final)
+    try:
+        file = await _aopen(temporary)
+        try:
+            yield file
+            # aiofiles reports a full disk here, at flush, not at write().
+            await file.flush()
+            await asyncio.to_thread(os.fsync, file.fileno())
+        finally:
+            await file.close()
+        await aiofiles.os.replace(temporary, final)
+    except BaseException as error:
+        # Also on cancellation: the client left, so no file is half-written.
+        await asyncio.shield(_aunlink(temporary))
+        if _disk_full(error):
+            raise InsufficientStorage() from error
+        raise
+
+
+async def _aopen(path: Path) -> Any:
+    """aiofiles.open(path, "wb"), safe to cancel: a file opened meanwhile is closed."""
+    # Cancelled while its thread opens the file, aiofiles.open() would leak it.
+    opening = asyncio.ensure_future(aiofiles.open(path, "wb"))
+    try:
+        return await asyncio.shield(opening)
+    except asyncio.CancelledError:
+        await (await opening).close()
+        raise
+
+
+async def _aunlink(path: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        await aiofiles.os.remove(path)
 
 
 def write_export(
@@ -167,69 +228,58 @@ def write_export(
     progress: Callable[[int], None] | None = None,
 ) -> ExportResult:
     """Write the rows to the export's file, atomically."""
-    final = export_path(export_id)
-    temporary = temporary_path(final)
     count = 0
-    try:
-        with open(temporary, "wb") as file:
-            file.write(header(fmt))
-            for batch in chunks(rows.iterator(chunk_size=CHUNK_ROWS)):
-                file.write(encode_rows(batch, fmt))
-                count += len(batch)
-                if progress:
-                    progress(len(batch))
-            file.flush()
-            os.fsync(file.fileno())
-        size = os.path.getsize(temporary)
-        os.replace(temporary, final)
-    except BaseException as error:
-        temporary.unlink(missing_ok=True)
-        if isinstance(error, OSError) and _disk_full(error):
-            raise InsufficientStorage() from error
-        raise
+    with _atomic(export_id) as file:
+        file.write(header(fmt))
+        for batch in chunks(rows.iterator(chunk_size=CHUNK_ROWS)):
+            file.write(encode_rows(batch, fmt))
+            count += len(batch)
+            if progress:
+                progress(len(batch))
+        size = file.tell()
     return ExportResult(id=export_id, rows=count, bytes=size)
 
 
 async def awrite_export(rows: QuerySet, *, fmt: str, export_id: str) -> ExportResult:
     """See write_export()."""
-    final = export_path(export_id)
-    temporary = temporary_path(final)
     count = 0
-    try:
-        # aiofiles runs each call in a thread: one hop per chunk written.
-        async with aiofiles.open(temporary, "wb") as file:
-            await file.write(header(fmt))
-            async for batch in achunks(rows):
-                await file.write(encode_rows(batch, fmt))
-                count += len(batch)
-            # aiofiles reports a full disk here, at flush, not at write().
-            await file.flush()
-            await asyncio.to_thread(os.fsync, file.fileno())
-        size = (await aiofiles.os.stat(temporary)).st_size
-        await aiofiles.os.replace(temporary, final)
-    except BaseException as error:
-        # Also on cancellation: the client left, so no file is half-written.
-        await asyncio.shield(_aunlink(temporary))
-        if isinstance(error, OSError) and _disk_full(error):
-            raise InsufficientStorage() from error
-        raise
+    # aiofiles runs each call in a thread: one hop per chunk written.
+    async with _aatomic(export_id) as file:
+        await file.write(header(fmt))
+        async for batch in achunks(rows):
+            await file.write(encode_rows(batch, fmt))
+            count += len(batch)
+        size = await file.tell()
     return ExportResult(id=export_id, rows=count, bytes=size)
 
 
-async def _aunlink(path: Path) -> None:
-    with contextlib.suppress(FileNotFoundError):
-        await aiofiles.os.remove(path)
+async def awrite_export_pipelined(
+    rows: QuerySet, *, fmt: str, export_id: str
+) -> ExportResult:
+    """See awrite_export(); reading and writing overlap, a bounded queue between."""
+    # The reader waits while PIPELINE_CHUNKS chunks are queued: memory stays
+    # bounded however far the writer falls behind.
+    queue: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=PIPELINE_CHUNKS)
 
+    async def read() -> int:
+        count = 0
+        await queue.put(header(fmt))
+        async for batch in achunks(rows):
+            await queue.put(encode_rows(batch, fmt))
+            count += len(batch)
+        await queue.put(None)
+        return count
 
-def read_chunks(path: Path) -> Iterator[bytes]:
-    """The file in READ_BYTES pieces."""
-    with open(path, "rb") as file:
-        while chunk := file.read(READ_BYTES):
-            yield chunk
+    async with _aatomic(export_id) as file, asyncio.TaskGroup() as group:
+        reader = group.create_task(read())
+        while (chunk := await queue.get()) is not None:
+            await file.write(chunk)
+        size = await file.tell()
+    return ExportResult(id=export_id, rows=reader.result(), bytes=size)
 
 
 async def aread_chunks(path: Path) -> AsyncIterator[bytes]:
-    """See read_chunks(); an async iterator, which ASGI streams as it goes."""
+    """The file in READ_BYTES pieces: an async iterator, which ASGI streams."""
     async with aiofiles.open(path, "rb") as file:
         while chunk := await file.read(READ_BYTES):
             yield chunk

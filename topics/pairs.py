@@ -397,6 +397,17 @@ PAIRS: list[Pair] = [
             Example("exports/?name=parity&tag=Not%20A%20Slug", "POST"),
             "exports/",
         ),
+        variants=(
+            Variant(
+                name="pipeline",
+                mode="async",
+                view=exports.aexport_create_pipelined,
+                lesson=(
+                    "The seeds' producer and consumer: the database reader and the "
+                    "file writer overlap; an asyncio.Queue(maxsize=4) bounds memory."
+                ),
+            ),
+        ),
     ),
     Pair(
         name="export_download",

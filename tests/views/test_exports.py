@@ -20,6 +20,7 @@ from topics.models import Topic
 from topics.seeding import seed_topics
 
 PREFIXES = ("sync", "async")
+WRITERS = ("sync", "async", "async-pipeline")
 SYNC_ITERATOR_WARNING = (
     "StreamingHttpResponse must consume synchronous iterators in order to serve "
     "them asynchronously. Use an asynchronous iterator instead."
@@ -46,7 +47,7 @@ class ExportCreateTests(TestCase):
 
     async def test_export_writes_every_row_and_reports_it(self):
         """CSV and JSON Lines: the file holds the rows the response counts."""
-        for prefix in PREFIXES:
+        for prefix in WRITERS:
             for fmt in ("csv", "jsonl"):
                 response = await self.post(prefix, name=f"all-{prefix}", format=fmt)
 
@@ -63,16 +64,31 @@ class ExportCreateTests(TestCase):
                 self.assertEqual(rows[0]["slug"], "topic-40")
         self.assertEqual(leftovers(), [])
 
-    async def test_both_twins_write_the_same_bytes(self):
-        """open() and aiofiles produce identical files for the same query."""
-        await self.post("sync", name="same-sync", format="csv", tag="django")
-        await self.post("async", name="same-async", format="csv", tag="django")
+    async def test_every_writer_writes_the_same_bytes(self):
+        """open(), aiofiles and the pipeline write identical files."""
+        for prefix in WRITERS:
+            await self.post(prefix, name=f"same-{prefix}", format="csv", tag="django")
 
-        root = Path(settings.EXPORT_ROOT)
-        self.assertEqual(
-            (root / "same-sync.csv").read_bytes(),
-            (root / "same-async.csv").read_bytes(),
+        files = {(export_root() / f"same-{w}.csv").read_bytes() for w in WRITERS}
+        self.assertEqual(len(files), 1)
+
+    async def test_cancelled_export_leaves_no_file(self):
+        """Cancelled mid-write (the client left): no temporary, no final file."""
+        task = asyncio.create_task(
+            exports.awrite_export(
+                Topic.objects.listing(), fmt="csv", export_id="cancelled.csv"
+            )
         )
+        async with asyncio.timeout(5):
+            while not leftovers():  # noqa: ASYNC110 -- waits for the writer's file
+                await asyncio.sleep(0)
+
+        task.cancel()
+        with self.assertRaises(asyncio.CancelledError):
+            await task
+
+        self.assertEqual(leftovers(), [])
+        self.assertIs((export_root() / "cancelled.csv").exists(), False)
 
     async def test_names_that_could_escape_are_400(self):
         """Dot segments, absolute paths, NUL, a leading dot: 400, nothing written."""
@@ -105,7 +121,7 @@ class ExportCreateTests(TestCase):
 
     async def test_full_disk_is_507_and_keeps_the_previous_export(self):
         """ENOSPC (from /dev/full): 507 JSON, no temporary file, old file intact."""
-        for prefix in PREFIXES:
+        for prefix in WRITERS:
             await self.post(prefix, name=f"full-{prefix}", format="csv")
             final = export_root() / f"full-{prefix}.csv"
             before = final.read_bytes()
@@ -121,9 +137,9 @@ class ExportCreateTests(TestCase):
             self.assertEqual(final.read_bytes(), before)
 
     async def test_concurrent_exports_of_one_name_never_interleave(self):
-        """Five exports to one name at once: one whole file, no temporary left."""
+        """Six exports to one name at once: one whole file, no temporary left."""
         responses = await asyncio.gather(
-            *(self.post("async", name="raced", format="csv") for _ in range(5))
+            *(self.post(prefix, name="raced", format="csv") for prefix in WRITERS * 2)
         )
 
         self.assertEqual({response.status_code for response in responses}, {201})

@@ -20,6 +20,7 @@ from topics.exports import (
     aread_chunks,
     astream_rows,
     awrite_export,
+    awrite_export_pipelined,
     existing_export,
     stream_rows,
     write_export,
@@ -45,6 +46,18 @@ async def aexport_create(request: HttpRequest) -> JsonResponse:
     params = ExportParams.from_query(request.GET)
     rows = Topic.objects.listing(**params.filters)
     result = await awrite_export(rows, fmt=params.fmt, export_id=params.export_id)
+    return JsonResponse(result.payload(), status=201)
+
+
+@require_POST
+@api_view
+async def aexport_create_pipelined(request: HttpRequest) -> JsonResponse:
+    """See export_create(); the reader and the writer overlap, through a queue."""
+    params = ExportParams.from_query(request.GET)
+    rows = Topic.objects.listing(**params.filters)
+    result = await awrite_export_pipelined(
+        rows, fmt=params.fmt, export_id=params.export_id
+    )
     return JsonResponse(result.payload(), status=201)
 
 
