@@ -1,0 +1,5 @@
+"""Placeholder: filled by the pitfall catalogue work."""
+
+from topics.pitfalls.registry import Pitfall
+
+PITFALLS: list[Pitfall] = []

@@ -1,0 +1,8 @@
+"""Every pitfall, in catalogue order."""
+
+from topics.pitfalls import aio, deploy, orm
+from topics.pitfalls.registry import Pitfall
+
+PITFALLS: list[Pitfall] = sorted(
+    [*orm.PITFALLS, *aio.PITFALLS, *deploy.PITFALLS], key=lambda pitfall: pitfall.number
+)
