@@ -114,8 +114,9 @@ def database_settings(url: str) -> dict:
                 "timeout": 20,
             }
         )
-        # A file, not memory, so a uvicorn started by the tests sees the data.
-        database["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+        # A file, not memory, so a uvicorn started by the tests sees the data;
+        # one per test process, so that two test runs never share it.
+        database["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
     return database
 
 
