@@ -1,5 +1,535 @@
-"""Placeholder: filled by the pitfall catalogue work."""
+"""asyncio and asgiref pitfalls: missing awaits, a blocked loop, thread hops,
+cancellation and background tasks."""
 
+import asyncio
+import gc
+import logging
+import threading
+import time
+import uuid
+import warnings
+import weakref
+from collections.abc import Awaitable, Callable, Coroutine
+from functools import wraps
+from typing import Any
+
+from asgiref.sync import async_to_sync, iscoroutinefunction, sync_to_async
+from django.core.handlers.base import BaseHandler
+from django.http import HttpRequest, HttpResponse
+
+from topics.models import Topic
 from topics.pitfalls.registry import Pitfall
 
-PITFALLS: list[Pitfall] = []
+logger = logging.getLogger(__name__)
+
+PAUSE = 0.3  # seconds a blocking call or a slow write takes in these snippets
+CALL_FAILED = "orders: HTTP 500"
+
+
+def _text(*lines: str) -> HttpResponse:
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain")
+
+
+async def _timed(call: Awaitable) -> tuple[Any, float]:
+    started = time.monotonic()
+    result = await call
+    return result, time.monotonic() - started
+
+
+# 4. A forgotten await.
+
+
+async def topic_exists(slug: str) -> bool:
+    return await Topic.objects.filter(slug=slug).aexists()
+
+
+async def wrong_next_number() -> int:
+    """acount() without await is a coroutine: `count + 1` raises TypeError."""
+    count = Topic.objects.acount()
+    return count + 1
+
+
+async def right_next_number() -> int:
+    """See wrong_next_number()."""
+    count = await Topic.objects.acount()
+    return count + 1
+
+
+async def wrong_slug_status(slug: str) -> str:
+    """A coroutine object is always true: every slug looks taken."""
+    if topic_exists(slug):
+        return "taken"
+    return "free"
+
+
+async def right_slug_status(slug: str) -> str:
+    """See wrong_slug_status()."""
+    if await topic_exists(slug):
+        return "taken"
+    return "free"
+
+
+async def demo_forgotten_await(request: HttpRequest) -> HttpResponse:
+    """Both missing awaits, and the warning Python prints when it drops them."""
+    lines = []
+    # Nothing in this block suspends, so it records this request's warnings only.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            await wrong_next_number()
+        except TypeError as error:
+            lines.append(f"wrong_next_number() raised TypeError: {error}")
+        status = await wrong_slug_status("no-such-topic")
+        lines.append(f"wrong_slug_status('no-such-topic') returned {status!r}")
+        gc.collect()  # drop the coroutines now, so that Python warns here
+    lines += [
+        f"{w.category.__name__}: {str(w.message).splitlines()[0]}" for w in caught
+    ]
+    return _text(*lines)
+
+
+# 5. A sync-only decorator around an async view.
+
+
+async def ahello(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("hello")
+
+
+def wrong_logged(view: Callable) -> Callable:
+    """A sync wrapper: around an async view, it returns an unawaited coroutine."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        logger.debug("%s %s", request.method, request.path)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def right_logged(view: Callable) -> Callable:
+    """A wrapper in the view's own mode, as Django's decorators and api_view do."""
+    if iscoroutinefunction(view):
+
+        @wraps(view)
+        async def async_wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            logger.debug("%s %s", request.method, request.path)
+            return await view(request, *args, **kwargs)
+
+        return async_wrapper
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        logger.debug("%s %s", request.method, request.path)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+async def demo_sync_decorator(request: HttpRequest) -> HttpResponse:
+    """Call the wrapped view as Django's handler does; Django's check raises."""
+    view = wrong_logged(ahello)
+    returned = await sync_to_async(view)(request)
+    try:
+        BaseHandler().check_response(returned, view)
+    finally:
+        returned.close()  # the coroutine: so that Python does not warn as well
+
+
+# 6. Blocking the event loop.
+
+
+async def wrong_sleep_view(request: HttpRequest) -> HttpResponse:
+    """time.sleep() (like requests, open(), CPU work) holds the whole loop."""
+    time.sleep(PAUSE)  # noqa: ASYNC251 -- the pitfall: no other request runs meanwhile
+    return HttpResponse("done")
+
+
+async def right_sleep_view(request: HttpRequest) -> HttpResponse:
+    """See wrong_sleep_view(); for blocking calls, await asyncio.to_thread()."""
+    await asyncio.sleep(PAUSE)
+    return HttpResponse("done")
+
+
+async def demo_blocking_loop(request: HttpRequest) -> HttpResponse:
+    """Four views at once, each pausing 0.3 s: blocked, then awaited."""
+    _, wrong = await _timed(
+        asyncio.gather(*(wrong_sleep_view(request) for _ in range(4)))
+    )
+    _, right = await _timed(
+        asyncio.gather(*(right_sleep_view(request) for _ in range(4)))
+    )
+    return _text(
+        f"4 views at once, each pausing {PAUSE} s:",
+        f"time.sleep():    {wrong:.2f} s (one after another)",
+        f"asyncio.sleep(): {right:.2f} s",
+    )
+
+
+# 7. thread_sensitive=True runs one call at a time.
+
+
+def _blocking_call() -> int:
+    time.sleep(PAUSE)  # stands for a slow query or a blocking library call
+    return threading.get_ident()
+
+
+async def wrong_parallel_calls() -> list[int]:
+    """Thread-sensitive calls share one thread: gather() runs them in turn."""
+    return await asyncio.gather(*(sync_to_async(_blocking_call)() for _ in range(3)))
+
+
+async def right_parallel_calls() -> list[int]:
+    """Thread-safe blocking calls (never the ORM) may overlap in the default pool."""
+    calls = (sync_to_async(_blocking_call, thread_sensitive=False)() for _ in range(3))
+    return await asyncio.gather(*calls)
+
+
+async def demo_thread_sensitive(request: HttpRequest) -> HttpResponse:
+    """Three 0.3 s calls under gather(), thread-sensitive, then not."""
+    threads, wrong = await _timed(wrong_parallel_calls())
+    other_threads, right = await _timed(right_parallel_calls())
+    return _text(
+        f"gather() over 3 sync_to_async calls of {PAUSE} s each:",
+        f"thread_sensitive=True (the default, as in the a* ORM methods): {wrong:.2f} s"
+        f" on {len(set(threads))} thread",
+        f"thread_sensitive=False: {right:.2f} s on {len(set(other_threads))} threads",
+    )
+
+
+# 9. Bridging the wrong way from inside the loop.
+
+
+async def fetch_answer() -> int:
+    await asyncio.sleep(0)
+    return 42
+
+
+async def wrong_async_to_sync_in_loop() -> int:
+    """async_to_sync() on the loop's own thread raises RuntimeError."""
+    return async_to_sync(fetch_answer)()
+
+
+async def wrong_asyncio_run_in_loop() -> int:
+    """asyncio.run() inside a loop raises, and leaves a never-awaited coroutine."""
+    return asyncio.run(fetch_answer())
+
+
+async def wrong_sync_to_async_of_coroutine() -> int:
+    """sync_to_async() accepts sync functions only: TypeError."""
+    return await sync_to_async(fetch_answer)()
+
+
+async def right_await_directly() -> int:
+    """In async code, await the coroutine function itself."""
+    return await fetch_answer()
+
+
+async def demo_async_to_sync_in_loop(request: HttpRequest) -> HttpResponse:
+    """Runs wrong_async_to_sync_in_loop(): asgiref raises."""
+    return _text(str(await wrong_async_to_sync_in_loop()))
+
+
+# 17. Cancellation does not stop a sync_to_async write.
+
+
+def _insert_topic(*, title: str, author_id: int) -> None:
+    time.sleep(PAUSE)  # a slow write: the client may leave meanwhile
+    slug = f"topic-{uuid.uuid4().hex[:12]}"  # a key the server makes up
+    Topic.objects.create(slug=slug, title=title, body="", author_id=author_id)
+
+
+async def wrong_create_topic(*, title: str, author_id: int) -> None:
+    """Cancelled, the write still commits; the client's retry writes a second row."""
+    await sync_to_async(_insert_topic)(title=title, author_id=author_id)
+
+
+def _insert_topic_once(*, slug: str, title: str, author_id: int) -> None:
+    time.sleep(PAUSE)
+    defaults = {"title": title, "body": "", "author_id": author_id}
+    Topic.objects.get_or_create(slug=slug, defaults=defaults)
+
+
+async def right_create_topic(*, slug: str, title: str, author_id: int) -> None:
+    """The client's key makes a retry harmless, however the first call ended."""
+    await sync_to_async(_insert_topic_once)(slug=slug, title=title, author_id=author_id)
+
+
+# 18. Fire-and-forget tasks, swallowed cancellation.
+
+background_tasks: set[asyncio.Task] = set()
+
+
+async def send_when_ready(ready: asyncio.Event, sent: list[str]) -> None:
+    """A background job: it waits for the event, then sends."""
+    await ready.wait()
+    sent.append("sent")
+
+
+def wrong_fire_and_forget(job: Coroutine) -> None:
+    """The loop holds tasks weakly: garbage collection may destroy this one."""
+    asyncio.create_task(job)  # noqa: RUF006 -- the pitfall: no reference is kept
+
+
+def right_keep_a_reference(job: Coroutine) -> asyncio.Task:
+    """Hold the task until it is done (or await it in a TaskGroup)."""
+    task = asyncio.create_task(job)
+    background_tasks.add(task)
+    task.add_done_callback(background_tasks.discard)
+    return task
+
+
+async def wrong_swallow_cancel(progress: list[str]) -> None:
+    """Swallowing CancelledError makes cancel(), timeouts and TaskGroup powerless."""
+    try:
+        await asyncio.sleep(1)
+    except asyncio.CancelledError:
+        progress.append("cleaned up")
+    progress.append("kept running")
+
+
+async def right_reraise_cancel(progress: list[str]) -> None:
+    """Clean up, then let the cancellation through."""
+    try:
+        await asyncio.sleep(1)
+    except asyncio.CancelledError:
+        progress.append("cleaned up")
+        raise
+    progress.append("kept running")
+
+
+async def demo_lost_task(request: HttpRequest) -> HttpResponse:
+    """A job nobody references, then a coroutine that swallows its cancellation."""
+    sent: list[str] = []
+    ready = asyncio.Event()
+    # The job alone holds its event: once it waits, nothing outside reaches it.
+    wrong_fire_and_forget(send_when_ready(ready, sent))
+    ready_ref = weakref.ref(ready)
+    del ready
+    await asyncio.sleep(0)
+    gc.collect()  # asyncio logs "Task was destroyed but it is pending!"
+    fate = "destroyed while pending" if ready_ref() is None else "still there"
+    progress: list[str] = []
+    started = time.monotonic()
+    async with asyncio.timeout(0.1):
+        await wrong_swallow_cancel(progress)
+    seconds = time.monotonic() - started
+    return _text(
+        f"A fire-and-forget job after gc.collect(): {fate}; sent: {sent}",
+        f"asyncio.timeout(0.1) around wrong_swallow_cancel(): no TimeoutError after "
+        f"{seconds:.2f} s; it went on: {progress}",
+    )
+
+
+# 19. gather() does not cancel the rest at the first failure.
+
+
+async def _failing_call() -> None:
+    await asyncio.sleep(0.05)
+    raise ConnectionError(CALL_FAILED)
+
+
+async def _slow_call(log: list[str]) -> None:
+    try:
+        await asyncio.sleep(PAUSE)
+    except asyncio.CancelledError:
+        log.append("slow call cancelled")
+        raise
+    log.append("slow call finished")
+
+
+async def wrong_fan_out(log: list[str], *, return_exceptions: bool = False) -> list:
+    """gather() raises the first failure and leaves the slow call running."""
+    calls = (_failing_call(), _slow_call(log))
+    return await asyncio.gather(*calls, return_exceptions=return_exceptions)
+
+
+async def right_fan_out(log: list[str]) -> None:
+    """A TaskGroup cancels the rest at the first failure (see client.gather_all)."""
+    async with asyncio.TaskGroup() as group:
+        group.create_task(_failing_call())
+        group.create_task(_slow_call(log))
+
+
+async def demo_gather_failure(request: HttpRequest) -> HttpResponse:
+    """What the slow call did after each fan-out failed."""
+    lines = []
+    for fan_out in (wrong_fan_out, right_fan_out):
+        log: list[str] = []
+        try:
+            await fan_out(log)
+        except (ConnectionError, ExceptionGroup) as error:
+            lines.append(f"{fan_out.__name__} raised {error!r}")
+        await asyncio.sleep(PAUSE + 0.1)  # then the slow call's fate is known
+        lines.append(f"  and then: {log}")
+    return _text(*lines)
+
+
+# 21. DJANGO_ALLOW_ASYNC_UNSAFE.
+
+
+async def wrong_count_topics() -> int:
+    """The sync ORM in async code: allowed by the variable, it blocks the loop."""
+    return Topic.objects.count()
+
+
+async def right_count_topics() -> int:
+    """acount() runs the query in a worker thread; the loop stays free."""
+    return await Topic.objects.acount()
+
+
+TESTS = "tests/pitfalls/test_aio.py"
+
+PITFALLS: list[Pitfall] = [
+    Pitfall(
+        number=4,
+        slug="forgotten-await",
+        title="A forgotten `await`",
+        symptom=(
+            "`TypeError: unsupported operand type(s) for +: 'coroutine' and 'int'`; "
+            "`if topic_exists(slug):` is always true; later, "
+            "`RuntimeWarning: coroutine 'QuerySet.acount' was never awaited`"
+        ),
+        fix="`await` every coroutine; run the tests with `PYTHONDEVMODE=1 -W error`.",
+        wrong=wrong_next_number,
+        right=right_next_number,
+        test=f"{TESTS}::ForgottenAwaitTests::test_a_missing_await_gives_a_coroutine",
+        demo=demo_forgotten_await,
+    ),
+    Pitfall(
+        number=5,
+        slug="sync-decorator-on-async-view",
+        title="A sync-only decorator around an async view",
+        symptom=(
+            "`ValueError: The view topics.pitfalls.aio.ahello didn't return an "
+            "HttpResponse object. It returned an unawaited coroutine instead. You may "
+            "need to add an 'await' into your view.`"
+        ),
+        fix=(
+            "Give async views an async wrapper (`iscoroutinefunction`), as "
+            "`topics.api.api_view` and Django's own decorators do."
+        ),
+        wrong=wrong_logged,
+        right=right_logged,
+        test=f"{TESTS}::SyncDecoratorTests::test_sync_wrapper_returns_a_coroutine",
+        demo=demo_sync_decorator,
+    ),
+    Pitfall(
+        number=6,
+        slug="blocking-the-loop",
+        title="`time.sleep`, `requests`, `open()` or CPU work inside `async def`",
+        symptom=(
+            "Four concurrent views that each block 0.3 s take 1.2 s: they run one "
+            "after another; asyncio's debug mode logs "
+            "`Executing <Task finished ...> took 0.300 seconds`"
+        ),
+        fix=(
+            "`asyncio.sleep()`, aiohttp, aiofiles; `await asyncio.to_thread(...)` for "
+            "a blocking or CPU-bound call."
+        ),
+        wrong=wrong_sleep_view,
+        right=right_sleep_view,
+        test=f"{TESTS}::BlockingLoopTests::test_a_blocking_view_holds_every_other",
+        demo=demo_blocking_loop,
+    ),
+    Pitfall(
+        number=7,
+        slug="thread-sensitive-runs-one-at-a-time",
+        title="`gather()` over `sync_to_async` or `a*` ORM calls",
+        symptom=(
+            "Three 0.3 s `sync_to_async` calls under `gather()` take 0.9 s on one "
+            "thread: thread-sensitive calls, the `a*` ORM methods included, run one "
+            "at a time"
+        ),
+        fix=(
+            "ORM: one unit of work in one `sync_to_async` call; thread-safe non-ORM "
+            "calls: `thread_sensitive=False` or `asyncio.to_thread()`."
+        ),
+        wrong=wrong_parallel_calls,
+        right=right_parallel_calls,
+        test=f"{TESTS}::ThreadSensitiveTests::test_thread_sensitive_calls_take_turns",
+        demo=demo_thread_sensitive,
+    ),
+    Pitfall(
+        number=9,
+        slug="bridging-inside-the-loop",
+        title="`async_to_sync`, `asyncio.run()` or `sync_to_async(coroutine)` in "
+        "async code",
+        symptom=(
+            "`RuntimeError: You cannot use AsyncToSync in the same thread as an async "
+            "event loop - just await the async function directly.`; `RuntimeError: "
+            "asyncio.run() cannot be called from a running event loop`; "
+            "`TypeError: sync_to_async can only be applied to sync functions.`"
+        ),
+        fix="In async code, `await` the coroutine function directly.",
+        wrong=wrong_async_to_sync_in_loop,
+        right=right_await_directly,
+        test=f"{TESTS}::BridgeTests::test_bridges_inside_the_loop_fail",
+        demo=demo_async_to_sync_in_loop,
+    ),
+    Pitfall(
+        number=17,
+        slug="cancelled-write-still-commits",
+        title="Cancelling a `sync_to_async` write does not stop it",
+        symptom=(
+            "The request is cancelled (the client left), yet its row is committed: "
+            "the thread runs on; the client's retry writes a second row"
+        ),
+        fix=(
+            "Make the write idempotent: a client-supplied key with "
+            "`get_or_create()`, so that a retry finds the first write."
+        ),
+        wrong=wrong_create_topic,
+        right=right_create_topic,
+        test=f"{TESTS}::CancelledWriteTests::test_a_cancelled_write_still_commits",
+    ),
+    Pitfall(
+        number=18,
+        slug="lost-task-swallowed-cancel",
+        title="A fire-and-forget task; a swallowed `CancelledError`",
+        symptom=(
+            "A task nobody references is destroyed while pending (`Task was destroyed "
+            "but it is pending!`) and its work never happens; a coroutine that "
+            "swallows `CancelledError` runs on past `asyncio.timeout()`, which raises "
+            "no `TimeoutError`"
+        ),
+        fix=(
+            "Keep each task in a set until done (or use a `TaskGroup`); re-raise "
+            "`CancelledError` after cleaning up."
+        ),
+        wrong=wrong_fire_and_forget,
+        right=right_keep_a_reference,
+        test=f"{TESTS}::BackgroundTaskTests::test_an_unreferenced_task_is_destroyed",
+        demo=demo_lost_task,
+    ),
+    Pitfall(
+        number=19,
+        slug="gather-leaves-the-rest-running",
+        title="`gather()`'s first failure leaves the other calls running",
+        symptom=(
+            "`gather()` raises the first failure at once while the other calls run "
+            "on to completion; with `return_exceptions=True` it waits for all"
+        ),
+        fix=(
+            "`asyncio.TaskGroup` cancels the others at the first failure (as "
+            "`topics.upstream.client.gather_all` does)."
+        ),
+        wrong=wrong_fan_out,
+        right=right_fan_out,
+        test=f"{TESTS}::GatherTests::test_gather_leaves_the_slow_call_running",
+        demo=demo_gather_failure,
+    ),
+    Pitfall(
+        number=21,
+        slug="allow-async-unsafe",
+        title="`DJANGO_ALLOW_ASYNC_UNSAFE` to silence `SynchronousOnlyOperation`",
+        symptom=(
+            "`SynchronousOnlyOperation: You cannot call this from an async context - "
+            "use a thread or sync_to_async.` is gone, and the query runs on the event "
+            "loop's thread, blocking every request"
+        ),
+        fix="Never set it in a server: `await Topic.objects.acount()`.",
+        wrong=wrong_count_topics,
+        right=right_count_topics,
+        test=f"{TESTS}::AsyncUnsafeTests::test_the_variable_moves_the_query_onto_the_loop",
+    ),
+]
