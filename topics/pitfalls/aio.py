@@ -1,15 +1,13 @@
 """asyncio and asgiref pitfalls: missing awaits, a blocked loop, thread hops,
-cancellation and background tasks."""
+bridges used from inside the loop, and the async-unsafe escape hatch."""
 
 import asyncio
 import gc
 import logging
 import threading
 import time
-import uuid
 import warnings
-import weakref
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from functools import wraps
 from typing import Any
 
@@ -23,14 +21,13 @@ from topics.pitfalls.registry import Pitfall
 logger = logging.getLogger(__name__)
 
 PAUSE = 0.3  # seconds a blocking call or a slow write takes in these snippets
-CALL_FAILED = "orders: HTTP 500"
 
 
-def _text(*lines: str) -> HttpResponse:
+def text_page(*lines: str) -> HttpResponse:
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain")
 
 
-async def _timed(call: Awaitable) -> tuple[Any, float]:
+async def timed(call: Awaitable) -> tuple[Any, float]:
     started = time.monotonic()
     result = await call
     return result, time.monotonic() - started
@@ -85,7 +82,7 @@ async def demo_forgotten_await(request: HttpRequest) -> HttpResponse:
     lines += [
         f"{w.category.__name__}: {str(w.message).splitlines()[0]}" for w in caught
     ]
-    return _text(*lines)
+    return text_page(*lines)
 
 
 # 5. A sync-only decorator around an async view.
@@ -152,13 +149,13 @@ async def right_sleep_view(request: HttpRequest) -> HttpResponse:
 
 async def demo_blocking_loop(request: HttpRequest) -> HttpResponse:
     """Four views at once, each pausing 0.3 s: blocked, then awaited."""
-    _, wrong = await _timed(
+    _, wrong = await timed(
         asyncio.gather(*(wrong_sleep_view(request) for _ in range(4)))
     )
-    _, right = await _timed(
+    _, right = await timed(
         asyncio.gather(*(right_sleep_view(request) for _ in range(4)))
     )
-    return _text(
+    return text_page(
         f"4 views at once, each pausing {PAUSE} s:",
         f"time.sleep():    {wrong:.2f} s (one after another)",
         f"asyncio.sleep(): {right:.2f} s",
@@ -186,9 +183,9 @@ async def right_parallel_calls() -> list[int]:
 
 async def demo_thread_sensitive(request: HttpRequest) -> HttpResponse:
     """Three 0.3 s calls under gather(), thread-sensitive, then not."""
-    threads, wrong = await _timed(wrong_parallel_calls())
-    other_threads, right = await _timed(right_parallel_calls())
-    return _text(
+    threads, wrong = await timed(wrong_parallel_calls())
+    other_threads, right = await timed(right_parallel_calls())
+    return text_page(
         f"gather() over 3 sync_to_async calls of {PAUSE} s each:",
         f"thread_sensitive=True (the default, as in the a* ORM methods): {wrong:.2f} s"
         f" on {len(set(threads))} thread",
@@ -226,142 +223,7 @@ async def right_await_directly() -> int:
 
 async def demo_async_to_sync_in_loop(request: HttpRequest) -> HttpResponse:
     """Runs wrong_async_to_sync_in_loop(): asgiref raises."""
-    return _text(str(await wrong_async_to_sync_in_loop()))
-
-
-# 17. Cancellation does not stop a sync_to_async write.
-
-
-def _insert_topic(*, title: str, author_id: int) -> None:
-    time.sleep(PAUSE)  # a slow write: the client may leave meanwhile
-    slug = f"topic-{uuid.uuid4().hex[:12]}"  # a key the server makes up
-    Topic.objects.create(slug=slug, title=title, body="", author_id=author_id)
-
-
-async def wrong_create_topic(*, title: str, author_id: int) -> None:
-    """Cancelled, the write still commits; the client's retry writes a second row."""
-    await sync_to_async(_insert_topic)(title=title, author_id=author_id)
-
-
-def _insert_topic_once(*, slug: str, title: str, author_id: int) -> None:
-    time.sleep(PAUSE)
-    defaults = {"title": title, "body": "", "author_id": author_id}
-    Topic.objects.get_or_create(slug=slug, defaults=defaults)
-
-
-async def right_create_topic(*, slug: str, title: str, author_id: int) -> None:
-    """The client's key makes a retry harmless, however the first call ended."""
-    await sync_to_async(_insert_topic_once)(slug=slug, title=title, author_id=author_id)
-
-
-# 18. Fire-and-forget tasks, swallowed cancellation.
-
-background_tasks: set[asyncio.Task] = set()
-
-
-async def send_when_ready(ready: asyncio.Event, sent: list[str]) -> None:
-    """A background job: it waits for the event, then sends."""
-    await ready.wait()
-    sent.append("sent")
-
-
-def wrong_fire_and_forget(job: Coroutine) -> None:
-    """The loop holds tasks weakly: garbage collection may destroy this one."""
-    asyncio.create_task(job)  # noqa: RUF006 -- the pitfall: no reference is kept
-
-
-def right_keep_a_reference(job: Coroutine) -> asyncio.Task:
-    """Hold the task until it is done (or await it in a TaskGroup)."""
-    task = asyncio.create_task(job)
-    background_tasks.add(task)
-    task.add_done_callback(background_tasks.discard)
-    return task
-
-
-async def wrong_swallow_cancel(progress: list[str]) -> None:
-    """Swallowing CancelledError makes cancel(), timeouts and TaskGroup powerless."""
-    try:
-        await asyncio.sleep(1)
-    except asyncio.CancelledError:
-        progress.append("cleaned up")
-    progress.append("kept running")
-
-
-async def right_reraise_cancel(progress: list[str]) -> None:
-    """Clean up, then let the cancellation through."""
-    try:
-        await asyncio.sleep(1)
-    except asyncio.CancelledError:
-        progress.append("cleaned up")
-        raise
-    progress.append("kept running")
-
-
-async def demo_lost_task(request: HttpRequest) -> HttpResponse:
-    """A job nobody references, then a coroutine that swallows its cancellation."""
-    sent: list[str] = []
-    ready = asyncio.Event()
-    # The job alone holds its event: once it waits, nothing outside reaches it.
-    wrong_fire_and_forget(send_when_ready(ready, sent))
-    ready_ref = weakref.ref(ready)
-    del ready
-    await asyncio.sleep(0)
-    gc.collect()  # asyncio logs "Task was destroyed but it is pending!"
-    fate = "destroyed while pending" if ready_ref() is None else "still there"
-    progress: list[str] = []
-    started = time.monotonic()
-    async with asyncio.timeout(0.1):
-        await wrong_swallow_cancel(progress)
-    seconds = time.monotonic() - started
-    return _text(
-        f"A fire-and-forget job after gc.collect(): {fate}; sent: {sent}",
-        f"asyncio.timeout(0.1) around wrong_swallow_cancel(): no TimeoutError after "
-        f"{seconds:.2f} s; it went on: {progress}",
-    )
-
-
-# 19. gather() does not cancel the rest at the first failure.
-
-
-async def _failing_call() -> None:
-    await asyncio.sleep(0.05)
-    raise ConnectionError(CALL_FAILED)
-
-
-async def _slow_call(log: list[str]) -> None:
-    try:
-        await asyncio.sleep(PAUSE)
-    except asyncio.CancelledError:
-        log.append("slow call cancelled")
-        raise
-    log.append("slow call finished")
-
-
-async def wrong_fan_out(log: list[str], *, return_exceptions: bool = False) -> list:
-    """gather() raises the first failure and leaves the slow call running."""
-    calls = (_failing_call(), _slow_call(log))
-    return await asyncio.gather(*calls, return_exceptions=return_exceptions)
-
-
-async def right_fan_out(log: list[str]) -> None:
-    """A TaskGroup cancels the rest at the first failure (see client.gather_all)."""
-    async with asyncio.TaskGroup() as group:
-        group.create_task(_failing_call())
-        group.create_task(_slow_call(log))
-
-
-async def demo_gather_failure(request: HttpRequest) -> HttpResponse:
-    """What the slow call did after each fan-out failed."""
-    lines = []
-    for fan_out in (wrong_fan_out, right_fan_out):
-        log: list[str] = []
-        try:
-            await fan_out(log)
-        except (ConnectionError, ExceptionGroup) as error:
-            lines.append(f"{fan_out.__name__} raised {error!r}")
-        await asyncio.sleep(PAUSE + 0.1)  # then the slow call's fate is known
-        lines.append(f"  and then: {log}")
-    return _text(*lines)
+    return text_page(str(await wrong_async_to_sync_in_loop()))
 
 
 # 21. DJANGO_ALLOW_ASYNC_UNSAFE.
@@ -465,58 +327,6 @@ PITFALLS: list[Pitfall] = [
         right=right_await_directly,
         test=f"{TESTS}::BridgeTests::test_bridges_inside_the_loop_fail",
         demo=demo_async_to_sync_in_loop,
-    ),
-    Pitfall(
-        number=17,
-        slug="cancelled-write-still-commits",
-        title="Cancelling a `sync_to_async` write does not stop it",
-        symptom=(
-            "The request is cancelled (the client left), yet its row is committed: "
-            "the thread runs on; the client's retry writes a second row"
-        ),
-        fix=(
-            "Make the write idempotent: a client-supplied key with "
-            "`get_or_create()`, so that a retry finds the first write."
-        ),
-        wrong=wrong_create_topic,
-        right=right_create_topic,
-        test=f"{TESTS}::CancelledWriteTests::test_a_cancelled_write_still_commits",
-    ),
-    Pitfall(
-        number=18,
-        slug="lost-task-swallowed-cancel",
-        title="A fire-and-forget task; a swallowed `CancelledError`",
-        symptom=(
-            "A task nobody references is destroyed while pending (`Task was destroyed "
-            "but it is pending!`) and its work never happens; a coroutine that "
-            "swallows `CancelledError` runs on past `asyncio.timeout()`, which raises "
-            "no `TimeoutError`"
-        ),
-        fix=(
-            "Keep each task in a set until done (or use a `TaskGroup`); re-raise "
-            "`CancelledError` after cleaning up."
-        ),
-        wrong=wrong_fire_and_forget,
-        right=right_keep_a_reference,
-        test=f"{TESTS}::BackgroundTaskTests::test_an_unreferenced_task_is_destroyed",
-        demo=demo_lost_task,
-    ),
-    Pitfall(
-        number=19,
-        slug="gather-leaves-the-rest-running",
-        title="`gather()`'s first failure leaves the other calls running",
-        symptom=(
-            "`gather()` raises the first failure at once while the other calls run "
-            "on to completion; with `return_exceptions=True` it waits for all"
-        ),
-        fix=(
-            "`asyncio.TaskGroup` cancels the others at the first failure (as "
-            "`topics.upstream.client.gather_all` does)."
-        ),
-        wrong=wrong_fan_out,
-        right=right_fan_out,
-        test=f"{TESTS}::GatherTests::test_gather_leaves_the_slow_call_running",
-        demo=demo_gather_failure,
     ),
     Pitfall(
         number=21,

@@ -1,8 +1,9 @@
 """Every pitfall, in catalogue order."""
 
-from topics.pitfalls import aio, deploy, orm
+from topics.pitfalls import aio, deploy, orm, tasks
 from topics.pitfalls.registry import Pitfall
 
 PITFALLS: list[Pitfall] = sorted(
-    [*orm.PITFALLS, *aio.PITFALLS, *deploy.PITFALLS], key=lambda pitfall: pitfall.number
+    [*orm.PITFALLS, *aio.PITFALLS, *tasks.PITFALLS, *deploy.PITFALLS],
+    key=lambda pitfall: pitfall.number,
 )
