@@ -26,19 +26,27 @@ class ReadmeTests(SimpleTestCase):
         for block in blocks:
             self.assertTrue(block in sources, f"README.md's copy is stale:\n{block}")
 
-    def test_pair_table_matches_the_registry(self):
-        """The table between the pairs markers is `manage.py pairs`, verbatim."""
+    def assert_generated_table(self, command: str) -> None:
+        """The README's block between `<!-- command:start/end -->` is its output."""
         readme = (settings.BASE_DIR / "README.md").read_text()
-        table = re.search(
-            r"<!-- pairs:start -->\n(.*?)<!-- pairs:end -->", readme, re.S
+        block = re.search(
+            rf"<!-- {command}:start -->\n(.*?)<!-- {command}:end -->", readme, re.S
         )
         out = StringIO()
 
-        call_command("pairs", stdout=out)
+        call_command(command, stdout=out)
 
-        self.assertIsNotNone(table, "README.md lost its pairs markers.")
+        self.assertIsNotNone(block, f"README.md lost its {command} markers.")
         self.assertEqual(
-            table.group(1),
+            block.group(1),
             out.getvalue(),
-            "README.md's pair table is stale: paste `python manage.py pairs` into it.",
+            f"README.md's {command} table is stale: paste `manage.py {command}`.",
         )
+
+    def test_pair_table_matches_the_registry(self):
+        """The table between the pairs markers is `manage.py pairs`, verbatim."""
+        self.assert_generated_table("pairs")
+
+    def test_pitfall_table_matches_the_catalogue(self):
+        """The table between the pitfalls markers is `manage.py pitfalls`, verbatim."""
+        self.assert_generated_table("pitfalls")

@@ -2,10 +2,8 @@
 its demonstration pages served only while DEBUG is on."""
 
 import re
-from io import StringIO
 
 from django.conf import settings
-from django.core.management import call_command
 from django.test import Client, TestCase, override_settings
 
 from topics.pitfalls.catalogue import PITFALLS
@@ -71,20 +69,3 @@ class CatalogueTests(TestCase):
             response = client.get(f"/pitfalls/{pitfall.slug}/")
             self.assertNotEqual(response.status_code, 404, pitfall.slug)
             self.assertNotIn(DEBUG_ONLY.encode(), response.content)
-
-    def test_readme_table_matches_the_catalogue(self):
-        """The README's pitfall table is `manage.py pitfalls`, verbatim."""
-        readme = (settings.BASE_DIR / "README.md").read_text()
-        table = re.search(
-            r"<!-- pitfalls:start -->\n(.*?)<!-- pitfalls:end -->", readme, re.S
-        )
-        out = StringIO()
-
-        call_command("pitfalls", stdout=out)
-
-        self.assertIsNotNone(table, "README.md lost its pitfalls markers.")
-        self.assertEqual(
-            table.group(1),
-            out.getvalue(),
-            "README.md's pitfall table is stale: paste `python manage.py pitfalls`.",
-        )
