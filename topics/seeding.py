@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from topics.exports import export_path, write_export
 from topics.models import Author, Tag, Topic
 
 AUTHOR_NAMES = [
@@ -126,8 +127,6 @@ DEMO_EXPORT_ROWS = 1000
 
 def seed_demo_exports() -> list[str]:
     """Write the demo exports (the newest topics) that do not exist yet."""
-    from topics.exports import export_path, write_export
-
     made = []
     for export_id in DEMO_EXPORTS:
         if not export_path(export_id).exists():

@@ -45,6 +45,7 @@ from topics.pitfalls.aio import (
     wrong_slug_status,
     wrong_sync_to_async_of_coroutine,
 )
+from topics.pitfalls.orm import SYNC_ONLY_MESSAGE
 
 # Messages as Python, Django and asgiref print them.
 ADD_COROUTINE = "unsupported operand type(s) for +: 'coroutine' and 'int'"
@@ -59,9 +60,6 @@ ASYNC_TO_SYNC_IN_LOOP = (
 )
 RUN_IN_LOOP = "asyncio.run() cannot be called from a running event loop"
 SYNC_ONLY_FUNCTIONS = "sync_to_async can only be applied to sync functions."
-SYNC_ONLY_MESSAGE = (
-    "You cannot call this from an async context - use a thread or sync_to_async."
-)
 
 # The URLconf of SyncDecoratorTests: the same async view, wrapped both ways.
 urlpatterns = [

@@ -157,7 +157,7 @@ class StreamTests(SimpleTestCase):
         """The first line arrives while the last source is still working."""
         async with http_session():
             response = await self.async_client.get(
-                "/async/upstream/stream/", {"delay": 0, "stagger": 300}
+                "/async/upstream/stream/", {"delay": 0, "stagger": 400}
             )
             started = time.monotonic()
             arrivals = []
@@ -166,7 +166,7 @@ class StreamTests(SimpleTestCase):
 
         sources = [line["source"] for _, line in arrivals]
         self.assertEqual(sources, ["profile", "orders", "recommendations"])
-        self.assertLess(arrivals[0][0], arrivals[-1][0] - 0.4)
+        self.assertLess(arrivals[0][0], arrivals[-1][0] - 0.4)  # 0.8 s apart
 
     async def test_client_leaving_cancels_the_calls_still_running(self):
         """Closing the stream after one line cancels the two calls in flight."""

@@ -13,10 +13,8 @@ from topics.compat import FETCH_RAISE
 from topics.models import Topic
 from topics.params import PAGE_MAX, PER_PAGE_MAX
 from topics.payloads import topic_payload
+from topics.pitfalls.orm import SYNC_ONLY_MESSAGE
 
-SYNC_ONLY_MESSAGE = (
-    "You cannot call this from an async context - use a thread or sync_to_async."
-)
 LIST_PREFIXES = ("sync", "async", "async-native")
 
 

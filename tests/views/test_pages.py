@@ -7,11 +7,8 @@ from django.test import TestCase
 from tests.factories import make_topic
 from topics.models import Topic
 from topics.pagination import page_data
+from topics.pitfalls.orm import SYNC_ONLY_MESSAGE
 from topics.views.pages import PER_PAGE, TEMPLATE
-
-SYNC_ONLY_MESSAGE = (
-    "You cannot call this from an async context - use a thread or sync_to_async."
-)
 
 
 class TopicPageTests(TestCase):

@@ -13,11 +13,9 @@ from django.utils.decorators import sync_and_async_middleware
 from django.utils.module_loading import import_string
 
 from topics.models import Author, Topic
+from topics.pitfalls.orm import SYNC_ONLY_MESSAGE
 from topics.pitfalls.registry import Pitfall
 
-SYNC_ONLY_MESSAGE = (
-    "You cannot call this from an async context - use a thread or sync_to_async."
-)
 ATOMIC_REQUESTS_MESSAGE = "You cannot use ATOMIC_REQUESTS with async views."
 ADAPTED_MESSAGE = "Asynchronous handler adapted for middleware {path}."
 SYNC_ITERATOR_WARNING = (
