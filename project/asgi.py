@@ -10,6 +10,18 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
 django_application = get_asgi_application()
 
 # Imported after Django is set up: the lifespan contexts may import models.
+from project.guard import RequestGuardMiddleware, RequestIdMiddleware  # noqa: E402
 from project.lifespan import LifespanMiddleware  # noqa: E402
 
-application = LifespanMiddleware(django_application, settings.ASGI_LIFESPAN)
+# Outermost first: the lifespan, then the request id (so that even a refused
+# request carries one), then the guard that refuses bodies before Django reads.
+application = LifespanMiddleware(
+    RequestIdMiddleware(
+        RequestGuardMiddleware(
+            django_application,
+            max_body_size=settings.REQUEST_BODY_MAX_SIZE,
+            body_timeout=settings.REQUEST_BODY_TIMEOUT,
+        )
+    ),
+    settings.ASGI_LIFESPAN,
+)

@@ -27,6 +27,12 @@ def env_int(name: str, default: int) -> int:
     return default if value is None or value == "" else int(value)
 
 
+def env_float(name: str, default: float) -> float:
+    """Read a number from the environment."""
+    value = os.environ.get(name)
+    return default if value is None or value == "" else float(value)
+
+
 def env_list(name: str, default: str) -> list[str]:
     """Read a comma-separated environment variable."""
     return [item.strip() for item in os.environ.get(name, default).split(",") if item]
@@ -99,10 +105,15 @@ def database_settings(url: str) -> dict:
     # thread, so persistent connections pile up. The pool reuses them instead.
     database = dj_database_url.parse(url, conn_max_age=0, conn_health_checks=True)
     if database["ENGINE"] == "django.db.backends.postgresql":
+        # Per process: the server opens at most max_size * workers connections.
+        # A request waits at most `timeout` seconds for one, and at most
+        # `max_waiting` requests wait; beyond that they fail at once. Both
+        # failures answer 503 with Retry-After (topics.api), never a pile-up.
         database.setdefault("OPTIONS", {})["pool"] = {
             "min_size": env_int("DATABASE_POOL_MIN_SIZE", 2),
             "max_size": env_int("DATABASE_POOL_MAX_SIZE", 10),
-            "timeout": env_int("DATABASE_POOL_TIMEOUT", 10),
+            "max_waiting": env_int("DATABASE_POOL_MAX_WAITING", 100),
+            "timeout": env_float("DATABASE_POOL_TIMEOUT", 5),
         }
     elif database["ENGINE"] == "django.db.backends.sqlite3":
         database.setdefault("OPTIONS", {}).update(
@@ -126,6 +137,10 @@ DATABASES = {
     )
 }
 
+# Seconds a client is told to wait (Retry-After) when the database is down or
+# every pooled connection is busy.
+DATABASE_RETRY_AFTER = env_int("DATABASE_RETRY_AFTER", 5)
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -139,6 +154,14 @@ if REDIS_URL:
 else:
     # Demo only: a per-process cache; several workers need REDIS_URL.
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# The request guard in front of Django (project.guard): a larger body is
+# refused with 413 before Django reads it; a body that has not fully arrived
+# after REQUEST_BODY_TIMEOUT seconds is refused with 408.
+REQUEST_BODY_MAX_SIZE = env_int("REQUEST_BODY_MAX_SIZE", 1024 * 1024)
+REQUEST_BODY_TIMEOUT = env_float("REQUEST_BODY_TIMEOUT", 10)
+# Django's own cap must not be lower, or it would answer first with a 400.
+DATA_UPLOAD_MAX_MEMORY_SIZE = max(REQUEST_BODY_MAX_SIZE, 2_621_440)
 
 # Where the export pairs write their files; generated, git-ignored.
 EXPORT_ROOT = Path(os.environ.get("EXPORT_ROOT", VAR_DIR / "exports"))
@@ -180,11 +203,20 @@ SECURE_PROXY_SSL_HEADER = (
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    # Every record carries the id of the request it belongs to ("-" outside
+    # one), the id the client gets back in the X-Request-ID header.
+    "filters": {"request_id": {"()": "project.guard.RequestIdFilter"}},
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "plain": {
+            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
+        },
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["request_id"],
+        },
     },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {

@@ -5,6 +5,10 @@ from django.urls import include, path
 
 # No admin here: under ASGI, Django's static file view serves a sync iterator,
 # which Django must buffer whole (it warns); the pages need no static files.
+# Errors outside any view are JSON too, like the API's own.
+handler404 = "topics.api.not_found"
+handler500 = "topics.api.server_error"
+
 urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

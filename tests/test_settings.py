@@ -16,7 +16,8 @@ class DatabaseSettingsTests(SimpleTestCase):
         self.assertEqual(database["CONN_MAX_AGE"], 0)
         self.assertIs(database["CONN_HEALTH_CHECKS"], True)
         self.assertEqual(
-            set(database["OPTIONS"]["pool"]), {"min_size", "max_size", "timeout"}
+            set(database["OPTIONS"]["pool"]),
+            {"min_size", "max_size", "max_waiting", "timeout"},
         )
 
     def test_sqlite_waits_for_the_write_lock_instead_of_failing(self):

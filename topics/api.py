@@ -7,8 +7,11 @@ from functools import wraps
 from typing import Any
 
 from asgiref.sync import iscoroutinefunction
+from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
+from django.utils.log import log_response
 
 NOT_FOUND = "not_found"
 INVALID_PARAMETER = "invalid_parameter"
@@ -19,17 +22,25 @@ CONFLICT = "conflict"
 PAYLOAD_TOO_LARGE = "payload_too_large"
 UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
 CSRF_FAILED = "csrf_failed"
+METHOD_NOT_ALLOWED = "method_not_allowed"
+SERVICE_UNAVAILABLE = "service_unavailable"
+SERVER_ERROR = "server_error"
+INVALID_HEADER = "invalid_header"
+IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
 
 # The largest primary key a 64-bit signed column holds.
 PK_MAX = 2**63 - 1
 
 SLUG_RE = re.compile(r"[-a-z0-9_]{1,50}")
+# Printable ASCII without spaces: a UUID, or any client-made token.
+IDEMPOTENCY_KEY_RE = re.compile(r"[\x21-\x7e]{1,255}")
 
 
 class ApiError(Exception):
     """An error the client caused, answered as {"error": {"code", "message"}}."""
 
     status = 400
+    headers: Mapping[str, str] = {}
 
     def __init__(self, code: str, message: str, **details: Any) -> None:
         super().__init__(message)
@@ -39,7 +50,9 @@ class ApiError(Exception):
 
     def response(self, status: int | None = None) -> JsonResponse:
         error = {"code": self.code, "message": self.message, **self.details}
-        return JsonResponse({"error": error}, status=status or self.status)
+        return JsonResponse(
+            {"error": error}, status=status or self.status, headers=self.headers
+        )
 
 
 class InvalidParameter(ApiError):
@@ -88,14 +101,79 @@ class UnsupportedMediaType(ApiError):
         )
 
 
-def _error_response(exc: Exception) -> JsonResponse:
+class IdempotencyKeyReused(ApiError):
+    status = 422
+
+    def __init__(self) -> None:
+        super().__init__(
+            IDEMPOTENCY_KEY_REUSED,
+            "This Idempotency-Key was used for a different request.",
+        )
+
+
+class MethodNotAllowed(ApiError):
+    status = 405
+
+    def __init__(self, method: str, allowed: Collection[str]) -> None:
+        super().__init__(
+            METHOD_NOT_ALLOWED,
+            f"{method} is not allowed here; use {', '.join(allowed)}.",
+        )
+        self.headers = {"Allow": ", ".join(allowed)}
+
+
+class ServiceUnavailable(ApiError):
+    """The database is down or every pooled connection is busy: try again later."""
+
+    status = 503
+
+    def __init__(self) -> None:
+        super().__init__(
+            SERVICE_UNAVAILABLE, "The database is unavailable; try again shortly."
+        )
+        self.headers = {"Retry-After": str(settings.DATABASE_RETRY_AFTER)}
+
+
+# A lost connection, a refused one, a pool timeout (psycopg_pool.PoolTimeout) or
+# a full wait queue (TooManyRequests): Django raises them all as one of these.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
+HANDLED = (ApiError, Http404, *DATABASE_UNAVAILABLE)
+
+
+def _error_response(request: HttpRequest, exc: Exception) -> JsonResponse:
     if isinstance(exc, Http404):
-        exc = NotFound(str(exc))
-    return exc.response()
+        return NotFound(str(exc)).response()
+    if isinstance(exc, ApiError):
+        return exc.response()  # Django logs it, once, as a 4xx
+    response = ServiceUnavailable().response()
+    # Logged here, with the cause; log_response marks it so Django does not
+    # log the 503 a second time.
+    log_response(
+        "Service Unavailable (%s): %s",
+        exc,
+        request.path,
+        response=response,
+        request=request,
+        exception=exc,
+    )
+    return response
 
 
-def api_view(view: Callable) -> Callable:
-    """Answer ApiError and Http404 from a sync or an async view as JSON errors."""
+def api_view(
+    view: Callable | None = None, *, methods: Collection[str] | None = None
+) -> Callable:
+    """Answer errors from a sync or an async view as JSON: {"error": {…}}.
+
+    Use as @api_view, or @api_view(methods=["POST"]) to refuse other methods
+    with a JSON 405.
+    """
+    if view is None:
+        return lambda view: api_view(view, methods=methods)
+
+    def check_method(request: HttpRequest) -> None:
+        if methods is not None and request.method not in methods:
+            raise MethodNotAllowed(request.method, methods)
+
     # One decorator serves both modes, as Django's own decorators do since 5.0:
     # wrapping an async view in a sync function would return an unawaited coroutine.
     if iscoroutinefunction(view):
@@ -103,18 +181,20 @@ def api_view(view: Callable) -> Callable:
         @wraps(view)
         async def _async_view(request: HttpRequest, *args, **kwargs) -> HttpResponse:
             try:
+                check_method(request)
                 return await view(request, *args, **kwargs)
-            except (ApiError, Http404) as exc:
-                return _error_response(exc)
+            except HANDLED as exc:
+                return _error_response(request, exc)
 
         return _async_view
 
     @wraps(view)
     def _view(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         try:
+            check_method(request)
             return view(request, *args, **kwargs)
-        except (ApiError, Http404) as exc:
-            return _error_response(exc)
+        except HANDLED as exc:
+            return _error_response(request, exc)
 
     return _view
 
@@ -196,6 +276,30 @@ def json_body(request: HttpRequest, *, fields: Collection[str]) -> dict[str, Any
             UNKNOWN_FIELD, f"Unknown fields: {', '.join(unknown)}.", fields=unknown
         )
     return data
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    """handler404: no URL matched; JSON like every other error here."""
+    return NotFound(f"Nothing is served at {request.path}.").response()
+
+
+def server_error(request: HttpRequest) -> JsonResponse:
+    """handler500: a bug; Django has logged it with its traceback."""
+    return ApiError(SERVER_ERROR, "The server failed; the error is logged.").response(
+        status=500
+    )
+
+
+def idempotency_key(request: HttpRequest) -> str | None:
+    """The request's Idempotency-Key header, if it sent one."""
+    raw = request.headers.get("Idempotency-Key")
+    if raw is not None and not IDEMPOTENCY_KEY_RE.fullmatch(raw):
+        raise ApiError(
+            INVALID_HEADER,
+            "Idempotency-Key: must be 1 to 255 printable ASCII characters.",
+            header="Idempotency-Key",
+        )
+    return raw
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> JsonResponse:

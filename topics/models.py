@@ -98,3 +98,17 @@ class Topic(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class IdempotencyKey(models.Model):
+    """A create already done: a retry sending the same key gets the same answer."""
+
+    key = models.CharField(max_length=255, unique=True)
+    # SHA-256 of the request data: the key must not be reused for another request.
+    fingerprint = models.CharField(max_length=64)
+    response = models.JSONField()
+    # Keys older than a day may be purged; a client retries within minutes.
+    created = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self) -> str:
+        return self.key

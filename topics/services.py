@@ -4,32 +4,77 @@ Async views call each through one sync_to_async: form validation queries the
 database, and transaction.atomic() has no async form.
 """
 
-from typing import Any
+import hashlib
+import json
+from typing import Any, NamedTuple
 
 from django.db import IntegrityError, transaction
 from django.shortcuts import get_object_or_404
 
-from topics.api import Conflict, ValidationFailed
+from topics.api import Conflict, IdempotencyKeyReused, ValidationFailed
 from topics.forms import TopicForm, TopicUpdateForm
-from topics.models import Topic
+from topics.models import IdempotencyKey, Topic
 from topics.payloads import topic_payload
 
 SLUG_TAKEN = "Topic with this Slug already exists."
 
 
-def topic_create(*, data: dict[str, Any]) -> dict[str, Any]:
-    """Validate and create a topic; return its detail payload."""
+class Created(NamedTuple):
+    payload: dict[str, Any]
+    replayed: bool  # True: an earlier request with the same key created it
+
+
+def _fingerprint(data: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
+def _answered(key: str | None, fingerprint: str) -> Created | None:
+    """The stored answer to an earlier request with this key, if there was one."""
+    if key is None:
+        return None
+    done = IdempotencyKey.objects.filter(key=key).first()
+    if done is None:
+        return None
+    if done.fingerprint != fingerprint:
+        raise IdempotencyKeyReused()
+    return Created(done.response, replayed=True)
+
+
+def _create(data: dict[str, Any], key: str | None, fingerprint: str) -> Created:
     form = TopicForm(data)
     # is_valid() queries: the author and the tags must exist, the slug be free.
     if not form.is_valid():
         raise ValidationFailed(form.errors)
     try:
+        # The topic and its key commit together, or neither does.
         with transaction.atomic():
             topic = form.save()
+            payload = topic_payload(Topic.objects.for_detail().get(pk=topic.pk))
+            if key is not None:
+                IdempotencyKey.objects.create(
+                    key=key, fingerprint=fingerprint, response=payload
+                )
     except IntegrityError:
-        # Another request took the slug between the check and the insert.
+        # Another request took the slug (or the key) between check and insert.
         raise ValidationFailed({"slug": [SLUG_TAKEN]}) from None
-    return topic_payload(Topic.objects.for_detail().get(pk=topic.pk))
+    return Created(payload, replayed=False)
+
+
+def topic_create(
+    *, data: dict[str, Any], idempotency_key: str | None = None
+) -> Created:
+    """Validate and create a topic, once per idempotency key; return its payload."""
+    fingerprint = _fingerprint(data)
+    if done := _answered(idempotency_key, fingerprint):
+        return done
+    try:
+        return _create(data, idempotency_key, fingerprint)
+    except ValidationFailed:
+        # A retry racing its own first attempt finds the slug taken by it:
+        # the answer is the first attempt's, not an error.
+        if done := _answered(idempotency_key, fingerprint):
+            return done
+        raise
 
 
 def topic_update(*, slug: str, data: dict[str, Any]) -> dict[str, Any]:

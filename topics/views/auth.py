@@ -12,8 +12,8 @@ def _profile(username: str, theme: str) -> dict:
     return {"username": username, "theme": theme}
 
 
-@login_required
 @api_view
+@login_required
 def me(request: HttpRequest) -> JsonResponse:
     """The logged-in user and their session theme; ?theme= changes it."""
     user = request.user
@@ -25,8 +25,8 @@ def me(request: HttpRequest) -> JsonResponse:
     )
 
 
-@login_required
 @api_view
+@login_required
 async def ame(request: HttpRequest) -> JsonResponse:
     """See me()."""
     # request.user would load the user lazily, a query in async code: use auser().

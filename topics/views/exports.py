@@ -11,7 +11,6 @@ from django.http import (
     StreamingHttpResponse,
 )
 from django.utils.http import content_disposition_header
-from django.views.decorators.http import require_POST
 
 from topics.api import api_view
 from topics.exports import (
@@ -29,8 +28,7 @@ from topics.models import Topic
 from topics.params import ExportParams
 
 
-@require_POST
-@api_view
+@api_view(methods=["POST"])
 def export_create(request: HttpRequest) -> JsonResponse:
     """Write the (filtered) topics to a file; 201 with its id, rows and bytes."""
     params = ExportParams.from_query(request.GET)
@@ -39,8 +37,7 @@ def export_create(request: HttpRequest) -> JsonResponse:
     return JsonResponse(result.payload(), status=201)
 
 
-@require_POST
-@api_view
+@api_view(methods=["POST"])
 async def aexport_create(request: HttpRequest) -> JsonResponse:
     """See export_create()."""
     params = ExportParams.from_query(request.GET)
@@ -49,8 +46,7 @@ async def aexport_create(request: HttpRequest) -> JsonResponse:
     return JsonResponse(result.payload(), status=201)
 
 
-@require_POST
-@api_view
+@api_view(methods=["POST"])
 async def aexport_create_pipelined(request: HttpRequest) -> JsonResponse:
     """See export_create(); the reader and the writer overlap, through a queue."""
     params = ExportParams.from_query(request.GET)

@@ -2,10 +2,9 @@
 
 from asgiref.sync import sync_to_async
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.views.decorators.http import require_http_methods, require_POST
 
 from topics import services
-from topics.api import NotFound, api_view, json_body, parse_pk
+from topics.api import NotFound, api_view, idempotency_key, json_body, parse_pk
 from topics.forms import TopicForm, TopicUpdateForm
 from topics.models import Topic
 
@@ -13,35 +12,39 @@ CREATE_FIELDS = list(TopicForm.base_fields)
 UPDATE_FIELDS = list(TopicUpdateForm.base_fields)
 
 
-@require_POST
-@api_view
+def _created(created: services.Created) -> JsonResponse:
+    headers = {"Idempotent-Replayed": "true"} if created.replayed else {}
+    return JsonResponse(created.payload, status=201, headers=headers)
+
+
+@api_view(methods=["POST"])
 def topic_create(request: HttpRequest) -> JsonResponse:
-    """Create a topic from a JSON object; 201 with the topic, 400 with field errors."""
+    """Create a topic from a JSON object, once per Idempotency-Key; 201 or 400."""
     data = json_body(request, fields=CREATE_FIELDS)
-    return JsonResponse(services.topic_create(data=data), status=201)
+    key = idempotency_key(request)
+    return _created(services.topic_create(data=data, idempotency_key=key))
 
 
-@require_POST
-@api_view
+@api_view(methods=["POST"])
 async def atopic_create(request: HttpRequest) -> JsonResponse:
     """See topic_create()."""
     data = json_body(request, fields=CREATE_FIELDS)
-    # Validation queries (author, tags, unique slug): validate and save in one hop.
-    return JsonResponse(
-        await sync_to_async(services.topic_create)(data=data), status=201
-    )
+    key = idempotency_key(request)
+    # Validation queries (author, tags, unique slug): validate and save in one
+    # hop. If the client leaves, the view is cancelled but that thread still
+    # commits: the key lets the client's retry get this answer, not a duplicate.
+    created = await sync_to_async(services.topic_create)(data=data, idempotency_key=key)
+    return _created(created)
 
 
-@require_http_methods(["PATCH"])
-@api_view
+@api_view(methods=["PATCH"])
 def topic_update(request: HttpRequest, slug: str) -> JsonResponse:
     """Change a topic's title or body under a row lock; 409 on a stale revision."""
     data = json_body(request, fields=UPDATE_FIELDS)
     return JsonResponse(services.topic_update(slug=slug, data=data))
 
 
-@require_http_methods(["PATCH"])
-@api_view
+@api_view(methods=["PATCH"])
 async def atopic_update(request: HttpRequest, slug: str) -> JsonResponse:
     """See topic_update()."""
     data = json_body(request, fields=UPDATE_FIELDS)
@@ -51,8 +54,7 @@ async def atopic_update(request: HttpRequest, slug: str) -> JsonResponse:
     )
 
 
-@require_http_methods(["DELETE"])
-@api_view
+@api_view(methods=["DELETE"])
 def topic_delete(request: HttpRequest, pk: str) -> HttpResponse:
     """Delete a topic by id; 204, or 404 JSON for an unknown or malformed id."""
     topic_id = parse_pk(pk, model_name="topic")
@@ -62,8 +64,7 @@ def topic_delete(request: HttpRequest, pk: str) -> HttpResponse:
     return HttpResponse(status=204)
 
 
-@require_http_methods(["DELETE"])
-@api_view
+@api_view(methods=["DELETE"])
 async def atopic_delete(request: HttpRequest, pk: str) -> HttpResponse:
     """See topic_delete()."""
     topic_id = parse_pk(pk, model_name="topic")
