@@ -1,5 +1,6 @@
 """Session-wide test fixtures: the export folder, and the fake upstream."""
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -40,3 +41,15 @@ def upstream(fake_upstream: FakeUpstream, request: pytest.FixtureRequest) -> Non
     fake_upstream.reset()
     if request.instance is not None:
         request.instance.upstream = fake_upstream
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """With REQUIRE_NO_SKIPS=1 (CI's PostgreSQL run), any skipped test fails the run."""
+    if os.environ.get("REQUIRE_NO_SKIPS") != "1":
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter else []
+    if skipped:
+        names = ", ".join(report.nodeid for report in skipped)
+        reporter.write_line(f"REQUIRE_NO_SKIPS: {len(skipped)} skipped: {names}")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

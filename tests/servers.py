@@ -13,13 +13,22 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from unittest import skipUnless
 from urllib.request import Request, urlopen
 
 from django.conf import settings
 from django.db import connection
 
+POSTGRESQL_ONLY = "runs on PostgreSQL (DATABASE_URL); CI runs it there"
+# For the tests that need PostgreSQL: row locks, pg_stat_activity, the pool.
+requires_postgresql = skipUnless(connection.vendor == "postgresql", POSTGRESQL_ONLY)
+
 MANAGE = [sys.executable, "manage.py"]
 UVICORN = [sys.executable, "-m", "uvicorn", "project.asgi:application"]
+GUNICORN = [
+    *(sys.executable, "-m", "gunicorn"),
+    *("-c", "project/gunicorn.conf.py", "project.asgi:application"),
+]
 STARTUP_TIMEOUT = 30
 SHUTDOWN_TIMEOUT = 30
 
@@ -106,22 +115,45 @@ def _serve(
             server.output = log_path.read_text()
 
 
-@contextmanager
-def uvicorn_server(**env: str) -> Iterator[Server]:
-    """Serve project.asgi:application on a free port, on the test database."""
-    port = free_port()
-    environment = {
+def _app_environment(env: dict[str, str]) -> dict[str, str]:
+    """Settings for a server the tests start: their database, their folders."""
+    return {
         "DATABASE_URL": database_url(),
         "VAR_DIR": str(settings.VAR_DIR),
         "UPSTREAM_URL": settings.UPSTREAM_URL,
         "EXPORT_ROOT": str(settings.EXPORT_ROOT),
         **env,
     }
+
+
+@contextmanager
+def uvicorn_server(**env: str) -> Iterator[Server]:
+    """Serve project.asgi:application on a free port, on the test database."""
+    port = free_port()
     command = [*UVICORN, "--host", "127.0.0.1", "--port", str(port)]
     with _serve(
-        command, host="127.0.0.1", port=port, env=environment, kind=Server
+        command, host="127.0.0.1", port=port, env=_app_environment(env), kind=Server
     ) as s:
         yield s
+
+
+@contextmanager
+def gunicorn_server(workers: int = 2, **env: str) -> Iterator[Server]:
+    """Serve the app with gunicorn and uvicorn workers (project/gunicorn.conf.py)."""
+    port = free_port()
+    environment = _app_environment(
+        {"BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": str(workers), **env}
+    )
+    with _serve(
+        GUNICORN, host="127.0.0.1", port=port, env=environment, kind=Server
+    ) as server:
+        # Listening means the master is up; wait for every worker's lifespan too.
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while server.log_so_far().count("Application startup complete") < workers:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Workers did not start:\n{server.log_so_far()}")
+            time.sleep(0.1)
+        yield server
 
 
 @contextmanager
