@@ -133,7 +133,7 @@ def database_settings(url: str) -> dict:
 
 DATABASES = {
     "default": database_settings(
-        os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}")
+        os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'db.sqlite3'}"
     )
 }
 

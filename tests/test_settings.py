@@ -1,10 +1,14 @@
 """Settings from the environment: the database and cache rules ASGI needs."""
 
+from unittest import mock
+
 from django.conf import settings
 from django.core.cache import cache, caches
+from django.db.utils import ConnectionHandler
 from django.test import SimpleTestCase
 
 from project.settings import database_settings
+from topics import checks
 
 
 class DatabaseSettingsTests(SimpleTestCase):
@@ -42,3 +46,31 @@ class CacheTests(SimpleTestCase):
         self.assertEqual(cache.get("settings-test"), {"answer": 42})
         self.assertEqual(type(caches["default"]).__name__, backend)
         cache.delete("settings-test")
+
+
+class AsgiConnectionCheckTests(SimpleTestCase):
+    def run_check(self, database: dict) -> list[str]:
+        handler = ConnectionHandler({"default": database})
+        with mock.patch.object(checks, "connections", handler):
+            return [message.id for message in checks.check_asgi_connections()]
+
+    def test_persistent_connections_under_asgi_are_an_error(self):
+        """CONN_MAX_AGE 60 or None with ASGI_APPLICATION set → topics.E007."""
+        for age in (60, None):
+            ids = self.run_check(
+                {**database_settings("sqlite:///x"), "CONN_MAX_AGE": age}
+            )
+
+            self.assertEqual(ids, ["topics.E007"], age)
+
+    def test_postgresql_without_a_pool_is_a_warning(self):
+        """PostgreSQL without OPTIONS["pool"] → topics.W001; with it, nothing."""
+        pooled = database_settings("postgres://app@db.example:5432/app")
+        unpooled = {**pooled, "OPTIONS": {}}
+
+        self.assertEqual(self.run_check(pooled), [])
+        self.assertEqual(self.run_check(unpooled), ["topics.W001"])
+
+    def test_this_project_passes(self):
+        """The project's own settings raise neither."""
+        self.assertEqual(checks.check_asgi_connections(), [])

@@ -5,6 +5,7 @@ import asyncio
 import signal
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager
 from urllib.request import urlopen
 
 import pytest
@@ -13,7 +14,7 @@ from django.conf import settings
 from django.test import SimpleTestCase
 
 from tests.asgi import http_scope
-from tests.servers import uvicorn_server
+from tests.servers import Server, gunicorn_server, uvicorn_server
 from topics.upstream.client import NO_SESSION, http, http_session, source_url
 
 
@@ -81,7 +82,14 @@ def _get(url: str) -> tuple[int, bytes]:
 class GracefulShutdownTests(SimpleTestCase):
     def test_sigterm_lets_calls_in_flight_finish_then_closes_the_session(self):
         """uvicorn drains the request, then the lifespan closes the session cleanly."""
-        with uvicorn_server() as server, ThreadPoolExecutor(1) as pool:
+        self.assert_graceful(uvicorn_server())
+
+    def test_gunicorn_workers_drain_too(self):
+        """The same under gunicorn: the master relays SIGTERM to each uvicorn worker."""
+        self.assert_graceful(gunicorn_server(workers=2))
+
+    def assert_graceful(self, serving: AbstractContextManager[Server]) -> None:
+        with serving as server, ThreadPoolExecutor(1) as pool:
             answer = pool.submit(
                 _get, f"{server.url}/async/upstream/fanout/?delay=1500"
             )

@@ -1,5 +1,6 @@
 from typing import Self
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Count, F, Prefetch, Q
 from django.utils import timezone
@@ -106,7 +107,8 @@ class IdempotencyKey(models.Model):
     key = models.CharField(max_length=255, unique=True)
     # SHA-256 of the request data: the key must not be reused for another request.
     fingerprint = models.CharField(max_length=64)
-    response = models.JSONField()
+    # The 201 body, encoded as JsonResponse encodes it, so a replay is identical.
+    response = models.JSONField(encoder=DjangoJSONEncoder)
     # Keys older than a day may be purged; a client retries within minutes.
     created = models.DateTimeField(default=timezone.now, db_index=True)
 

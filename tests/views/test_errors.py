@@ -1,0 +1,193 @@
+"""Errors as data: the Idempotency-Key on create, JSON 405/404/500, and the 503
+with Retry-After when the database is unavailable, logged once."""
+
+import json
+import logging
+from unittest import mock
+
+from django.db import OperationalError
+from django.test import TestCase, override_settings
+from django.urls import path
+
+from project import urls as project_urls
+from tests.factories import make_topic
+from tests.views.test_writes import PREFIXES, new_topic
+from topics import services
+from topics.api import (
+    IDEMPOTENCY_KEY_REUSED,
+    INVALID,
+    INVALID_HEADER,
+    METHOD_NOT_ALLOWED,
+    NOT_FOUND,
+    SERVER_ERROR,
+    SERVICE_UNAVAILABLE,
+    api_view,
+)
+from topics.models import IdempotencyKey, Topic
+
+
+class IdempotencyKeyTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        make_topic(slug="taken", tags=("orm", "django"))
+
+    async def create(self, prefix: str, data: dict, key: str | None):
+        headers = {} if key is None else {"Idempotency-Key": key}
+        return await self.async_client.post(
+            f"/{prefix}/create/",
+            json.dumps(data),
+            content_type="application/json",
+            headers=headers,
+        )
+
+    async def test_a_retry_gets_the_first_answer_and_no_second_row(self):
+        """Same key, same body → 201 again with the same topic, marked replayed."""
+        for prefix in PREFIXES:
+            data = new_topic(f"once-{prefix}")
+
+            first = await self.create(prefix, data, key=f"key-{prefix}")
+            retry = await self.create(prefix, data, key=f"key-{prefix}")
+
+            self.assertEqual((first.status_code, retry.status_code), (201, 201))
+            self.assertEqual(retry.json(), first.json())
+            self.assertNotIn("Idempotent-Replayed", first.headers)
+            self.assertEqual(retry.headers["Idempotent-Replayed"], "true")
+            self.assertEqual(
+                await Topic.objects.filter(slug=f"once-{prefix}").acount(), 1
+            )
+
+    async def test_without_a_key_a_retry_is_refused(self):
+        """No key: the retry is a new request, and its slug is taken."""
+        for prefix in PREFIXES:
+            data = new_topic(f"nokey-{prefix}")
+            await self.create(prefix, data, key=None)
+
+            retry = await self.create(prefix, data, key=None)
+
+            self.assertEqual(retry.status_code, 400)
+            self.assertEqual(retry.json()["error"]["code"], INVALID)
+
+    async def test_a_key_reused_for_another_body_is_422(self):
+        """The key names one request: another body under it is refused, not created."""
+        for prefix in PREFIXES:
+            await self.create(prefix, new_topic(f"first-{prefix}"), key=f"k-{prefix}")
+
+            other = await self.create(
+                prefix, new_topic(f"second-{prefix}"), key=f"k-{prefix}"
+            )
+
+            self.assertEqual(other.status_code, 422)
+            self.assertEqual(other.json()["error"]["code"], IDEMPOTENCY_KEY_REUSED)
+            self.assertFalse(
+                await Topic.objects.filter(slug=f"second-{prefix}").aexists()
+            )
+
+    async def test_a_failed_create_stores_no_key(self):
+        """Only a success is remembered: fixing the body and retrying works."""
+        for prefix in PREFIXES:
+            bad = new_topic(f"fixed-{prefix}", author="Nobody")
+
+            refused = await self.create(prefix, bad, key=f"fix-{prefix}")
+            self.assertEqual(refused.status_code, 400)
+            self.assertFalse(
+                await IdempotencyKey.objects.filter(key=f"fix-{prefix}").aexists()
+            )
+
+    async def test_malformed_keys_are_400(self):
+        """A key with spaces, non-ASCII or over 255 characters → 400 invalid_header."""
+        for prefix in PREFIXES:
+            for key in ("has space", "clé", "k" * 256):
+                response = await self.create(prefix, new_topic("bad-key"), key=key)
+
+                self.assertEqual(response.status_code, 400, key)
+                self.assertEqual(response.json()["error"]["code"], INVALID_HEADER)
+        self.assertFalse(await Topic.objects.filter(slug="bad-key").aexists())
+
+    def test_a_retry_racing_its_first_attempt_gets_its_answer(self):
+        """The first attempt commits between the retry's key check and its insert."""
+        data = new_topic("raced")
+        first_attempt = services._create
+
+        def first_commits_meanwhile(data, key, fingerprint):
+            # The retry found no key; now the first attempt commits, then the
+            # retry's own insert meets the taken slug.
+            first_attempt(data, key, fingerprint)
+            return first_attempt(data, key, fingerprint)
+
+        with mock.patch.object(services, "_create", first_commits_meanwhile):
+            created = services.topic_create(data=data, idempotency_key="raced-key")
+
+        self.assertTrue(created.replayed)
+        self.assertEqual(created.payload["slug"], "raced")
+        self.assertEqual(Topic.objects.filter(slug="raced").count(), 1)
+
+
+def _unavailable(request):
+    raise OperationalError("connection to server at 127.0.0.1 failed: refused")
+
+
+async def _aunavailable(request):
+    raise OperationalError("couldn't get a connection after 5.00 sec")
+
+
+def _bug(request):
+    raise ZeroDivisionError("a bug")
+
+
+# The project's own error handlers, for this URLconf too.
+handler404, handler500 = project_urls.handler404, project_urls.handler500
+urlpatterns = [
+    path("sync/down/", api_view(_unavailable)),
+    path("async/down/", api_view(_aunavailable)),
+    path("bug/", _bug),
+]
+
+
+@override_settings(ROOT_URLCONF=__name__, DATABASE_RETRY_AFTER=7)
+class DatabaseUnavailableTests(TestCase):
+    async def test_database_errors_are_503_with_retry_after_logged_once(self):
+        """OperationalError (refused, pool timeout) → 503 JSON, Retry-After, one log."""
+        for prefix in PREFIXES:
+            with self.assertLogs("django.request", logging.WARNING) as logs:
+                response = await self.async_client.get(
+                    f"/{prefix}/down/", headers={"X-Request-ID": f"req-{prefix}"}
+                )
+
+            self.assertEqual(response.status_code, 503)
+            self.assertEqual(response.headers["Retry-After"], "7")
+            self.assertEqual(response.json()["error"]["code"], SERVICE_UNAVAILABLE)
+            self.assertEqual(len(logs.records), 1, logs.output)
+            self.assertIsInstance(logs.records[0].exc_info[1], OperationalError)
+
+    def test_a_bug_is_a_json_500(self):
+        """handler500 answers JSON; the traceback goes to the log, not the client."""
+        self.client.raise_request_exception = False
+        with self.assertLogs("django.request", logging.ERROR):
+            response = self.client.get("/bug/")
+
+        self.assertEqual(response.status_code, 500)
+        self.assertEqual(response.json()["error"]["code"], SERVER_ERROR)
+        self.assertNotIn("ZeroDivisionError", response.content.decode())
+
+
+class JsonErrorTests(TestCase):
+    async def test_wrong_methods_are_json_405_with_allow(self):
+        """GET on a write → 405 with Allow and a JSON error, on both twins."""
+        for prefix in PREFIXES:
+            for url, allowed in (
+                (f"/{prefix}/create/", "POST"),
+                (f"/{prefix}/topics/x/edit/", "PATCH"),
+                (f"/{prefix}/delete/1/", "DELETE"),
+            ):
+                response = await self.async_client.get(url)
+
+                self.assertEqual(response.status_code, 405, url)
+                self.assertEqual(response.headers["Allow"], allowed)
+                self.assertEqual(response.json()["error"]["code"], METHOD_NOT_ALLOWED)
+
+    async def test_an_unknown_url_is_json_404(self):
+        """handler404: JSON even for a URL no pattern matches (with DEBUG off)."""
+        response = await self.async_client.get("/nowhere/")
+
+        self.assertEqual(response.status_code, 404)
+        self.assertEqual(response.json()["error"]["code"], NOT_FOUND)
