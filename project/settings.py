@@ -59,7 +59,7 @@ INSTALLED_APPS = [
     "topics",
 ]
 
-# Django's default stack, unchanged: migrating users start from it.
+# Django's default stack, as migrating users have it, and one of ours.
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -68,6 +68,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Ours: a view's database outage answers 503 + Retry-After, not 500.
+    "topics.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "project.urls"

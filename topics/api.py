@@ -9,9 +9,7 @@ from typing import Any
 from asgiref.sync import iscoroutinefunction
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
-from django.utils.log import log_response
 
 NOT_FOUND = "not_found"
 INVALID_PARAMETER = "invalid_parameter"
@@ -134,29 +132,10 @@ class ServiceUnavailable(ApiError):
         self.headers = {"Retry-After": str(settings.DATABASE_RETRY_AFTER)}
 
 
-# A lost connection, a refused one, a pool timeout (psycopg_pool.PoolTimeout) or
-# a full wait queue (TooManyRequests): Django raises them all as one of these.
-DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
-HANDLED = (ApiError, Http404, *DATABASE_UNAVAILABLE)
-
-
-def _error_response(request: HttpRequest, exc: Exception) -> JsonResponse:
+def _error_response(exc: ApiError | Http404) -> JsonResponse:
     if isinstance(exc, Http404):
         return NotFound(str(exc)).response()
-    if isinstance(exc, ApiError):
-        return exc.response()  # Django logs it, once, as a 4xx
-    response = ServiceUnavailable().response()
-    # Logged here, with the cause; log_response marks it so Django does not
-    # log the 503 a second time.
-    log_response(
-        "Service Unavailable (%s): %s",
-        exc,
-        request.path,
-        response=response,
-        request=request,
-        exception=exc,
-    )
-    return response
+    return exc.response()  # Django logs it, once, as a 4xx
 
 
 def api_view(
@@ -183,8 +162,8 @@ def api_view(
             try:
                 check_method(request)
                 return await view(request, *args, **kwargs)
-            except HANDLED as exc:
-                return _error_response(request, exc)
+            except (ApiError, Http404) as exc:
+                return _error_response(exc)
 
         return _async_view
 
@@ -193,8 +172,8 @@ def api_view(
         try:
             check_method(request)
             return view(request, *args, **kwargs)
-        except HANDLED as exc:
-            return _error_response(request, exc)
+        except (ApiError, Http404) as exc:
+            return _error_response(exc)
 
     return _view
 

@@ -10,6 +10,7 @@ import contextlib
 import csv
 import errno
 import io
+import itertools
 import json
 import logging
 import os
@@ -302,3 +303,36 @@ async def astream_rows(rows: QuerySet, fmt: str) -> AsyncIterator[bytes]:
             yield encode_rows(batch, fmt)
     finally:
         logger.info("Export stream closed after %d rows.", sent)
+
+
+# The header, and the first batch of rows: reading it runs the query.
+PRIMED_CHUNKS = 2
+
+
+def primed(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """Read the first chunks now, before the status line is sent: a query that
+    fails is then an error response (503), not a 200 cut short."""
+    head = list(itertools.islice(chunks, PRIMED_CHUNKS))
+    return itertools.chain(head, chunks)
+
+
+async def aprimed(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    """See primed()."""
+    head = []
+    async for chunk in chunks:
+        head.append(chunk)
+        if len(head) == PRIMED_CHUNKS:
+            break
+    return _aconcat(head, chunks)
+
+
+async def _aconcat(
+    head: list[bytes], rest: AsyncIterator[bytes]
+) -> AsyncIterator[bytes]:
+    # aclosing: when Django closes this stream (the client left), close the
+    # generator underneath too, so its database read stops at once.
+    async with contextlib.aclosing(rest):
+        for chunk in head:
+            yield chunk
+        async for chunk in rest:
+            yield chunk

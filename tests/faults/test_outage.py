@@ -346,7 +346,12 @@ CAPACITY = WORKERS * (POOL_MAX_SIZE + POOL_MAX_WAITING)
 CLIENTS = 2 * CAPACITY
 OVERLOAD_SECONDS = 5
 APPLICATION_NAME = "asyncref-overload"
-OVERLOAD_PATHS = ("/sync/topics/", "/async/topics/", "/sync/stats/", "/async/stats/")
+# JSON, HTML and streamed answers: each must turn an overload into a 503.
+OVERLOAD_PATHS = (
+    *("/sync/topics/", "/async/topics/", "/sync/stats/", "/async/stats/"),
+    *("/sync/html/topics/", "/async/html/topics/"),
+    *("/sync/exports/stream/", "/async/exports/stream/"),
+)
 # Queueing is bounded: a request waits for a connection at most the pool
 # timeout; the margin covers busy event loops sharing two cores with PostgreSQL.
 SLOWEST_ANSWER = POOL_TIMEOUT + 4

@@ -6,6 +6,7 @@ import logging
 from unittest import mock
 
 from django.db import OperationalError
+from django.db.backends.utils import CursorWrapper
 from django.test import TestCase, override_settings
 from django.urls import path
 
@@ -139,6 +140,7 @@ handler404, handler500 = project_urls.handler404, project_urls.handler500
 urlpatterns = [
     path("sync/down/", api_view(_unavailable)),
     path("async/down/", api_view(_aunavailable)),
+    path("page/down/", _unavailable),
     path("bug/", _bug),
 ]
 
@@ -158,6 +160,13 @@ class DatabaseUnavailableTests(TestCase):
             self.assertEqual(response.json()["error"]["code"], SERVICE_UNAVAILABLE)
             self.assertEqual(len(logs.records), 1, logs.output)
             self.assertIsInstance(logs.records[0].exc_info[1], OperationalError)
+
+    def test_any_view_gets_the_503_not_only_the_api(self):
+        """The middleware answers for every view: an HTML page's outage is a 503 too."""
+        response = self.client.get("/page/down/")
+
+        self.assertEqual(response.status_code, 503)
+        self.assertEqual(response.headers["Retry-After"], "7")
 
     def test_a_bug_is_a_json_500(self):
         """handler500 answers JSON; the traceback goes to the log, not the client."""
@@ -191,3 +200,21 @@ class JsonErrorTests(TestCase):
 
         self.assertEqual(response.status_code, 404)
         self.assertEqual(response.json()["error"]["code"], NOT_FOUND)
+
+
+class OutageOnRealPairsTests(TestCase):
+    """Every query fails, as when PostgreSQL is down: the real pairs answer 503."""
+
+    def setUp(self):
+        down = OperationalError("server closed the connection unexpectedly")
+        self.enterContext(mock.patch.object(CursorWrapper, "execute", side_effect=down))
+
+    async def test_api_html_and_streams_answer_503_not_200_or_500(self):
+        """A list, the HTML page, the export stream: 503 before any byte is sent."""
+        for prefix in PREFIXES:
+            for route in ("topics/", "html/topics/", "exports/stream/"):
+                with self.assertLogs("django.request", logging.WARNING):
+                    response = await self.async_client.get(f"/{prefix}/{route}")
+
+                self.assertEqual(response.status_code, 503, f"/{prefix}/{route}")
+                self.assertIn("Retry-After", response.headers)

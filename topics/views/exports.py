@@ -16,11 +16,13 @@ from topics.api import api_view
 from topics.exports import (
     FORMATS,
     ExportFile,
+    aprimed,
     aread_chunks,
     astream_rows,
     awrite_export,
     awrite_export_pipelined,
     existing_export,
+    primed,
     stream_rows,
     write_export,
 )
@@ -100,7 +102,7 @@ def export_stream(request: HttpRequest) -> StreamingHttpResponse:
     """The export sent as it is read, with no file: a sync generator."""
     params = ExportParams.from_query(request.GET)
     rows = Topic.objects.listing(**params.filters)
-    return _streamed(stream_rows(rows, params.fmt), params)
+    return _streamed(primed(stream_rows(rows, params.fmt)), params)
 
 
 @api_view
@@ -108,4 +110,5 @@ async def aexport_stream(request: HttpRequest) -> StreamingHttpResponse:
     """See export_stream(); an async generator over aiterator()."""
     params = ExportParams.from_query(request.GET)
     rows = Topic.objects.listing(**params.filters)
-    return _streamed(astream_rows(rows, params.fmt), params)
+    # Primed: the query runs before the 200 is sent, so an outage is a 503.
+    return _streamed(await aprimed(astream_rows(rows, params.fmt)), params)

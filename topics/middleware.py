@@ -1,0 +1,48 @@
+"""Django middleware of the app: sync- and async-capable, so it costs no hop."""
+
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from django.db import InterfaceError, OperationalError
+from django.http import HttpRequest, HttpResponse
+from django.utils.log import log_response
+
+from topics.api import ServiceUnavailable
+
+# A lost connection, a refused one, a pool timeout (psycopg_pool.PoolTimeout) or
+# a full wait queue (TooManyRequests): Django raises them all as one of these.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
+
+
+class DatabaseUnavailableMiddleware:
+    """Answer a view's database outage with 503 and Retry-After, logged once."""
+
+    # Both modes: in an async stack a sync-only middleware costs a thread hop
+    # per request; this one runs in whichever mode the stack has.
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+        if iscoroutinefunction(get_response):
+            markcoroutinefunction(self)
+
+    def __call__(self, request: HttpRequest):
+        # In async mode this returns get_response's coroutine, for Django to await.
+        return self.get_response(request)
+
+    def process_exception(
+        self, request: HttpRequest, exception: Exception
+    ) -> HttpResponse | None:
+        if not isinstance(exception, DATABASE_UNAVAILABLE):
+            return None  # Django's handler500: a bug, logged with its traceback
+        response = ServiceUnavailable().response()
+        # Logged here, with the cause; log_response marks the response so that
+        # Django does not log the 503 a second time.
+        log_response(
+            "Service Unavailable (%s): %s",
+            exception,
+            request.path,
+            response=response,
+            request=request,
+            exception=exception,
+        )
+        return response
