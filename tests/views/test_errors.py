@@ -4,14 +4,17 @@ with Retry-After when the database is unavailable, logged once."""
 import json
 import logging
 from unittest import mock
+from urllib.error import HTTPError
+from urllib.request import Request, urlopen
 
 from django.db import OperationalError
 from django.db.backends.utils import CursorWrapper
-from django.test import TestCase, override_settings
+from django.test import TestCase, TransactionTestCase, override_settings
 from django.urls import path
 
 from project import urls as project_urls
 from tests.factories import make_topic
+from tests.servers import uvicorn_server
 from tests.views.test_writes import PREFIXES, new_topic
 from topics import services
 from topics.api import (
@@ -218,3 +221,31 @@ class OutageOnRealPairsTests(TestCase):
 
                 self.assertEqual(response.status_code, 503, f"/{prefix}/{route}")
                 self.assertIn("Retry-After", response.headers)
+
+
+class LoggedOnceTests(TransactionTestCase):
+    def test_each_error_is_one_log_line_with_the_request_id(self):
+        """Under uvicorn: the id comes back in X-Request-ID and tags one log line."""
+        with uvicorn_server() as server:
+            for path, request_id in (
+                ("/nowhere/", "trace-404"),
+                ("/async/topics/?page=x", "trace-400"),
+                ("/sync/create/", "trace-405"),
+            ):
+                request = Request(
+                    server.url + path, headers={"X-Request-ID": request_id}
+                )
+                with self.assertRaises(HTTPError) as raised:
+                    urlopen(request, timeout=10)
+                self.assertEqual(raised.exception.headers["X-Request-ID"], request_id)
+                raised.exception.close()
+            log = server.log_so_far()
+
+        for request_id, message in (
+            ("trace-404", "Not Found: /nowhere/"),
+            ("trace-400", "Bad Request: /async/topics/"),
+            ("trace-405", "Method Not Allowed: /sync/create/"),
+        ):
+            lines = [line for line in log.splitlines() if f"[{request_id}]" in line]
+            self.assertEqual(len(lines), 1, lines)
+            self.assertIn(message, lines[0])
