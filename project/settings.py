@@ -73,6 +73,10 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "project.urls"
+# An API URL without its slash is a 404, not a redirect: a client following a
+# 301 would repeat a POST as a GET and lose the write (and with DEBUG on,
+# CommonMiddleware raises for such a POST: a 500).
+APPEND_SLASH = False
 LOGIN_REDIRECT_URL = "/"
 # API clients get a JSON 403, not Django's HTML page, when CSRF fails.
 CSRF_FAILURE_VIEW = "topics.api.csrf_failure"

@@ -248,8 +248,17 @@ def json_body(request: HttpRequest, *, fields: Collection[str]) -> dict[str, Any
         raise PayloadTooLarge() from None
     except ValueError:  # UnicodeDecodeError is a ValueError too
         raise ApiError(INVALID_JSON, "The body is not valid JSON.") from None
+    except RecursionError:  # "[[[[…" a thousand deep is valid JSON, and small
+        raise ApiError(INVALID_JSON, "The body is nested too deeply.") from None
     if not isinstance(data, dict):
         raise ApiError(INVALID_JSON, "The body must be a JSON object.")
+    try:
+        # "\ud800" is valid JSON but no text: no database could store it.
+        json.dumps(data, ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        raise ApiError(
+            INVALID_JSON, "The body holds a lone surrogate, which is not text."
+        ) from None
     if unknown := sorted(set(data) - set(fields)):
         raise ApiError(
             UNKNOWN_FIELD, f"Unknown fields: {', '.join(unknown)}.", fields=unknown
