@@ -10,6 +10,7 @@ from django.db import transaction
 from django.http import HttpResponse
 from django.test import AsyncClient, TestCase
 
+from tests.asgi import whole_body
 from topics.models import Topic
 from topics.pairs import PAIRS
 from topics.registry import PLACEHOLDER, Example, Pair, Twin
@@ -67,20 +68,9 @@ async def _send(twin: Twin, example: Example) -> tuple[HttpResponse, bytes]:
             response = await client.generic(
                 example.method, f"/{twin.prefix}/{path}", **body
             )
-            return response, await _body(response)
+            return response, await whole_body(response)
     finally:
         await sync_to_async(transaction.savepoint_rollback)(savepoint)
-
-
-async def _body(response: HttpResponse) -> bytes:
-    """The whole body, read the way ASGI reads it, minus Django's warning."""
-    if not response.streaming:
-        return response.content
-    if response.is_async:
-        return b"".join([part async for part in response])
-    # A sync iterator: ASGI would read it whole in a thread, with a warning
-    # that tests/views/test_exports.py asserts; read it so here, silently.
-    return b"".join(await sync_to_async(list)(response.streaming_content))
 
 
 def _comparable(sent: tuple[HttpResponse, bytes], twin: Twin, example: Example) -> dict:

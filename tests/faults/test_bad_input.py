@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 import pytest
-from asgiref.sync import async_to_sync, sync_to_async
+from asgiref.sync import async_to_sync
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -26,6 +26,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase
 
+from tests.asgi import whole_body
 from topics.models import Topic
 from topics.pairs import NEW_TOPIC, PAIRS
 from topics.registry import Example, Pair
@@ -435,15 +436,6 @@ def corpus() -> list[BadRequest]:
     return requests
 
 
-async def _read(response: HttpResponse) -> bytes:
-    """The whole body, streamed or not (as in tests/test_parity.py)."""
-    if not response.streaming:
-        return response.content
-    if response.is_async:
-        return b"".join([part async for part in response])
-    return b"".join(await sync_to_async(list)(response.streaming_content))
-
-
 def examples(count: int) -> hypothesis_settings:
     """Hypothesis settings for tests whose examples each make a request."""
     return hypothesis_settings(
@@ -482,7 +474,7 @@ class BadInputTests(TestCase):
                 content_type=request.content_type,
                 headers=headers,
             )
-            return response, await _read(response)
+            return response, await whole_body(response)
 
     def assert_documented(self, request: BadRequest) -> None:
         """Send the request; its answer must be one the API documents."""

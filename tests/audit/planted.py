@@ -1,0 +1,105 @@
+"""A small project with planted problems: middleware, views and a URLconf."""
+
+from functools import wraps
+
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from django.http import HttpResponse
+from django.urls import URLResolver, path
+from django.urls.resolvers import RoutePattern
+from django.utils.deprecation import MiddlewareMixin
+from django.views import View
+
+
+class SyncOnlyMiddleware:
+    """Planted: sync-only, so an ASGI request holds a thread from here out."""
+
+    sync_capable = True
+    async_capable = False
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+
+class OldStyleMiddleware(MiddlewareMixin):
+    """Planted: MiddlewareMixin with both hooks, two hops in async mode."""
+
+    def process_request(self, request) -> None:
+        return None
+
+    def process_response(self, request, response):
+        return response
+
+
+class BothModesMiddleware:
+    """Clean: runs in whichever mode the stack has."""
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+        if iscoroutinefunction(get_response):
+            markcoroutinefunction(self)
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+
+def sync_only_decorator(view):
+    """Planted: a wrapper that calls the view as sync, whatever it is."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+async def async_view(request) -> HttpResponse:
+    return HttpResponse("async")
+
+
+def sync_view(request) -> HttpResponse:
+    return HttpResponse("sync")
+
+
+@sync_only_decorator
+async def hidden_async_view(request) -> HttpResponse:
+    return HttpResponse("never awaited")
+
+
+class MixedView(View):
+    """Planted: an async get() beside a sync post()."""
+
+    async def get(self, request) -> HttpResponse:
+        return HttpResponse("get")
+
+    def post(self, request) -> HttpResponse:
+        return HttpResponse("post")
+
+
+class AsyncOnlyView(View):
+    async def get(self, request) -> HttpResponse:
+        return HttpResponse("get")
+
+
+urlpatterns = [
+    path("async/", async_view),
+    path("sync/", sync_view),
+    path("hidden/", hidden_async_view),
+    path("class/", AsyncOnlyView.as_view()),
+    # Loaded lazily, and missing: reported, never a crash.
+    URLResolver(RoutePattern("broken/"), "tests.audit.no_such_urls"),
+    # Its as_view() raises: that URLconf cannot load.
+    URLResolver(RoutePattern("mixed/"), "tests.audit.planted_mixed_urls"),
+]
+
+PLANTED_MIDDLEWARE = [
+    "tests.audit.planted.BothModesMiddleware",
+    "tests.audit.planted.SyncOnlyMiddleware",
+    "tests.audit.planted.OldStyleMiddleware",
+    "tests.audit.no_such_module.Middleware",
+]

@@ -1,0 +1,234 @@
+"""async_audit on planted middleware, views and settings, and on this project."""
+
+import json
+from io import StringIO
+from types import SimpleNamespace
+from unittest import mock
+
+from asgiref.sync import AsyncToSync, SyncToAsync
+from asgiref.testing import ApplicationCommunicator
+from django.conf import settings
+from django.core.handlers.asgi import ASGIHandler
+from django.core.management import CommandError, call_command
+from django.test import SimpleTestCase, TestCase, override_settings
+
+from project.settings import database_settings
+from tests.asgi import http_scope
+from tests.audit.planted import PLANTED_MIDDLEWARE
+from topics.audit.risks import audit_settings
+from topics.audit.routes import audit_urls
+from topics.audit.stack import audit_middleware
+
+PLANTED_URLS = "tests.audit.planted"
+
+
+def codes(findings) -> list[tuple[str, str]]:
+    """(code, location) of every finding, sorted."""
+    return sorted((finding.code, finding.location) for finding in findings)
+
+
+async def measured_hops(middleware: list[str]) -> int:
+    """Thread hops one request through Django's ASGI handler takes, counted."""
+    calls = []
+    real_sta, real_ats = SyncToAsync.__call__, AsyncToSync.__call__
+
+    def sta(self, *args, **kwargs):
+        calls.append("sync_to_async")
+        return real_sta(self, *args, **kwargs)
+
+    def ats(self, *args, **kwargs):
+        calls.append("async_to_sync")
+        return real_ats(self, *args, **kwargs)
+
+    with (
+        override_settings(MIDDLEWARE=middleware, ROOT_URLCONF=PLANTED_URLS),
+        mock.patch.object(SyncToAsync, "__call__", sta),
+        mock.patch.object(AsyncToSync, "__call__", ats),
+    ):
+        app = ApplicationCommunicator(ASGIHandler(), http_scope("/async/"))
+        await app.send_input({"type": "http.request", "body": b""})
+        start = await app.receive_output(5)
+        await app.receive_output(5)
+        await app.wait(5)
+    assert start["status"] == 200, start
+    return len(calls)
+
+
+class MiddlewareAuditTests(SimpleTestCase):
+    def test_planted_stack(self):
+        """Sync-only and MiddlewareMixin entries are named; a missing one is skipped."""
+        rows, findings = audit_middleware(PLANTED_MIDDLEWARE)
+
+        self.assertEqual(
+            [(row.path.rsplit(".", 1)[1], row.mode, row.hops) for row in rows],
+            [
+                ("BothModesMiddleware", "sync", 1),  # the handler's hop into sync
+                ("SyncOnlyMiddleware", "sync", 1),  # its hop back to async inside
+                ("OldStyleMiddleware", "async", 2),  # process_request + _response
+            ],
+        )
+        self.assertEqual(
+            codes(findings),
+            [
+                ("import.middleware", "tests.audit.no_such_module.Middleware"),
+                ("middleware.hops", "MIDDLEWARE"),
+                ("middleware.mixin-hops", "tests.audit.planted.OldStyleMiddleware"),
+                ("middleware.sync-only", "tests.audit.planted.SyncOnlyMiddleware"),
+            ],
+        )
+
+    def test_clean_stack_has_no_findings_and_no_hops(self):
+        """A middleware in both modes, and no MiddlewareMixin: nothing to report."""
+        rows, findings = audit_middleware(["tests.audit.planted.BothModesMiddleware"])
+
+        self.assertEqual([(row.mode, row.hops) for row in rows], [("async", 0)])
+        self.assertEqual(codes(findings), [("middleware.hops", "MIDDLEWARE")])
+        self.assertIn(" 0 thread hop(s)", findings[0].message)
+
+    async def test_hop_counts_are_what_django_does(self):
+        """The audit's hops equal the sync_to_async/async_to_sync calls measured."""
+        baseline = await measured_hops([])
+        for stack in (settings.MIDDLEWARE, PLANTED_MIDDLEWARE[:-1]):
+            rows, _ = audit_middleware(stack)
+
+            measured = await measured_hops(list(stack)) - baseline
+
+            self.assertEqual(sum(row.hops for row in rows), measured, stack)
+
+    def test_default_stack_costs_thirteen_hops(self):
+        """Django's default middleware: 13 hops per request, none of them ours."""
+        rows, findings = audit_middleware(settings.MIDDLEWARE)
+
+        self.assertEqual(sum(row.hops for row in rows), 13)
+        self.assertEqual([row.mode for row in rows], ["async"] * len(rows))
+        self.assertNotIn("warning", {finding.level for finding in findings})
+        self.assertEqual(rows[-1].hops, 0)  # topics.middleware: both modes
+
+
+class UrlAuditTests(SimpleTestCase):
+    def test_planted_urls(self):
+        """Each view's mode; mixed handlers, a hidden async view, a broken include."""
+        rows, findings = audit_urls(PLANTED_URLS, packages=["tests.audit"])
+
+        self.assertEqual(
+            [(row.route, row.mode) for row in rows],
+            [
+                ("async/", "async"),
+                ("sync/", "sync"),
+                ("hidden/", "sync"),
+                ("class/", "async"),
+            ],
+        )
+        self.assertEqual(
+            codes(findings),
+            [
+                ("import.urls", "broken/"),
+                ("import.urls", "mixed/"),
+                ("urls.mixed-handlers", "tests.audit.planted.MixedView"),
+                (
+                    "urls.sync-decorator",
+                    "hidden/ → tests.audit.planted.hidden_async_view",
+                ),
+                ("urls.sync-views", "ROOT_URLCONF"),
+            ],
+        )
+
+    def test_this_projects_views_are_all_found(self):
+        """Every twin of every pair appears, with its mode."""
+        rows, findings = audit_urls(settings.ROOT_URLCONF, packages=["topics"])
+        modes = {row.view: row.mode for row in rows}
+
+        self.assertEqual(modes["topics.views.orm.topic_list"], "sync")
+        self.assertEqual(modes["topics.views.orm.atopic_list"], "async")
+        self.assertEqual([f.level for f in findings], ["info"])
+
+
+def planted_settings(**database) -> SimpleNamespace:
+    return SimpleNamespace(
+        ASGI_APPLICATION="project.asgi.application",
+        DATABASES={"default": {**database_settings("sqlite:///x"), **database}},
+        CACHES={"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}},
+    )
+
+
+class SettingsAuditTests(SimpleTestCase):
+    def risks(self, config: SimpleNamespace, async_views: bool = True) -> list[str]:
+        findings = audit_settings(config, async_views=async_views)
+        return sorted(f.code for f in findings if f.level != "info")
+
+    def test_each_risk_is_found(self):
+        """Persistent connections, ATOMIC_REQUESTS, no pool, the unsafe switch."""
+        self.assertEqual(
+            self.risks(planted_settings(CONN_MAX_AGE=60)), ["settings.conn-max-age"]
+        )
+        self.assertEqual(
+            self.risks(planted_settings(ATOMIC_REQUESTS=True)),
+            ["settings.atomic-requests"],
+        )
+        self.assertEqual(
+            self.risks(planted_settings(ATOMIC_REQUESTS=True), async_views=False), []
+        )
+        unpooled = {**database_settings("postgres://a@b/c"), "OPTIONS": {}}
+        self.assertEqual(self.risks(planted_settings(**unpooled)), ["settings.no-pool"])
+        with mock.patch.dict("os.environ", {"DJANGO_ALLOW_ASYNC_UNSAFE": "true"}):
+            self.assertEqual(
+                self.risks(planted_settings()), ["settings.allow-async-unsafe"]
+            )
+
+    def test_a_cache_without_an_async_api_is_an_error(self):
+        """A backend with no aget(); one that fails to import is reported."""
+        config = planted_settings()
+        config.CACHES = {
+            "old": {"BACKEND": "tests.audit.planted.SyncOnlyMiddleware"},
+            "gone": {"BACKEND": "no.such.Cache"},
+        }
+        findings = audit_settings(config, async_views=True)
+
+        self.assertEqual(
+            codes(findings),
+            [
+                ("import.cache", "CACHES['gone']"),
+                ("settings.sync-cache", "CACHES['old']"),
+            ],
+        )
+
+    def test_clean_settings_have_no_risk(self):
+        """This project's settings: nothing above info."""
+        self.assertEqual(self.risks(settings), [])
+
+
+class CommandTests(TestCase):
+    def run_audit(self, *args: str) -> str:
+        out = StringIO()
+        call_command("async_audit", *args, stdout=out)
+        return out.getvalue()
+
+    def test_this_project_audits_clean_at_warning(self):
+        """Only infos here (the sync twins are sync by design); --fail-level passes."""
+        report = json.loads(
+            self.run_audit("--format", "json", "--fail-level", "warning")
+        )
+
+        self.assertEqual(report["summary"]["warning"], 0)
+        self.assertEqual(report["summary"]["error"], 0)
+        self.assertEqual(len(report["middleware"]), len(settings.MIDDLEWARE))
+        self.assertGreater(len(report["urls"]), 50)
+
+    def test_fail_level_exits_1_at_or_above_it(self):
+        """Infos exist, so --fail-level info fails, with status 1."""
+        with self.assertRaises(CommandError) as raised:
+            self.run_audit("--fail-level", "info")
+
+        self.assertEqual(raised.exception.returncode, 1)
+
+    @override_settings(MIDDLEWARE=PLANTED_MIDDLEWARE, ROOT_URLCONF=PLANTED_URLS)
+    def test_planted_project_fails_and_says_where(self):
+        """Text output names each problem with its location and fix; errors fail."""
+        out = StringIO()
+        with self.assertRaises(CommandError):
+            call_command("async_audit", "--fail-level", "error", stdout=out)
+        text = out.getvalue()
+
+        self.assertIn("WARNING middleware.sync-only  tests.audit.planted.Sync", text)
+        self.assertIn("ERROR   urls.sync-decorator  hidden/", text)
+        self.assertIn("fix: Make every handler async, or every one sync.", text)

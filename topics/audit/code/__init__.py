@@ -1,0 +1,62 @@
+"""Static scan of a project's source for what blocks, or silently breaks, async views.
+
+Every file is parsed with `ast` and never imported, so the scan runs on any code,
+settings or no settings. What it reports:
+
+code.blocking-call (error), inside the body of an `async def`:
+    time.sleep(), requests.*, urllib.request.urlopen(), the sync httpx calls,
+    builtin open(), subprocess.run/call/check_call/check_output/Popen,
+    os.system/popen, and async_to_sync() or asyncio.run() (which raise there).
+    Import aliases are resolved (`import time as t`, `from time import sleep`).
+
+code.sync-orm, inside the body of an `async def`; a heuristic, since the scan
+cannot know types:
+    * error: a call chain rooted at `<Name>.objects` or `<Name>._default_manager`
+      (or at a local name that only ever holds such a lazy chain, or a parameter
+      annotated `QuerySet`) ending in a sync method: get, create, get_or_create,
+      update_or_create, count, exists, first, last, latest, earliest, update,
+      delete, aggregate, in_bulk, bulk_create, bulk_update, iterator, explain,
+      contains;
+    * error: evaluating a lazy chain the sync way: `for` or a comprehension over
+      it, len(), list(), bool() and their kin, `if qs:`, `x in qs`, `qs[0]`;
+    * error: get_object_or_404() / get_list_or_404(), and transaction.atomic()
+      as a `with` block or a decorator of an async def;
+    * warning: .save(), .delete(), .refresh_from_db(), .full_clean() on any other
+      expression (it may not be a model); a related manager's `obj.rel.all()`
+      evaluated (it is free when prefetched); a lazy chain handed to render();
+      request.user and request.session read the sync way; the ORM inside
+      asyncio.to_thread() (a thread whose connection Django never closes); the
+      sync Paginator;
+    * error: sync_to_async(lambda: <lazy chain>), whose query runs later, on the
+      loop;
+    A chain with an `a` method (aget, acount, aiterator...), awaited, or iterated
+    with `async for`, is fine, and so is building one lazily without evaluating
+    it (`qs = Model.objects.filter(x=1)`).
+
+code.not-awaited (error), anywhere: a call to a known coroutine function whose
+result is dropped (a bare statement), used as a value (`if coro():`, `coro() + 1`),
+or assigned to a name that is never awaited nor handed on. Known coroutine
+functions: an `async def` of the same module (by name; `self.x()`/`cls.x()` for an
+`async def x` of the enclosing class), asyncio.sleep/gather/wait_for/wait/shield/
+to_thread, an `a` method on an ORM chain, .asave()/.adelete()/.arefresh_from_db()/
+.auser() on anything, aget_object_or_404(), and `sync_to_async(f)(...)`.
+Calls passed as arguments (to create_task, gather...) are not findings.
+
+code.dropped-task (warning), anywhere: `asyncio.create_task(...)` or
+`asyncio.ensure_future(...)` as a bare statement: the loop holds tasks weakly.
+
+Nested plain `def`s and lambdas inside an `async def` run elsewhere (in a thread,
+usually), so their bodies count as sync code.
+
+Known limits: names are resolved per module, without types or flow: a QuerySet
+passed in unannotated, returned by a helper, or stored on an attribute is not
+followed; lazy relations and deferred fields read as attributes are not seen;
+a sync helper called from async code is not followed into; a coroutine function
+imported from another module is not known; a shadowed or re-bound name may be
+resolved wrongly. Silence a finding with a trailing `# async-audit: ignore`, or
+`# async-audit: ignore[code.sync-orm, code.blocking-call]` for some codes only.
+"""
+
+from topics.audit.code.files import scan_file, scan_source, scan_tree
+
+__all__ = ["scan_file", "scan_source", "scan_tree"]

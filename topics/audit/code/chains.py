@@ -1,0 +1,138 @@
+"""ORM QuerySet chains, and the names of a function that only ever hold one."""
+
+import ast
+from dataclasses import dataclass
+
+from topics.audit.code.rules import ASYNC_METHODS, QUERYSET_ANNOTATIONS, SYNC_METHODS
+from topics.audit.code.syntax import FunctionNode, short, walk_scope
+
+
+@dataclass(frozen=True)
+class Chain:
+    """A QuerySet built by a call chain: its root and its methods, root first."""
+
+    root: str
+    methods: tuple[str, ...]
+    related: bool  # rooted at obj.relation.all(): free once prefetched
+
+    @property
+    def lazy(self) -> bool:
+        """Nothing in it has run a query, or made a coroutine, yet."""
+        return not any(
+            name in SYNC_METHODS or name in ASYNC_METHODS for name in self.methods
+        )
+
+
+def queryset_chain(node: ast.expr, querysets: frozenset[str]) -> Chain | None:
+    """The QuerySet chain `node` is, or None when it is not one."""
+    methods: list[str] = []
+    while True:
+        match node:
+            case ast.Call(func=ast.Attribute(value=value, attr=attr)):
+                methods.append(attr)
+                node = value
+            case ast.Subscript(value=value, slice=ast.Slice()):
+                node = value  # a slice stays lazy
+            case ast.Attribute(value=value, attr=attr) if _is_manager(value, attr):
+                return Chain(short(node), tuple(reversed(methods)), related=False)
+            case ast.Attribute(value=ast.Name() | ast.Attribute()) if (
+                methods and methods[-1] == "all" and _is_dotted(node)
+            ):
+                # topic.tags.all(): a related manager, which needs an attribute.
+                return Chain(short(node), tuple(reversed(methods)), related=True)
+            case ast.Name(id=name) if name in querysets:
+                return Chain(name, tuple(reversed(methods)), related=False)
+            case _:
+                return None
+
+
+def _is_dotted(node: ast.expr) -> bool:
+    """A plain name or a.b.c: something a model class can be read from."""
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return isinstance(node, ast.Name)
+
+
+def _is_manager(model: ast.expr, attr: str) -> bool:
+    """Model.objects, self.model.objects, anything._default_manager."""
+    if attr == "_default_manager":
+        return _is_dotted(model)
+    if attr != "objects" or not _is_dotted(model):
+        return False
+    match model:
+        case ast.Name(id=name) | ast.Attribute(attr=name):
+            # A class (or self.model): so that self.objects.get(key) is left alone.
+            return name[:1].isupper() or name == "model"
+    return False
+
+
+def _parameters(args: ast.arguments) -> list[ast.arg]:
+    extra = [arg for arg in (args.vararg, args.kwarg) if arg is not None]
+    return [*args.posonlyargs, *args.args, *args.kwonlyargs, *extra]
+
+
+def _is_queryset_annotation(annotation: ast.expr | None) -> bool:
+    match annotation:
+        case ast.Subscript(value=value):
+            return _is_queryset_annotation(value)
+        case ast.Name(id=name) | ast.Attribute(attr=name):
+            return name in QUERYSET_ANNOTATIONS
+        case ast.Constant(value=str(text)):
+            return text.split("[")[0].split(".")[-1] in QUERYSET_ANNOTATIONS
+    return False
+
+
+# What a name is bound to: a value, a parameter (annotated or not), or None for
+# anything else (a for target, a with target, a def, an augmented assignment).
+Binding = ast.expr | ast.arg | None
+
+
+def bindings(function: FunctionNode) -> dict[str, list[Binding]]:
+    """Each name bound in the function (imports aside) -> what it is bound to."""
+    bound: dict[str, list[Binding]] = {}
+    for arg in _parameters(function.args):
+        bound.setdefault(arg.arg, []).append(arg)
+    body = [function.body] if isinstance(function, ast.Lambda) else function.body
+    simple: dict[int, ast.expr] = {}
+    for node in walk_scope(body):
+        match node:
+            case ast.Assign(targets=[ast.Name() as target], value=value):
+                simple[id(target)] = value
+            case ast.AnnAssign(target=ast.Name() as target, value=ast.expr() as value):
+                simple[id(target)] = value
+            case ast.NamedExpr(target=target, value=value):
+                simple[id(target)] = value
+    for node in walk_scope(body):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            bound.setdefault(node.id, []).append(simple.get(id(node)))
+        elif isinstance(
+            node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
+        ) or (isinstance(node, ast.ExceptHandler) and node.name):
+            bound.setdefault(node.name, []).append(None)
+    return bound
+
+
+def queryset_names(bound: dict[str, list[Binding]]) -> frozenset[str]:
+    """Names that only ever hold a lazy QuerySet chain (or are QuerySet params)."""
+    names: set[str] = set()
+    changed = True
+    while changed:  # `qs = other.filter(...)` needs `other` known first
+        changed = False
+        for name, values in bound.items():
+            if name in names or not all(
+                _holds_queryset(value, frozenset(names | {name})) for value in values
+            ):
+                continue
+            names.add(name)
+            changed = True
+    return frozenset(names)
+
+
+def _holds_queryset(value: Binding, querysets: frozenset[str]) -> bool:
+    if isinstance(value, ast.arg):
+        return _is_queryset_annotation(value.annotation)
+    if value is None:
+        return False
+    # `qs = qs.filter(...)` counts once the other bindings of qs hold one.
+    chain = queryset_chain(value, querysets)
+    return chain is not None and chain.lazy

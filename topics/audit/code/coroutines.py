@@ -1,0 +1,170 @@
+"""The coroutine checks of the scan: calls never awaited, tasks nobody keeps."""
+
+import ast
+
+from topics.audit.code.base import ScannerBase
+from topics.audit.code.rules import (
+    ASYNC_ANY_RECEIVER,
+    ASYNC_METHODS,
+    AWAIT_FIX,
+    COROUTINE_FUNCTIONS,
+    DROPPED_TASK,
+    FUTURE,
+    FUTURE_FUNCTIONS,
+    FUTURE_METHODS,
+    HAND_ON_METHODS,
+    NOT_AWAITED,
+    SYNC_TO_ASYNC,
+    TASK_FACTORIES,
+    TASK_FIX,
+)
+from topics.audit.code.syntax import is_coroutine_function, short, walk_scope
+
+
+def _describe(call: ast.Call, what: str) -> str:
+    """Why a call needs await: "fetch() is an async def of this module"."""
+    match call.func:
+        case ast.Call(func=maker):  # sync_to_async(f)(...)
+            return f"{short(maker)}() returns {what}"
+        case ast.Attribute(attr=attr):
+            callee = f"{attr}()"  # the chain before it is in the message already
+        case func:
+            callee = f"{short(func)}()"
+    return f"{callee} returns {what}" if what == FUTURE else f"{callee} is {what}"
+
+
+class CoroutineChecks(ScannerBase):
+    """Coroutines never awaited (code.not-awaited), tasks let go (code.dropped-task)."""
+
+    def _coroutine(self, call: ast.Call) -> str | None:
+        """How `call` is known to make a coroutine, or None when it is not known."""
+        func = call.func
+        match func:
+            case ast.Name(id=name) if name in self.coroutines:
+                return "an async def of this module"
+            case ast.Attribute(value=ast.Name(id="self" | "cls"), attr=attr) if (
+                self._async_method(attr)
+            ):
+                return "an async def of this class"
+            case ast.Attribute(attr=attr) if attr in ASYNC_ANY_RECEIVER:
+                return "a coroutine method"
+            case ast.Attribute(value=value, attr=attr) if attr in ASYNC_METHODS and (
+                self._chain(value) is not None
+            ):
+                return "an async ORM method"
+            case ast.Call(func=inner) if self._resolve(inner) in SYNC_TO_ASYNC:
+                return "a coroutine function"
+        name = self._resolve(func)
+        if name in FUTURE_FUNCTIONS:
+            return FUTURE
+        if name in COROUTINE_FUNCTIONS:
+            return "a coroutine function"
+        return None
+
+    def _async_method(self, name: str) -> bool:
+        klass = self.scope.klass
+        if klass is None:
+            return False
+        kinds = {
+            is_coroutine_function(item)
+            for item in klass.body
+            if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef)
+            and item.name == name
+        }
+        return kinds == {True}
+
+    def _check_dropped(self, call: ast.Call) -> None:
+        """A bare call statement: a coroutine never awaited, or a task let go."""
+        why = self._coroutine(call)
+        if why is not None:
+            self._report(
+                call,
+                "error",
+                NOT_AWAITED,
+                f"{short(call)} is never awaited, so "
+                + (
+                    "its result and errors are lost"
+                    if why == FUTURE
+                    else "it never runs"
+                )
+                + f": {_describe(call, why)}.",
+                AWAIT_FIX,
+            )
+        elif self._resolve(call.func) in TASK_FACTORIES:
+            self._report(
+                call,
+                "warning",
+                DROPPED_TASK,
+                f"{short(call)} keeps no reference to its task: the loop holds "
+                "tasks weakly, so it may be destroyed before it is done.",
+                TASK_FIX,
+            )
+
+    def _check_misused(self, node: ast.expr) -> None:
+        """A coroutine used as a value: `if coro():`, `coro() + 1`, f"{coro()}"."""
+        if not isinstance(node, ast.Call) or id(node) in self.awaited:
+            return
+        why = self._coroutine(node)
+        if why is not None:
+            read = "the Future" if why == FUTURE else "a coroutine object"
+            self._report(
+                node,
+                "error",
+                NOT_AWAITED,
+                f"{short(node)} is used without await: {_describe(node, why)}, so "
+                f"this reads {read}, not its result.",
+                f"await {short(node)} here.",
+            )
+
+    def _check_unawaited_assignments(
+        self, function: ast.FunctionDef | ast.AsyncFunctionDef
+    ) -> None:
+        """`count = Model.objects.acount()`, then count is never awaited."""
+        assigned: dict[str, list[tuple[ast.Assign, ast.Call, str]]] = {}
+        stores: dict[str, int] = {}
+        for node in walk_scope(function.body):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                stores[node.id] = stores.get(node.id, 0) + 1
+            match node:
+                case ast.Assign(targets=[ast.Name(id=name)], value=ast.Call() as call):
+                    if (why := self._coroutine(call)) is not None:
+                        assigned.setdefault(name, []).append((node, call, why))
+        for name, assignments in assigned.items():
+            if stores[name] != 1:
+                continue  # re-bound: flow matters, which this scan does not follow
+            uses = [
+                node
+                for node in ast.walk(function)
+                if isinstance(node, ast.Name)
+                and node.id == name
+                and isinstance(node.ctx, ast.Load)
+            ]
+            if any(self._hands_on(use) for use in uses):
+                continue
+            assignment, call, why = assignments[0]
+            self._report(
+                assignment,
+                "error",
+                NOT_AWAITED,
+                f"{short(call)} is assigned to {name} but never awaited: "
+                f"{_describe(call, why)}.",
+                f"Await it: {name} = await {short(call)}",
+            )
+
+    def _hands_on(self, use: ast.Name) -> bool:
+        """The coroutine in `use` goes where it may be awaited: await, a call, out."""
+        parent = self.parents.get(id(use))
+        match parent:
+            case ast.Await() | ast.Return() | ast.Yield() | ast.YieldFrom():
+                return True
+            case ast.Call(func=func):
+                return func is not use  # an argument, not `coro()`
+            case ast.keyword() | ast.Starred() | ast.List() | ast.Tuple() | ast.Set():
+                return True
+            case ast.Dict() | ast.Assign() | ast.AnnAssign() | ast.NamedExpr():
+                return True
+            case ast.Attribute(attr=attr):
+                return attr in HAND_ON_METHODS | FUTURE_METHODS
+            case ast.withitem() | ast.Lambda():
+                return True
+        return False

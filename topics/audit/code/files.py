@@ -1,0 +1,180 @@
+"""The scan's entry points, and what surrounds the AST: files, text, comments.
+
+Walking the tree (skipped folders, excludes), decoding, a finding for a file that
+cannot be scanned, `# async-audit: ignore` comments, and the order of findings.
+"""
+
+import ast
+import fnmatch
+import io
+import os
+import re
+import tokenize
+import warnings
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from topics.audit.code.rules import UNPARSABLE
+from topics.audit.code.scanner import Scanner
+from topics.audit.findings import Finding
+
+SKIPPED_DIRS = frozenset(
+    {"migrations", "__pycache__", "venv", "site-packages", "node_modules"}
+)
+SUPPRESS = re.compile(r"async-audit:\s*ignore(?:\[([^\]]*)\])?")
+
+
+def scan_source(source: str, path: str) -> list[Finding]:
+    """Findings for one module's source; `path` goes into each location."""
+    try:
+        with warnings.catch_warnings():
+            # SyntaxWarning (say, "\d" in a plain string) is no concern of this scan,
+            # and under -W error it would turn a good file into a SyntaxError.
+            warnings.simplefilter("ignore")
+            tree = ast.parse(source, filename=path)
+    except (SyntaxError, ValueError) as error:
+        line = getattr(error, "lineno", None) or 1
+        return [_unparsable(f"{path}:{line}", f"{type(error).__name__}: {error}")]
+    except RecursionError:
+        return [_unparsable(f"{path}:1", "too deeply nested to parse")]
+    try:
+        findings = Scanner(tree, path).scan()
+    except RecursionError:
+        return [_unparsable(f"{path}:1", "too deeply nested to scan")]
+    suppressed = _suppressions(source)
+    kept = [f for f in findings if not _is_suppressed(f, suppressed)]
+    return sorted(set(kept), key=_sort_key)
+
+
+def scan_file(path: Path, root: Path) -> list[Finding]:
+    """Findings for one file, located relative to `root`."""
+    try:
+        relative = path.relative_to(root).as_posix()
+    except ValueError:
+        relative = path.as_posix()
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        return [_unparsable(f"{relative}:1", f"cannot be read ({error.strerror})")]
+    source, decode_error = _decode(raw)
+    findings = scan_source(source, relative)
+    if decode_error:
+        # Python would refuse to import it: one warning for the file, and what the
+        # scan of its decoded text found besides.
+        findings = [f for f in findings if f.code != UNPARSABLE]
+        findings.insert(0, _unparsable(f"{relative}:1", decode_error))
+    return sorted(findings, key=_sort_key)
+
+
+def scan_tree(root: Path, *, exclude: Sequence[str] = ()) -> list[Finding]:
+    """Findings for every .py file under `root`, but migrations, venvs, excludes."""
+    root = Path(root)
+    if root.is_file():
+        return scan_file(root, root.parent)
+    findings: list[Finding] = []
+    for path in _python_files(root, exclude):
+        findings += scan_file(path, root)
+    return sorted(findings, key=_sort_key)
+
+
+# Files, text and suppression comments.
+
+
+def _python_files(root: Path, exclude: Sequence[str]) -> Iterator[Path]:
+    """The .py files under root, sorted, pruning what is not the project's code."""
+    for folder, dirs, files in os.walk(root):
+        here = Path(folder)
+        relative = here.relative_to(root).as_posix()
+        prefix = "" if relative == "." else f"{relative}/"
+        dirs[:] = sorted(
+            name
+            for name in dirs
+            if not _skipped_dir(here / name)
+            and not _excluded(f"{prefix}{name}", exclude)
+        )
+        for name in sorted(files):
+            if name.endswith(".py") and not _excluded(f"{prefix}{name}", exclude):
+                yield here / name
+
+
+def _skipped_dir(path: Path) -> bool:
+    name = path.name
+    # A virtualenv under any name carries pyvenv.cfg.
+    return (
+        name.startswith(".")
+        or name in SKIPPED_DIRS
+        or name.startswith("venv")
+        or (path / "pyvenv.cfg").is_file()
+    )
+
+
+def _excluded(relative: str, exclude: Sequence[str]) -> bool:
+    return any(fnmatch.fnmatchcase(relative, pattern) for pattern in exclude)
+
+
+def _decode(raw: bytes) -> tuple[str, str]:
+    """The text, and why it is not valid source text ("" when it is)."""
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
+    except SyntaxError as error:
+        encoding, problem = "utf-8", f"bad encoding declaration ({error})"
+    else:
+        problem = ""
+    try:
+        return raw.decode(encoding.removesuffix("-sig")).removeprefix("\ufeff"), problem
+    except (UnicodeDecodeError, LookupError) as error:
+        text = raw.decode("utf-8", errors="replace").removeprefix("\ufeff")
+        return text, problem or f"cannot be decoded as {encoding} ({error})"
+
+
+def _unparsable(location: str, why: str) -> Finding:
+    return Finding(
+        level="warning",
+        code=UNPARSABLE,
+        area="import",
+        location=location,
+        message=f"This file could not be scanned: {why}.",
+        fix="Fix the file (Python 3.11+ syntax, UTF-8), or exclude it from the audit.",
+    )
+
+
+def _suppressions(source: str) -> dict[int, frozenset[str] | None]:
+    """Line -> suppressed codes (None: all) from `# async-audit: ignore` comments."""
+    found: dict[int, frozenset[str] | None] = {}
+    try:
+        comments = [
+            (token.start[0], token.string)
+            for token in tokenize.generate_tokens(io.StringIO(source).readline)
+            if token.type == tokenize.COMMENT
+        ]
+    except (tokenize.TokenError, SyntaxError):
+        # Parsed by ast but not by tokenize: read each line's text instead.
+        comments = [
+            (number, line) for number, line in enumerate(source.splitlines(), 1)
+        ]
+    for line, comment in comments:
+        match = SUPPRESS.search(comment)
+        if match is None:
+            continue
+        if match.group(1) is None:
+            found[line] = None
+        else:
+            codes = frozenset(c.strip() for c in match.group(1).split(",") if c.strip())
+            previous = found.get(line, frozenset())
+            found[line] = None if previous is None else previous | codes
+    return found
+
+
+def _is_suppressed(
+    finding: Finding, suppressed: dict[int, frozenset[str] | None]
+) -> bool:
+    line = _sort_key(finding)[1]
+    if line not in suppressed:
+        return False
+    codes = suppressed[line]
+    return codes is None or finding.code in codes
+
+
+def _sort_key(finding: Finding) -> tuple[str, int, str, str]:
+    path, _, line = finding.location.rpartition(":")
+    return (path, int(line) if line.isdigit() else 0, finding.code, finding.message)

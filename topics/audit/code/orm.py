@@ -1,0 +1,229 @@
+"""The sync ORM checks of the scan: queries, evaluations, request.user, sessions."""
+
+import ast
+
+from topics.audit.code.base import ScannerBase
+from topics.audit.code.chains import queryset_chain
+from topics.audit.code.rules import (
+    ASYNC_FOR_FIX,
+    EVALUATING_BUILTINS,
+    EVALUATIONS,
+    INSTANCE_METHODS,
+    PAGINATORS,
+    RENDERERS,
+    SESSION_SYNC,
+    SYNC_METHODS,
+    SYNC_ORM,
+    SYNC_SHORTCUTS,
+    SYNC_TO_ASYNC,
+)
+from topics.audit.code.syntax import short, walk_scope
+
+
+class OrmChecks(ScannerBase):
+    """Sync ORM use inside async code, reported as code.sync-orm."""
+
+    def _check_orm_call(self, call: ast.Call) -> None:
+        """Sync ORM methods, evaluating builtins, shortcuts, save()/delete()."""
+        func = call.func
+        name = self._resolve(func)
+        if name in SYNC_SHORTCUTS:
+            self._report(
+                call,
+                "error",
+                SYNC_ORM,
+                f"{short(func)}() runs a sync query {self._where()}.",
+                f"await {SYNC_SHORTCUTS[name]}(...) instead.",
+            )
+        elif name is not None and name.startswith("builtins."):
+            builtin = name.removeprefix("builtins.")
+            if builtin in EVALUATING_BUILTINS and call.args:
+                self._check_evaluated(call.args[0], builtin)
+        elif name in RENDERERS:
+            self._check_render(call)
+        elif name == "asyncio.to_thread" and call.args:
+            self._check_to_thread(call)
+        elif name in SYNC_TO_ASYNC and call.args:
+            self._check_lazy_lambda(call.args[0])
+        elif name in PAGINATORS:
+            self._report(
+                call,
+                "warning",
+                SYNC_ORM,
+                f"{short(func)}() counts and slices its rows with sync queries, if "
+                f"they are a QuerySet, {self._where()}.",
+                "Use AsyncPaginator (Django 6.0+) and await paginator.apage(n), or "
+                "build the page inside one sync_to_async.",
+            )
+        if not isinstance(func, ast.Attribute) or id(call) in self.awaited:
+            return
+        receiver = self._chain(func.value)
+        if receiver is not None and func.attr in SYNC_METHODS and receiver.lazy:
+            chain = short(func.value)
+            method = func.attr
+            args = "(...)" if call.args or call.keywords else "()"
+            if method == "iterator":
+                fix = f"async for ... in {chain}.aiterator{args}"
+            else:
+                fix = f"await {chain}.a{method}{args}"
+            self._report(
+                call,
+                "warning" if receiver.related else "error",
+                SYNC_ORM,
+                f"{short(call)} runs a sync query {self._where()}.",
+                f"{fix} (or one sync_to_async for the whole unit of work).",
+            )
+        elif (
+            receiver is None
+            and func.attr in INSTANCE_METHODS
+            and not self._is_session(func.value)  # reported as a session read
+        ):
+            async_name = INSTANCE_METHODS[func.attr]
+            if self._function_name().rpartition(".")[2] == f"a{func.attr}":
+                # The async variant itself: awaiting it here would recurse.
+                fix = f"await sync_to_async({short(func)})(...) instead."
+            elif async_name:
+                fix = (
+                    f"await {short(func.value)}.{async_name}, or do it inside one "
+                    "sync_to_async."
+                )
+            else:
+                fix = "Do it inside one sync_to_async with the rest of the work."
+            self._report(
+                call,
+                "warning",
+                SYNC_ORM,
+                f"{short(call)} may be a sync ORM call (if it is a model) "
+                f"{self._where()}.",
+                fix,
+            )
+
+    def _check_evaluated(self, node: ast.expr, how: str) -> None:
+        """A lazy QuerySet evaluated the sync way: iterated, len(), bool(), [0]."""
+        chain = self._chain(node)
+        if chain is None or not chain.lazy or id(node) in self.awaited:
+            return
+        qs = short(node)
+        what, fix = EVALUATIONS.get(how, (f"{how}({{qs}})", ASYNC_FOR_FIX))
+        what, fix = what.replace("{qs}", qs), fix.replace("{qs}", qs)
+        if chain.related:
+            self._report(
+                node,
+                "warning",
+                SYNC_ORM,
+                f"{what} runs a query {self._where()}, unless the relation was "
+                "prefetched.",
+                f"prefetch_related() it in the awaited query, or: {fix}.",
+            )
+        else:
+            self._report(
+                node,
+                "error",
+                SYNC_ORM,
+                f"{what} runs a sync query {self._where()}.",
+                f"{fix} (or one sync_to_async for the whole unit of work).",
+            )
+
+    def _check_render(self, call: ast.Call) -> None:
+        """A lazy QuerySet in a template context is evaluated by the sync render."""
+        values: list[ast.expr] = [*call.args, *(k.value for k in call.keywords)]
+        for value in list(values):
+            if isinstance(value, ast.Dict):
+                values += [v for v in value.values if v is not None]
+        for value in values:
+            chain = self._chain(value)
+            if chain is not None and chain.lazy:
+                self._report(
+                    value,
+                    "warning",
+                    SYNC_ORM,
+                    f"{short(call.func)}() gets the lazy {short(value)}: the "
+                    f"template runs its query {self._where()}.",
+                    f"Evaluate it first: [x async for x in {short(value)}].",
+                )
+
+    def _check_to_thread(self, call: ast.Call) -> None:
+        target = call.args[0]
+        if isinstance(target, ast.Attribute) and self._chain(target.value) is not None:
+            self._report(
+                call,
+                "warning",
+                SYNC_ORM,
+                f"asyncio.to_thread({short(target)}) queries in a thread whose "
+                f"database connection Django never closes {self._where()}.",
+                f"await sync_to_async({short(target)})(...), or its a* method.",
+            )
+
+    def _check_lazy_lambda(self, target: ast.expr) -> None:
+        """sync_to_async(lambda: Model.objects.filter(...)) runs no query there."""
+        if not isinstance(target, ast.Lambda):
+            return
+        chain = queryset_chain(target.body, frozenset())
+        if chain is not None and chain.lazy:
+            self._report(
+                target,
+                "error",
+                SYNC_ORM,
+                f"The lambda given to sync_to_async() returns the lazy "
+                f"{short(target.body)}: its query runs later, on the loop, "
+                f"{self._where()}.",
+                f"Evaluate it inside the lambda: lambda: list({short(target.body)}).",
+            )
+
+    def _is_request(self, node: ast.expr) -> bool:
+        match node:
+            case ast.Name(id="request"):
+                return True
+            case ast.Attribute(value=ast.Name(id="self"), attr="request"):
+                return True
+        return False
+
+    def _check_request_user(self, node: ast.Attribute) -> None:
+        if node.attr != "user" or not isinstance(node.ctx, ast.Load):
+            return
+        if not self._is_request(node.value) or self._assigns_user():
+            return
+        self._report(
+            node,
+            "warning",
+            SYNC_ORM,
+            f"{short(node)} loads the user lazily, a sync query, {self._where()}.",
+            f"Use user = await {short(node.value)}.auser() instead.",
+        )
+
+    def _assigns_user(self) -> bool:
+        """The function sets request.user itself (say, to await request.auser())."""
+        function = self.scope.node
+        if function is None or isinstance(function, ast.Lambda | ast.ClassDef):
+            return False
+        return any(
+            isinstance(node, ast.Attribute)
+            and node.attr == "user"
+            and isinstance(node.ctx, ast.Store)
+            for node in walk_scope(function.body)
+        )
+
+    def _is_session(self, node: ast.expr) -> bool:
+        return (
+            isinstance(node, ast.Attribute)
+            and node.attr == "session"
+            and self._is_request(node.value)
+        )
+
+    def _check_session(self, node: ast.expr, parent: ast.AST | None) -> None:
+        """request.session read or written the sync way: session.get(), [key]."""
+        if not self._is_session(node):
+            return
+        if isinstance(parent, ast.Subscript) and parent.value is node:
+            how = f"{short(node)}[...]"
+        elif isinstance(parent, ast.Attribute) and parent.attr in SESSION_SYNC:
+            how = f"{short(node)}.{parent.attr}()"
+        else:
+            return
+        self._report(
+            node,
+            "warning",
+            SYNC_ORM,
+            f"{how} loads the session the sync way {self._where()}.",
+            f"Use the async session API: await {short(node)}.aget(), aset(), apop().",
+        )
