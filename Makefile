@@ -7,13 +7,14 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 UPSTREAM_PORT ?= 8001
 
-.PHONY: run test lint format check-deploy bootstrap clean
+.PHONY: run test lint format check-deploy bootstrap clean bench
 
-# (Re)install when the requirements change.
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+# (Re)install when the requirements change. The bench's few extra packages are
+# installed too: its test runs in `make test`.
+$(VENV)/.installed: requirements.txt requirements-dev.txt requirements-bench.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet -r requirements-bench.txt
 	touch $@
 
 bootstrap: $(VENV)/.installed
@@ -32,6 +33,10 @@ run: bootstrap
 
 test: bootstrap
 	PYTHONDEVMODE=1 $(BIN)/python -W error -m pytest $(PYTEST_ARGS)
+
+# Sync vs async against real servers: `make bench BENCH_ARGS="--quick"`.
+bench: bootstrap
+	$(BIN)/python manage.py bench $(BENCH_ARGS)
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

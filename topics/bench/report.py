@@ -1,0 +1,221 @@
+"""What the bench prints and writes: the table, the targets, the JSON, the chart."""
+
+import json
+import os
+import platform
+import re
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from topics.bench.servers import Cores
+
+COLUMNS = (
+    ("name", "variant", "<28"),
+    ("concurrency", "c", ">4"),
+    ("requests", "reqs", ">6"),
+    ("rps", "req/s", ">9.1f"),
+    ("ratio", "x ref", ">6.2f"),
+    ("p50_ms", "p50 ms", ">9.1f"),
+    ("p99_ms", "p99 ms", ">9.1f"),
+    ("errors", "errs", ">5"),
+    ("server_cpu_s", "srv CPU s", ">9.2f"),
+    ("client_cpu_s", "cli CPU s", ">9.2f"),
+)
+
+
+def _width(spec: str) -> str:
+    # ">9.1f" -> ">9": the header and a missing cell take the column's width.
+    return re.match(r"[<>]\d+", spec).group()
+
+
+def machine(cores: Cores) -> dict[str, Any]:
+    """The machine, as the output describes it."""
+    frequency = psutil.cpu_freq()
+    return {
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpus": os.cpu_count(),
+        "cpu_mhz": round(frequency.max or frequency.current) if frequency else None,
+        "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+        "python": platform.python_version(),
+        "pinning": cores.describe(),
+    }
+
+
+def add_ratios(results: dict[str, Any]) -> None:
+    """Each row's req/s over its scenario's reference at the same concurrency."""
+    for scenario in results.values():
+        reference = {
+            row["concurrency"]: row["rps"]
+            for row in scenario["rows"]
+            if row["name"] == scenario["reference"]
+        }
+        for row in scenario["rows"]:
+            base = reference.get(row["concurrency"])
+            row["ratio"] = round(row["rps"] / base, 3) if base else None
+
+
+def table(results: dict[str, Any]) -> str:
+    """Plain-text tables, one per scenario."""
+    lines = []
+    for scenario in results.values():
+        lines += [
+            "",
+            f"{scenario['title']}  (x ref: req/s over {scenario['reference']!r})",
+        ]
+        lines.append(" ".join(f"{title:{_width(spec)}}" for _, title, spec in COLUMNS))
+        for row in scenario["rows"]:
+            cells = []
+            for key, _, spec in COLUMNS:
+                value = row.get(key)
+                cells.append(
+                    f"{'-':{_width(spec)}}" if value is None else f"{value:{spec}}"
+                )
+            extra = ""
+            if "rss_growth_mb" in row:
+                extra = f"  {row['seconds']:.2f} s, RSS +{row['rss_growth_mb']:.1f} MB"
+            lines.append(" ".join(cells) + extra)
+    return "\n".join(lines)
+
+
+def _row(results: dict, scenario: str, name: str, concurrency: int) -> dict | None:
+    for row in results.get(scenario, {}).get("rows", []):
+        if row["name"] == name and row["concurrency"] == concurrency:
+            return row
+    return None
+
+
+def checks(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """The four targets: met, missed, or not measured in this run."""
+    found = []
+
+    def check(
+        target: str,
+        value: float | None,
+        limit: float | None,
+        note: str,
+        *,
+        at_least: bool = False,
+    ) -> None:
+        if value is None or limit is None:
+            met = None
+        else:
+            met = value >= limit if at_least else value <= limit
+        found.append(
+            {"target": target, "value": value, "limit": limit, "met": met, "note": note}
+        )
+
+    fanout = results.get("fanout")
+    if fanout:
+        row = _row(results, "fanout", "async", 1)
+        limit = round(1.05 * fanout["delay_ms"], 3)
+        check(
+            "async fan-out p50 at c=1 <= 1.05 x slowest upstream",
+            row and row["p50_ms"],
+            limit,
+            "ms",
+        )
+        sweep = [r["concurrency"] for r in fanout["rows"]]
+        # --quick sweeps no c=50: its highest concurrency stands in.
+        top = 50 if 50 in sweep else max(sweep)
+        django = _row(results, "fanout", "async", top)
+        starlette = _row(results, "fanout", "starlette", top)
+        check(
+            f"Django async fan-out >= 0.95 x Starlette req/s at c={top}",
+            django and django["rps"],
+            starlette and round(0.95 * starlette["rps"], 3),
+            "req/s",
+            at_least=True,
+        )
+    else:
+        check("async fan-out p50 at c=1", None, None, "not run")
+        check("Django async fan-out vs Starlette", None, None, "not run")
+    sync = _row(results, "orm", "sync", 1)
+    hop = _row(results, "orm", "async, one hop", 1)
+    check(
+        "async ORM read, one hop, p50 <= 1.15 x sync at c=1",
+        hop and hop["p50_ms"],
+        sync and round(1.15 * sync["p50_ms"], 3),
+        "ms" if sync else "not run",
+    )
+    export = _row(results, "export", "async", 1)
+    check(
+        "async streaming export: server RSS growth <= 64 MB",
+        export and export["rss_growth_mb"],
+        64.0 if export else None,
+        "MB" if export else "not run",
+    )
+    return found
+
+
+def format_checks(found: list[dict[str, Any]]) -> str:
+    """One line per target."""
+    lines = ["", "Targets"]
+    for item in found:
+        state = {True: "met", False: "MISSED", None: "not measured"}[item["met"]]
+        lines.append(
+            f"  {state:<12} {item['target']}: {item['value']} vs {item['limit']}"
+            f" ({item['note']})"
+        )
+    return "\n".join(lines)
+
+
+def write_json(document: dict[str, Any], out_dir: Path, stamp: str) -> Path:
+    """results-<stamp>.json, and latest.json beside it."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"results-{stamp}.json"
+    text = json.dumps(document, indent=2)
+    path.write_text(text)
+    (out_dir / "latest.json").write_text(text)
+    return path
+
+
+def chart(results: dict[str, Any], out_dir: Path, stamp: str) -> Path:
+    """A PNG with one panel per scenario; chart-<stamp>.png and latest.png."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display: files only
+    from matplotlib import pyplot
+
+    panels = list(results.items())
+    figure, axes = pyplot.subplots(
+        len(panels), 1, figsize=(9, 3.2 * len(panels)), squeeze=False
+    )
+    for axis, (key, scenario) in zip(axes[:, 0], panels, strict=True):
+        rows = scenario["rows"]
+        if key == "fanout":
+            for name in dict.fromkeys(row["name"] for row in rows):
+                points = [row for row in rows if row["name"] == name]
+                axis.plot(
+                    [row["concurrency"] for row in points],
+                    [row["rps"] for row in points],
+                    marker="o",
+                    label=name,
+                )
+            axis.set_xscale("log")
+            axis.set_xlabel("concurrency")
+            axis.set_ylabel("req/s")
+            axis.legend()
+        else:
+            labels = [row["name"] for row in rows]
+            if key == "export":
+                values = [row["rss_growth_mb"] for row in rows]
+                axis.set_ylabel("server RSS growth, MB")
+            elif key == "orm":
+                values = [row["p50_ms"] for row in rows]
+                axis.set_ylabel("p50, ms")
+            else:
+                values = [row["rps"] for row in rows]
+                axis.set_ylabel("req/s")
+            axis.barh(labels, values)
+            axis.set_xlabel(axis.get_ylabel())
+            axis.set_ylabel("")
+        axis.set_title(scenario["title"])
+    figure.tight_layout()
+    path = out_dir / f"chart-{stamp}.png"
+    figure.savefig(path, dpi=100)
+    figure.savefig(out_dir / "latest.png", dpi=100)
+    pyplot.close(figure)
+    return path
