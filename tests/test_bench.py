@@ -119,3 +119,36 @@ def test_ctrl_c_stops_every_server(tmp_path: Path) -> None:
     assert returncode != 0
     assert "Interrupted" in log.read_text()
     assert _tagged(marker) == []
+
+
+def _rows(*rows: tuple[str, int, dict]) -> dict:
+    return {"rows": [{"name": n, "concurrency": c, **values} for n, c, values in rows]}
+
+
+def test_targets_are_met_or_missed_by_their_limits():
+    """The four targets against made-up numbers: each side of each limit."""
+    from topics.bench.report import checks  # here: the module-level skip guards it
+
+    results = {
+        "fanout": {
+            "delay_ms": 100,
+            **_rows(
+                ("async", 1, {"p50_ms": 104.9, "rps": 9.5}),
+                ("async", 50, {"p50_ms": 120.0, "rps": 94.0}),
+                ("starlette", 50, {"p50_ms": 110.0, "rps": 100.0}),
+            ),
+        },
+        "orm": _rows(
+            ("sync", 1, {"p50_ms": 10.0}), ("async, one hop", 1, {"p50_ms": 11.4})
+        ),
+        "export": _rows(("async", 1, {"rss_growth_mb": 64.5})),
+    }
+
+    found = [(item["met"], item["value"], item["limit"]) for item in checks(results)]
+
+    assert found == [
+        (True, 104.9, 105.0),  # p50 within 1.05 x 100 ms
+        (False, 94.0, 95.0),  # under 0.95 x Starlette's req/s
+        (True, 11.4, 11.5),  # one hop within 1.15 x sync
+        (False, 64.5, 64.0),  # RSS growth over 64 MB
+    ]
