@@ -2,7 +2,6 @@
 
 from functools import wraps
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpResponse
 from django.urls import URLResolver, path
 from django.urls.resolvers import RoutePattern
@@ -31,21 +30,6 @@ class OldStyleMiddleware(MiddlewareMixin):
 
     def process_response(self, request, response):
         return response
-
-
-class BothModesMiddleware:
-    """Clean: runs in whichever mode the stack has."""
-
-    sync_capable = True
-    async_capable = True
-
-    def __init__(self, get_response) -> None:
-        self.get_response = get_response
-        if iscoroutinefunction(get_response):
-            markcoroutinefunction(self)
-
-    def __call__(self, request):
-        return self.get_response(request)
 
 
 def sync_only_decorator(view):
@@ -98,7 +82,8 @@ urlpatterns = [
 ]
 
 PLANTED_MIDDLEWARE = [
-    "tests.audit.planted.BothModesMiddleware",
+    # Clean, in both modes: the project's own.
+    "topics.middleware.DatabaseUnavailableMiddleware",
     "tests.audit.planted.SyncOnlyMiddleware",
     "tests.audit.planted.OldStyleMiddleware",
     "tests.audit.no_such_module.Middleware",

@@ -62,7 +62,11 @@ class MiddlewareAuditTests(SimpleTestCase):
         self.assertEqual(
             [(row.path.rsplit(".", 1)[1], row.mode, row.hops) for row in rows],
             [
-                ("BothModesMiddleware", "sync", 1),  # the handler's hop into sync
+                (
+                    "DatabaseUnavailableMiddleware",
+                    "sync",
+                    1,
+                ),  # the handler's hop into sync
                 ("SyncOnlyMiddleware", "sync", 1),  # its hop back to async inside
                 ("OldStyleMiddleware", "async", 2),  # process_request + _response
             ],
@@ -79,7 +83,9 @@ class MiddlewareAuditTests(SimpleTestCase):
 
     def test_clean_stack_has_no_findings_and_no_hops(self):
         """A middleware in both modes, and no MiddlewareMixin: nothing to report."""
-        rows, findings = audit_middleware(["tests.audit.planted.BothModesMiddleware"])
+        rows, findings = audit_middleware(
+            ["topics.middleware.DatabaseUnavailableMiddleware"]
+        )
 
         self.assertEqual([(row.mode, row.hops) for row in rows], [("async", 0)])
         self.assertEqual(codes(findings), [("middleware.hops", "MIDDLEWARE")])
