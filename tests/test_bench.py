@@ -56,7 +56,7 @@ def test_quick_bench(tmp_path: Path) -> None:
     assert not MISSING, f"CI installs requirements-bench.txt: {MISSING} missing"
     marker = uuid.uuid4().hex
     done = subprocess.run(
-        _bench(tmp_path, "--rows", "3000"),
+        _bench(tmp_path, "--rows", "3000", "--profile"),
         cwd=BASE_DIR,
         env=_env(marker),
         capture_output=True,
@@ -81,7 +81,17 @@ def test_quick_bench(tmp_path: Path) -> None:
     fanout = {(r["name"], r["concurrency"]): r for r in scenarios["fanout"]["rows"]}
     delay = scenarios["fanout"]["delay_ms"]
     assert fanout["async", 1]["p50_ms"] >= delay
+    assert fanout["async, no middleware", 1]["p50_ms"] >= delay
     assert fanout["sync", 1]["p50_ms"] >= 3 * delay
+    # --profile sampled the three servers at the top of the sweep.
+    sampled = {r["name"] for r in scenarios["fanout"]["rows"] if "profile" in r}
+    assert sampled == {"async", "async, no middleware", "starlette"}
+    for name in sampled:
+        found = fanout[name, 10]["profile"]
+        assert found["samples"] > 0, name
+        assert abs(sum(found["shares"].values()) - 1) < 0.01, found
+    assert fanout["async", 10]["profile"]["shares"]["aiohttp (the upstream calls)"] > 0
+    assert "Where the server's time goes" in done.stdout
     assert document["machine"]["pinning"]
     assert len(document["checks"]) == 4
     assert (tmp_path / "latest.png").stat().st_size > 0
@@ -152,3 +162,93 @@ def test_targets_are_met_or_missed_by_their_limits():
         (True, 11.4, 11.5),  # one hop within 1.15 x sync
         (False, 64.5, 64.0),  # RSS growth over 64 MB
     ]
+
+
+SNAPSHOT = BASE_DIR / "topics" / "bench" / "results" / "results.json"
+
+
+def _report(saved: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "manage.py", "bench", "--from", str(saved), *args],
+        cwd=BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def _fanout_row(document: dict, name: str, concurrency: int) -> dict:
+    rows = document["scenarios"]["fanout"]["rows"]
+    return next(r for r in rows if (r["name"], r["concurrency"]) == (name, concurrency))
+
+
+def test_check_exits_1_when_a_saved_run_missed_a_target(tmp_path: Path) -> None:
+    """--from reports the committed snapshot again; --check's exit code follows
+    the targets, which are computed anew from the saved numbers."""
+    document = json.loads(SNAPSHOT.read_text())
+    _fanout_row(document, "async", 1)["p50_ms"] = 100.0
+    _fanout_row(document, "async", 50)["rps"] = _fanout_row(document, "starlette", 50)[
+        "rps"
+    ]
+    met = tmp_path / "met.json"
+    met.write_text(json.dumps(document))
+    _fanout_row(document, "async", 1)["p50_ms"] = 105.1
+    missed = tmp_path / "missed.json"
+    missed.write_text(json.dumps(document))
+
+    passed = _report(met, "--check", "--no-chart")
+    failed = _report(missed, "--check", "--no-chart")
+    unchecked = _report(missed, "--no-chart")
+
+    assert passed.returncode == 0, passed.stderr
+    assert passed.stdout.count("  met ") == 4, passed.stdout
+    assert failed.returncode == 1
+    assert "A target was missed." in failed.stderr
+    assert "MISSED       async fan-out p50 at c=1" in failed.stdout
+    assert unchecked.returncode == 0, unchecked.stderr
+    assert "Machine: " in unchecked.stdout
+
+
+def test_a_file_that_is_not_a_bench_result_is_refused(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"scenarios": {}}')
+
+    done = _report(broken, "--no-chart")
+
+    assert done.returncode == 1
+    assert "not a bench results file" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_a_sample_belongs_to_its_innermost_component(tmp_path: Path) -> None:
+    from topics.bench.profile import breakdown
+
+    raw = tmp_path / "raw.txt"
+    raw.write_text(
+        "\n".join(
+            [
+                # A session lookup inside a MiddlewareMixin hook: middleware.
+                "run (asyncio/runners.py:1);__acall__ (django/utils/deprecation.py:2);"
+                "process_request (django/contrib/sessions/middleware.py:3) 4",
+                # The event loop blocked starting asgiref's thread: threads.
+                "run (asyncio/runners.py:1);__call__ (asgiref/sync.py:2);"
+                "start (threading.py:3);wait (threading.py:4) 3",
+                # JSON decoded for an upstream answer: aiohttp, not the view.
+                "afetch (topics/upstream/client.py:1);json (aiohttp/client.py:2);"
+                "loads (json/__init__.py:3) 2",
+                "mystery (elsewhere.py:1) 1",
+            ]
+        )
+    )
+
+    found = breakdown(raw, requests=10)
+
+    assert found["samples"] == 10
+    assert found["ms_per_request"]["Django middleware"] == 2.0  # 4 x 5 ms / 10
+    assert found["ms_per_request"]["threads: start, hand over, join"] == 1.5
+    assert found["ms_per_request"]["aiohttp (the upstream calls)"] == 1.0
+    assert found["ms_per_request"]["other"] == 0.5
+    assert found["ms_per_request"]["the app (topics/, project/)"] == 0.0
+    assert found["ms_total"] == 5.0
+    assert found["shares"]["Django middleware"] == 0.4

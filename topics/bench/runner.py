@@ -7,19 +7,26 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.request import urlopen
 
 from tqdm import tqdm
 
-from topics.bench import servers
+from topics.bench import profile, servers
 from topics.bench.servers import Cores, Server
 
 SCENARIOS = ("fanout", "orm", "overhead", "export", "workers")
 SOURCES = 3  # K: every source the fan-out knows
+# The database of every scenario but the export: `make run`'s demo size, so
+# that the ORM pair measures hops and queries, not a scan of a million rows.
+DEMO_TOPICS = 1_000
+BARE_SETTINGS = "topics.bench.settings_bare"
+# The fan-out variants --profile samples, at the concurrency of the Starlette target.
+PROFILED = ("async", "async, no middleware", "starlette")
 
 
 @dataclass(frozen=True)
@@ -31,8 +38,7 @@ class Plan:
     runs: int
     sweep: tuple[int, ...]
     delay: int  # L, ms per upstream call
-    rows: int
-    topics: int
+    rows: int  # of the streaming export's own database
     workers: int = 2
 
     @classmethod
@@ -46,7 +52,6 @@ class Plan:
                 sweep=(1, 10),
                 delay=delay,
                 rows=rows or 20_000,
-                topics=rows or 20_000,
             )
         return cls(
             duration=5.0,
@@ -55,7 +60,6 @@ class Plan:
             sweep=(1, 10, 50, 200),
             delay=delay,
             rows=rows or 1_000_000,
-            topics=rows or 1_000_000,
         )
 
 
@@ -67,6 +71,7 @@ class Bench:
     cores: Cores
     var_dir: Path
     progress: tqdm
+    profile: bool = False
     results: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -74,7 +79,13 @@ class Bench:
         return self.var_dir / "logs"
 
     def load(
-        self, url: str, concurrency: int, *, duration: float, requests: int = 0
+        self,
+        url: str,
+        concurrency: int,
+        *,
+        duration: float,
+        requests: int = 0,
+        pinned: bool = True,
     ) -> dict[str, Any]:
         """One load-client process; its JSON line."""
         command = [
@@ -82,7 +93,7 @@ class Bench:
             *("--concurrency", str(concurrency), "--duration", str(duration)),
             *("--requests", str(requests)),
         ]
-        if self.cores.client is not None:
+        if pinned and self.cores.client is not None:
             command += ["--cpu", str(self.cores.client)]
         # A session of its own, like the servers: Ctrl-C reaches the bench
         # only, and subprocess.run kills the client on the way out.
@@ -110,26 +121,42 @@ class Bench:
         settle: Callable[[], None] | None = None,
         memory: bool = False,
         warmup_path: str = "",
+        pinned: bool = True,
+        profile_as: str = "",
     ) -> dict[str, Any]:
         """Warm up, then plan.runs measured runs; the medians, and each run."""
         self.progress.set_postfix_str(f"{label} c={concurrency}")
         url = target.url + path
+        warmup = self.plan.warmup
         if warmup_path:
             # A cheap request: the export's own would grow the RSS baseline.
             self.load(target.url + warmup_path, 1, duration=0, requests=1)
         elif requests:
-            self.load(url, 1, duration=self.plan.warmup, requests=1)
+            self.load(url, 1, duration=warmup, requests=1, pinned=pinned)
         else:
-            self.load(url, concurrency, duration=self.plan.warmup)
+            self.load(url, concurrency, duration=warmup, pinned=pinned)
         runs = []
         baseline_rss = target.rss()
-        for _ in range(self.plan.runs):
+        seconds = max(1, round(self.plan.duration))
+        sampled = None
+        if self.profile and profile_as:
+            sampled = self.var_dir / f"profile-{profile_as}.txt"
+        for number in range(self.plan.runs):
             if settle:
                 settle()
             cpu_before = {server.name: server.cpu_seconds() for server in watch}
-            with _peak_rss(target) if memory else _no_peak() as peak:
+            spy = (
+                profile.record(target.process.pid, seconds, sampled)
+                if sampled and number == 0
+                else nullcontext()
+            )
+            with spy, _peak_rss(target) if memory else _no_peak() as peak:
                 run = self.load(
-                    url, concurrency, duration=self.plan.duration, requests=requests
+                    url,
+                    concurrency,
+                    duration=self.plan.duration,
+                    requests=requests,
+                    pinned=pinned,
                 )
             run["cpu_s"] = {
                 server.name: round(server.cpu_seconds() - cpu_before[server.name], 3)
@@ -152,6 +179,11 @@ class Bench:
         }
         for key in ("rps", "p50_ms", "p99_ms", "server_cpu_s", "client_cpu_s"):
             row[key] = round(statistics.median(run[key] for run in runs), 3)
+        if sampled:
+            # Sampled during the first run: its rate gives the requests sampled.
+            row["profile"] = profile.breakdown(
+                sampled, requests=runs[0]["rps"] * seconds
+            )
         if memory:
             row["rss_growth_mb"] = max(run["rss_growth_mb"] for run in runs)
             row["seconds"] = round(statistics.median(r["duration_s"] for r in runs), 3)
@@ -201,7 +233,7 @@ def count_points(plan: Plan, scenarios: tuple[str, ...]) -> int:
     """How many measurements the progress bar will see."""
     sweep = len(plan.sweep)
     points = {
-        "fanout": 4 * sweep,
+        "fanout": 5 * sweep,
         "orm": 3,
         "overhead": 4,
         "export": 2,
@@ -214,18 +246,25 @@ def run_scenarios(bench: Bench, scenarios: tuple[str, ...]) -> dict[str, Any]:
     """Run the chosen scenarios; every server is stopped before this returns."""
     plan = bench.plan
     core = bench.cores.server
-    needs_db = {"orm", "export", "workers", "fanout"} & set(scenarios)
-    database_url = ""
-    if needs_db:
-        bench.progress.set_postfix_str(f"seeding {plan.topics} topics (once)")
-        database_url = servers.prepare_database(
-            bench.var_dir, plan.topics, logs=bench.logs
+    database_urls = {}
+    for size in dict.fromkeys(
+        plan.rows if name == "export" else DEMO_TOPICS for name in scenarios
+    ):
+        bench.progress.set_postfix_str(f"seeding {size:,} topics (once)")
+        database_urls[size] = servers.prepare_database(
+            bench.var_dir, size, logs=bench.logs
         )
     with ExitStack() as stack:
         upstream = stack.enter_context(
             servers.fake_upstream(logs=bench.logs, core=core)
         )
-        env = servers.app_env(database_url, bench.var_dir, upstream.url)
+
+        def app_env(size: int) -> dict[str, str]:
+            return servers.app_env(
+                database_urls.get(size, ""), bench.var_dir, upstream.url
+            )
+
+        env = app_env(DEMO_TOPICS)
         settle = _idle(upstream)
         if "fanout" in scenarios:
             bench.results["fanout"] = _fanout(bench, env, upstream, settle)
@@ -236,8 +275,17 @@ def run_scenarios(bench: Bench, scenarios: tuple[str, ...]) -> dict[str, Any]:
         if "workers" in scenarios:
             bench.results["workers"] = _workers(bench, env, upstream, settle)
         if "export" in scenarios:
-            bench.results["export"] = _export(bench, env, upstream)
+            bench.results["export"] = _export(bench, app_env(plan.rows), upstream)
     return bench.results
+
+
+def _top(sweep: tuple[int, ...]) -> int:
+    """The concurrency the Starlette target compares at: 50, or the sweep's top."""
+    return 50 if 50 in sweep else max(sweep)
+
+
+def _slug(label: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in label).strip("-")
 
 
 def _fanout_query(plan: Plan) -> str:
@@ -251,21 +299,25 @@ def _fanout(
     settle: Callable[[], None],
 ) -> dict[str, Any]:
     plan = bench.plan
+    core = bench.cores.server
+    bare_env = {**env, "DJANGO_SETTINGS_MODULE": BARE_SETTINGS}
     with (
+        servers.uvicorn_app("django", env, logs=bench.logs, core=core) as django,
+        # The same view with MIDDLEWARE = []: what Django's default stack costs.
         servers.uvicorn_app(
-            "django", env, logs=bench.logs, core=bench.cores.server
-        ) as django,
-        servers.starlette_app(
-            upstream.url, logs=bench.logs, core=bench.cores.server
-        ) as starlette,
+            "django-bare", bare_env, logs=bench.logs, core=core
+        ) as bare,
+        servers.starlette_app(upstream.url, logs=bench.logs, core=core) as starlette,
     ):
         query = _fanout_query(plan)
         variants = [
             ("sync", django, f"/sync/{query}"),
             ("sync-threads", django, f"/sync-threads/{query}"),
             ("async", django, f"/async/{query}"),
+            ("async, no middleware", bare, f"/async/{query}"),
             ("starlette", starlette, f"/fanout/?delay={plan.delay}"),
         ]
+        profiled = _top(plan.sweep)
         rows = [
             bench.measure(
                 label,
@@ -274,6 +326,9 @@ def _fanout(
                 concurrency,
                 watch=[server, upstream],
                 settle=settle,
+                profile_as=_slug(label)
+                if concurrency == profiled and label in PROFILED
+                else "",
             )
             for concurrency in plan.sweep
             for label, server, path in variants
@@ -301,7 +356,7 @@ def _orm(bench: Bench, env: dict, upstream: Server) -> dict[str, Any]:
             )
         ]
     return {
-        "title": "ORM read: topic_overview (five queries) at c=1",
+        "title": f"ORM read: topic_overview (five queries, {DEMO_TOPICS:,} topics)",
         "reference": "sync",
         "rows": rows,
     }
@@ -312,7 +367,7 @@ def _overhead(bench: Bench, env: dict, upstream: Server) -> dict[str, Any]:
     concurrency = 10
     for stack_name, settings_module in (
         ("default middleware", "topics.bench.settings_default"),
-        ("no middleware", "topics.bench.settings_bare"),
+        ("no middleware", BARE_SETTINGS),
     ):
         server_env = {**env, "DJANGO_SETTINGS_MODULE": settings_module}
         name = "django-" + stack_name.split()[0]
@@ -339,37 +394,35 @@ def _overhead(bench: Bench, env: dict, upstream: Server) -> dict[str, Any]:
 def _workers(
     bench: Bench, env: dict, upstream: Server, settle: Callable[[], None]
 ) -> dict[str, Any]:
+    # Every process on both cores: pinned to one core, two workers would only
+    # take turns on it (the first full run measured 0.72 x one worker).
     plan = bench.plan
     concurrency = max(plan.sweep)
     path = f"/async/{_fanout_query(plan)}"
+    setups = (
+        ("uvicorn, 1 worker", partial(servers.uvicorn_app, "uvicorn-1")),
+        (
+            f"gunicorn, {plan.workers} uvicorn workers",
+            partial(servers.gunicorn_app, "gunicorn", workers=plan.workers),
+        ),
+    )
     rows = []
-    with servers.uvicorn_app(
-        "uvicorn-1", env, logs=bench.logs, core=bench.cores.server
-    ) as one:
-        rows.append(
-            bench.measure(
-                "uvicorn, 1 worker", one, path, concurrency, watch=[one], settle=settle
-            )
-        )
-    with servers.gunicorn_app(
-        f"gunicorn-{plan.workers}",
-        env,
-        workers=plan.workers,
-        logs=bench.logs,
-        core=bench.cores.server,
-    ) as several:
-        rows.append(
-            bench.measure(
-                f"gunicorn, {plan.workers} uvicorn workers",
-                several,
-                path,
-                concurrency,
-                watch=[several],
-                settle=settle,
-            )
-        )
+    with servers.unpinned(upstream, back_to=bench.cores.server):
+        for label, start in setups:
+            with start(env, logs=bench.logs, core=None) as server:
+                rows.append(
+                    bench.measure(
+                        label,
+                        server,
+                        path,
+                        concurrency,
+                        watch=[server, upstream],
+                        settle=settle,
+                        pinned=False,
+                    )
+                )
     return {
-        "title": f"Workers: async fan-out at c={concurrency}, all on one core",
+        "title": f"Workers: async fan-out at c={concurrency}, nothing pinned",
         "reference": "uvicorn, 1 worker",
         "rows": rows,
     }

@@ -172,6 +172,17 @@ def serve(
         stop(process)
 
 
+@contextmanager
+def unpinned(server: Server, *, back_to: int | None) -> Iterator[Server]:
+    """Let a running server use every allowed core; pin it back afterwards."""
+    os.sched_setaffinity(server.process.pid, os.sched_getaffinity(0))
+    try:
+        yield server
+    finally:
+        if back_to is not None and server.process.poll() is None:
+            os.sched_setaffinity(server.process.pid, {back_to})
+
+
 def app_env(database_url: str, var_dir: Path, upstream_url: str, **extra: str) -> dict:
     """The environment of an app server: the bench's database and folders."""
     return {
