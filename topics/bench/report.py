@@ -126,6 +126,11 @@ def profiles(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def compared_at(sweep: list[int] | tuple[int, ...]) -> int:
+    """The concurrency Django meets Starlette at: 50, or (--quick) the sweep's top."""
+    return 50 if 50 in sweep else max(sweep)
+
+
 def _row(results: dict, scenario: str, name: str, concurrency: int) -> dict | None:
     for row in results.get(scenario, {}).get("rows", []):
         if row["name"] == name and row["concurrency"] == concurrency:
@@ -170,8 +175,7 @@ def checks(results: dict[str, Any]) -> list[dict[str, Any]]:
             bare(1, "p50_ms", "ms"),
         )
         sweep = [r["concurrency"] for r in fanout["rows"]]
-        # --quick sweeps no c=50: its highest concurrency stands in.
-        top = 50 if 50 in sweep else max(sweep)
+        top = compared_at(sweep)
         django = _row(results, "fanout", "async", top)
         starlette = _row(results, "fanout", "starlette", top)
         check(

@@ -1,6 +1,7 @@
 """The scenarios: start what each needs, drive the load client, keep medians."""
 
 import json
+import re
 import statistics
 import subprocess
 import sys
@@ -16,7 +17,7 @@ from urllib.request import urlopen
 
 from tqdm import tqdm
 
-from topics.bench import profile, servers
+from topics.bench import profile, report, servers
 from topics.bench.servers import Cores, Server
 
 SCENARIOS = ("fanout", "orm", "overhead", "export", "workers")
@@ -279,13 +280,8 @@ def run_scenarios(bench: Bench, scenarios: tuple[str, ...]) -> dict[str, Any]:
     return bench.results
 
 
-def _top(sweep: tuple[int, ...]) -> int:
-    """The concurrency the Starlette target compares at: 50, or the sweep's top."""
-    return 50 if 50 in sweep else max(sweep)
-
-
 def _slug(label: str) -> str:
-    return "".join(c if c.isalnum() else "-" for c in label).strip("-")
+    return re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")
 
 
 def _fanout_query(plan: Plan) -> str:
@@ -317,7 +313,7 @@ def _fanout(
             ("async, no middleware", bare, f"/async/{query}"),
             ("starlette", starlette, f"/fanout/?delay={plan.delay}"),
         ]
-        profiled = _top(plan.sweep)
+        profiled = report.compared_at(plan.sweep)
         rows = [
             bench.measure(
                 label,
