@@ -69,7 +69,7 @@ class Command(BaseCommand):
         if options["saved"]:
             document = self._load(options["saved"])
         else:
-            document = self._run(options)
+            document = self._run(options, out_dir)
             path = report.write_json(document, out_dir, stamp)
         results = document["scenarios"]
         self.stdout.write(report.table(results))
@@ -87,7 +87,7 @@ class Command(BaseCommand):
         ):
             raise CommandError("A target was missed.", returncode=1)
 
-    def _run(self, options: dict[str, object]) -> dict[str, object]:
+    def _run(self, options: dict[str, object], out_dir: Path) -> dict[str, object]:
         """Start the servers, run the scenarios; the document to report."""
         scenarios = tuple(options["scenario"] or SCENARIOS)
         if options["profile"] and profile.py_spy() is None:
@@ -97,7 +97,6 @@ class Command(BaseCommand):
         plan = Plan.make(
             quick=bool(options["quick"]), rows=options["rows"], delay=options["delay"]
         )
-        out_dir: Path = options["out"] or settings.VAR_DIR / "bench"
         cores = Cores.split()
         self.stdout.write(
             f"Bench ({'quick' if options['quick'] else 'full'}): {cores.describe()}"
