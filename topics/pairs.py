@@ -384,8 +384,8 @@ PAIRS: list[Pair] = [
         sync_view=exports.export_create,
         async_view=exports.aexport_create,
         lesson=(
-            "aiofiles for the file, aiterator() for the rows, one thread hop per "
-            "chunk; a temporary file, fsync, then os.replace(): never half a file."
+            "aiofiles for the file, one thread hop per chunk of rows and per chunk "
+            "written; a temporary file, fsync, then os.replace(): never half a file."
         ),
         examples=(
             Example("exports/?name=parity&format=csv", "POST"),
@@ -434,8 +434,8 @@ PAIRS: list[Pair] = [
         sync_view=exports.export_stream,
         async_view=exports.aexport_stream,
         lesson=(
-            "No file: an async generator over aiterator() streams the rows and "
-            "stops reading the database when the client leaves."
+            "No file: an async generator streams the rows, stops reading the "
+            "database when the client leaves, and closes its cursor then."
         ),
         examples=(
             "exports/stream/?format=csv",
