@@ -1,5 +1,6 @@
-"""Real servers in subprocesses: the ASGI app under uvicorn, against the test
-database, and the fake upstream service."""
+"""Real servers in subprocesses: the ASGI app under uvicorn or gunicorn, the WSGI
+app under gunicorn's sync workers, against the test database, and the fake
+upstream service."""
 
 import json
 import os
@@ -28,6 +29,11 @@ UVICORN = [sys.executable, "-m", "uvicorn", "project.asgi:application"]
 GUNICORN = [
     *(sys.executable, "-m", "gunicorn"),
     *("-c", "project/gunicorn.conf.py", "project.asgi:application"),
+]
+# gunicorn's sync workers: WSGI, each async view in an event loop of its own.
+GUNICORN_WSGI = [
+    *(sys.executable, "-m", "gunicorn", "--worker-class", "sync"),
+    *("--workers", "1", "--timeout", "120", "project.wsgi:application"),
 ]
 STARTUP_TIMEOUT = 30
 SHUTDOWN_TIMEOUT = 30
@@ -153,6 +159,17 @@ def gunicorn_server(workers: int = 2, **env: str) -> Iterator[Server]:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"Workers did not start:\n{server.log_so_far()}")
             time.sleep(0.1)
+        yield server
+
+
+@contextmanager
+def gunicorn_wsgi_server(**env: str) -> Iterator[Server]:
+    """Serve project.wsgi:application with one gunicorn sync worker."""
+    port = free_port()
+    command = [*GUNICORN_WSGI, "--bind", f"127.0.0.1:{port}"]
+    with _serve(
+        command, host="127.0.0.1", port=port, env=_app_environment(env), kind=Server
+    ) as server:
         yield server
 
 

@@ -15,7 +15,8 @@ from django.test import SimpleTestCase
 
 from tests.asgi import http_scope
 from tests.servers import Server, gunicorn_server, uvicorn_server
-from topics.upstream.client import NO_SESSION, http, http_session, source_url
+from topics.upstream import client
+from topics.upstream.client import client_session, http_session, source_url
 
 
 async def eventually(condition) -> None:
@@ -29,17 +30,26 @@ class SessionTests(SimpleTestCase):
     async def test_one_session_sized_for_fan_out(self):
         """The lifespan's session has the configured connection limit and timeout."""
         async with http_session() as session:
-            self.assertIs(http(), session)
+            async with client_session() as inner:
+                self.assertIs(inner, session)
+            self.assertIs(session.closed, False)
             self.assertEqual(session.connector.limit, settings.UPSTREAM_CONNECTIONS)
             self.assertGreater(session.connector.limit, 100)
             self.assertEqual(session.timeout.total, settings.UPSTREAM_TIMEOUT)
 
         self.assertIs(session.closed, True)
 
-    def test_no_session_outside_the_lifespan_says_why(self):
-        """Without the ASGI lifespan there is no session, and the error says so."""
-        with self.assertRaisesMessage(RuntimeError, NO_SESSION):
-            http()
+    async def test_without_the_lifespan_overlapping_blocks_share_one_session(self):
+        """No lifespan: the first block opens the loop's session, the last closes it."""
+        async with client_session() as first:
+            async with client_session() as second:
+                self.assertIs(second, first)
+            self.assertIs(first.closed, False)
+
+        self.assertIs(first.closed, True)
+        self.assertEqual(client._sessions, {})
+        async with client_session() as later:
+            self.assertIsNot(later, first)
 
     def test_source_urls_come_from_settings_only(self):
         """A name outside the allowed sources never becomes a URL."""

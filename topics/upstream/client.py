@@ -1,12 +1,15 @@
-"""Upstream calls: one aiohttp session per process for the async twins, one
-requests.Session for the sync twins; both raise the same UpstreamError."""
+"""Upstream calls: one aiohttp session per event loop for the async twins (per
+process under uvicorn), one requests.Session for the sync twins; both raise the
+same UpstreamError."""
 
 import asyncio
+import logging
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -15,6 +18,8 @@ from django.conf import settings
 from requests.adapters import HTTPAdapter
 
 from topics.api import ApiError
+
+logger = logging.getLogger(__name__)
 
 # The sources a client may name; their URLs are built here, from settings.
 SOURCES = ("profile", "orders", "recommendations")
@@ -25,10 +30,6 @@ TIMEOUT = "upstream_timeout"
 CONNECTION = "upstream_connection"
 BAD_JSON = "upstream_bad_json"
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS"})
-NO_SESSION = (
-    "No upstream session: it is opened by the ASGI lifespan, so serve the app "
-    "with uvicorn (tests: `async with http_session():`)."
-)
 
 Json = dict[str, Any]
 
@@ -92,33 +93,75 @@ def _bad_json_error(source: str) -> UpstreamError:
 
 # Async twins ---------------------------------------------------------------
 
-_session: aiohttp.ClientSession | None = None
+FALLBACK = (
+    "No ASGI lifespan session in this event loop (under WSGI each async view "
+    "runs in a loop of its own): opening a ClientSession per request, which is "
+    "slower than one per process. Serve with uvicorn to share one."
+)
 
 
-@asynccontextmanager
-async def http_session() -> AsyncIterator[aiohttp.ClientSession]:
-    """ASGI lifespan context: the process's one ClientSession, closed at shutdown."""
-    global _session
-    # One session pools connections for every request; a session per request
-    # pays a TCP handshake per call and leaks sockets when one is not closed.
+@dataclass
+class _LoopSession:
+    session: aiohttp.ClientSession
+    users: int = 0
+
+
+# An aiohttp session belongs to the event loop it was opened in: one per loop.
+# Under uvicorn that is the process's one, held by the lifespan; under WSGI
+# each async view runs in a loop of its own, so it lives for that request.
+_sessions: dict[asyncio.AbstractEventLoop, _LoopSession] = {}
+_fallback_logged = False
+
+
+def _new_session() -> aiohttp.ClientSession:
     connector = aiohttp.TCPConnector(
         limit=settings.UPSTREAM_CONNECTIONS,
         limit_per_host=settings.UPSTREAM_CONNECTIONS,
     )
     timeout = aiohttp.ClientTimeout(total=settings.UPSTREAM_TIMEOUT)
-    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
-        _session = session
-        try:
-            yield session
-        finally:
-            _session = None
+    return aiohttp.ClientSession(connector=connector, timeout=timeout)
 
 
-def http() -> aiohttp.ClientSession:
-    """The open session; a RuntimeError names the missing lifespan."""
-    if _session is None:
-        raise RuntimeError(NO_SESSION)
-    return _session
+@asynccontextmanager
+async def client_session() -> AsyncIterator[aiohttp.ClientSession]:
+    """This event loop's ClientSession, open for as long as the block runs.
+
+    The first block in a loop opens it and the last one to leave closes it, so
+    calls that overlap share its connections. Follows aiohttp's advice of one
+    session per application, per event loop: "Client Quickstart", aiohttp docs.
+    """
+    loop = asyncio.get_running_loop()
+    if (entry := _sessions.get(loop)) is None:
+        entry = _sessions[loop] = _LoopSession(_new_session())
+    entry.users += 1
+    try:
+        yield entry.session
+    finally:
+        entry.users -= 1
+        if entry.users == 0:
+            del _sessions[loop]
+            await entry.session.close()
+
+
+@asynccontextmanager
+async def http_session() -> AsyncIterator[aiohttp.ClientSession]:
+    """ASGI lifespan context: the process's one ClientSession, closed at shutdown."""
+    # One session pools connections for every request; a session per request
+    # pays a TCP handshake per call and leaks sockets when one is not closed.
+    async with client_session() as session:
+        yield session
+
+
+@asynccontextmanager
+async def _call_session() -> AsyncIterator[aiohttp.ClientSession]:
+    """The loop's session for one call; without a lifespan, opened for it (and
+    for the calls that overlap it: a fan-out shares one)."""
+    global _fallback_logged
+    if not _fallback_logged and asyncio.get_running_loop() not in _sessions:
+        _fallback_logged = True
+        logger.warning(FALLBACK)
+    async with client_session() as session:
+        yield session
 
 
 async def afetch_json(
@@ -127,12 +170,15 @@ async def afetch_json(
     """See fetch_json(); for a shorter deadline, wrap it in asyncio.timeout()."""
     seconds = settings.UPSTREAM_TIMEOUT
     try:
-        async with http().request(
-            method,
-            url,
-            params=params,
-            allow_redirects=False,  # a redirect could lead to another host
-        ) as response:
+        async with (
+            _call_session() as session,
+            session.request(
+                method,
+                url,
+                params=params,
+                allow_redirects=False,  # a redirect could lead to another host
+            ) as response,
+        ):
             if response.status != 200:
                 raise _status_error(response.status, source)
             return await response.json(content_type=None)

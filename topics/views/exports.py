@@ -28,6 +28,7 @@ from topics.exports import (
 )
 from topics.models import Topic
 from topics.params import ExportParams
+from topics.streaming import read_whole_under_wsgi
 
 
 @api_view(methods=["POST"])
@@ -78,6 +79,7 @@ def export_download(request: HttpRequest, export_id: str) -> FileResponse:
 
 
 @api_view
+@read_whole_under_wsgi
 async def aexport_download(
     request: HttpRequest, export_id: str
 ) -> StreamingHttpResponse:
@@ -106,6 +108,7 @@ def export_stream(request: HttpRequest) -> StreamingHttpResponse:
 
 
 @api_view
+@read_whole_under_wsgi
 async def aexport_stream(request: HttpRequest) -> StreamingHttpResponse:
     """See export_stream(); an async generator, one hop per 2,000 rows."""
     params = ExportParams.from_query(request.GET)

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 
 from topics.api import ApiError, api_view
+from topics.streaming import read_whole_under_wsgi
 from topics.upstream.client import (
     EXECUTOR,
     TIMEOUT,
@@ -242,6 +243,7 @@ def upstream_stream(request: HttpRequest) -> HttpResponse:
 
 
 @api_view
+@read_whole_under_wsgi
 async def aupstream_stream(request: HttpRequest) -> StreamingHttpResponse:
     """See upstream_stream(); each line is sent as soon as its source answers."""
     params = StreamParams.from_query(request.GET)

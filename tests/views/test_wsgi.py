@@ -1,0 +1,150 @@
+"""Async views under Django's WSGI handler, where each runs in an event loop of its
+own: streams read whole in that loop, an upstream session per request."""
+
+import json
+import logging
+from contextlib import AbstractContextManager
+from unittest import mock
+from urllib.request import urlopen
+
+import pytest
+from django.db import OperationalError
+from django.test import TestCase, TransactionTestCase
+
+from tests.servers import Server, gunicorn_wsgi_server, uvicorn_server
+from tests.wsgi import wsgi_request
+from topics import exports
+from topics.exports import CHUNK_ROWS, READ_BYTES, export_root
+from topics.models import Topic
+from topics.seeding import seed_topics
+from topics.upstream import client
+
+TOPICS = 3 * CHUNK_ROWS
+# Over real sockets: enough rows that a stream cut after any chunk shows.
+SERVED_TOPICS = 20_000
+
+
+class StreamUnderWsgiTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        seed_topics(count=TOPICS)
+        exports.write_export(Topic.objects.listing(), fmt="csv", export_id="wsgi.csv")
+        cls.file = (export_root() / "wsgi.csv").read_bytes()
+
+    def test_async_stream_sends_every_row(self):
+        """The primed async stream, read in the view's loop: every row, as sync."""
+        sync = wsgi_request("GET", "/sync/exports/stream/")
+
+        with self.assertLogs("topics.exports", "INFO") as logs:
+            response = wsgi_request("GET", "/async/exports/stream/")
+
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(len(response.body.splitlines()), TOPICS + 1)
+        self.assertEqual(response.body, sync.body)
+        self.assertEqual(logs.output[-1].split()[-2], str(TOPICS))
+
+    def test_async_download_sends_the_whole_file(self):
+        """The async download of a file of many read chunks: every byte."""
+        response = wsgi_request("GET", "/async/exports/files/wsgi.csv/")
+
+        self.assertEqual(response.status_code, 200)
+        self.assertGreater(len(self.file), 3 * READ_BYTES)
+        self.assertEqual(response.body, self.file)
+        self.assertEqual(response.get("Content-Length"), str(len(self.file)))
+
+    def test_an_outage_after_the_first_rows_is_a_503_not_a_cut_200(self):
+        """The body is read before the status line: a failure mid-table is a 503."""
+        down = OperationalError("server closed the connection unexpectedly")
+        first_rows = exports.encode_rows
+        encode = mock.patch.object(
+            exports, "encode_rows", side_effect=[first_rows([], "csv"), down]
+        )
+
+        with encode, self.assertLogs("django.request", logging.WARNING):
+            response = wsgi_request("GET", "/async/exports/stream/")
+
+        self.assertEqual(response.status_code, 503)
+        self.assertEqual(
+            json.loads(response.body)["error"]["code"], "service_unavailable"
+        )
+
+
+@pytest.mark.usefixtures("upstream")
+class UpstreamUnderWsgiTests(TestCase):
+    def test_a_fan_out_opens_one_session_and_closes_it(self):
+        """No lifespan: the request's calls share one session, closed at its end;
+        the slower fallback is logged once per process."""
+        opened = mock.patch.object(client, "_new_session", wraps=client._new_session)
+
+        with (
+            opened as new_session,
+            mock.patch.object(client, "_fallback_logged", False),
+            self.assertLogs("topics.upstream.client", logging.WARNING) as logs,
+        ):
+            answers = [wsgi_request("GET", "/async/upstream/fanout/") for _ in "ab"]
+
+        self.assertEqual([answer.status_code for answer in answers], [200, 200])
+        self.assertEqual(
+            sorted(json.loads(answers[0].body)["sources"]), sorted(client.SOURCES)
+        )
+        self.assertEqual(new_session.call_count, 2)
+        self.assertEqual(
+            logs.output, [f"WARNING:topics.upstream.client:{client.FALLBACK}"]
+        )
+        self.assertEqual(client._sessions, {})
+        self.assertEqual(self.upstream.stats()["requests"], 2 * len(client.SOURCES))
+
+    def test_the_ndjson_stream_sends_a_line_per_source(self):
+        """The async NDJSON stream, whose calls start in the body: one line each."""
+        response = wsgi_request("GET", "/async/upstream/stream/")
+
+        lines = [json.loads(line) for line in response.body.splitlines()]
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(
+            sorted(line["source"] for line in lines), sorted(client.SOURCES)
+        )
+        self.assertTrue(all(line["ok"] for line in lines), lines)
+
+
+class CharsetUnderWsgiTests(TestCase):
+    def test_a_charset_that_decodes_no_text_is_set_aside(self):
+        """`Content-Type: …; charset=base64` with a query: 200, as under ASGI."""
+        headers = {"content_type": "text/plain; charset=base64"}
+
+        for prefix in ("sync", "async"):
+            response = wsgi_request("GET", f"/{prefix}/topics/?page=1", **headers)
+
+            self.assertEqual(response.status_code, 200, prefix)
+
+
+def _download(url: str) -> tuple[int, bytes]:
+    with urlopen(url, timeout=120) as response:
+        return response.status, response.read()
+
+
+class EveryRowOverHttpTests(TransactionTestCase):
+    """The async streaming export and download, read by a client to the end."""
+
+    def setUp(self):
+        seed_topics(count=SERVED_TOPICS)
+        exports.write_export(Topic.objects.listing(), fmt="csv", export_id="all.csv")
+        self.file = (export_root() / "all.csv").read_bytes()
+
+    def test_gunicorn_sync_workers_send_every_row(self):
+        """WSGI, as gunicorn's sync workers serve it: every row, every byte."""
+        self.assert_every_row(gunicorn_wsgi_server())
+
+    def test_uvicorn_sends_every_row(self):
+        """ASGI, as uvicorn serves it: the same."""
+        self.assert_every_row(uvicorn_server())
+
+    def assert_every_row(self, serving: AbstractContextManager[Server]) -> None:
+        with serving as server:
+            stream = _download(f"{server.url}/async/exports/stream/")
+            download = _download(f"{server.url}/async/exports/files/all.csv/")
+
+        self.assertEqual(stream[0], 200)
+        self.assertEqual(len(stream[1].splitlines()), SERVED_TOPICS + 1)
+        self.assertEqual(stream[1], self.file)
+        self.assertEqual(download, (200, self.file))
+        self.assertNotIn("Traceback", server.output)
