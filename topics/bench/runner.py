@@ -1,5 +1,6 @@
 """The scenarios: start what each needs, drive the load client, keep medians."""
 
+import itertools
 import json
 import re
 import statistics
@@ -426,14 +427,18 @@ def _workers(
 
 def _export(bench: Bench, env: dict, upstream: Server) -> dict[str, Any]:
     rows = []
-    for mode in ("sync", "async"):
+    # Under WSGI (a gunicorn sync worker) Django reads an async body whole.
+    setups = (
+        ("", "", servers.uvicorn_app),
+        (" (WSGI)", "-wsgi", servers.gunicorn_wsgi_app),
+    )
+    for (label, suffix, start), mode in itertools.product(setups, ("sync", "async")):
         # A fresh server per side: memory freed by one export stays mapped.
-        with servers.uvicorn_app(
-            f"django-export-{mode}", env, logs=bench.logs, core=bench.cores.server
-        ) as django:
+        name = f"django-export-{mode}{suffix}"
+        with start(name, env, logs=bench.logs, core=bench.cores.server) as django:
             rows.append(
                 bench.measure(
-                    mode,
+                    f"{mode}{label}",
                     django,
                     f"/{mode}/exports/stream/?format=csv",
                     1,

@@ -246,6 +246,21 @@ def gunicorn_app(
 
 
 @contextmanager
+def gunicorn_wsgi_app(
+    name: str, env: dict[str, str], *, logs: Path, core: int | None
+) -> Iterator[Server]:
+    """project.wsgi:application under one gunicorn sync worker: WSGI."""
+    port = free_port()
+    command = [
+        *(sys.executable, "-m", "gunicorn", "project.wsgi:application"),
+        *("--worker-class", "sync", "--workers", "1", "--timeout", "600"),
+        *("--bind", f"{HOST}:{port}", "--access-logfile", "/dev/null"),
+    ]
+    with serve(name, command, port=port, env=env, logs=logs, core=core) as server:
+        yield server
+
+
+@contextmanager
 def fake_upstream(*, logs: Path, core: int | None) -> Iterator[Server]:
     """The fake upstream service (`manage.py runupstream`)."""
     port = free_port()

@@ -1,9 +1,15 @@
 """Every pitfall, in catalogue order."""
 
-from topics.pitfalls import aio, deploy, orm, tasks
+from topics.pitfalls import aio, deploy, loops, orm, tasks
 from topics.pitfalls.registry import Pitfall
 
 PITFALLS: list[Pitfall] = sorted(
-    [*orm.PITFALLS, *aio.PITFALLS, *tasks.PITFALLS, *deploy.PITFALLS],
+    [
+        *orm.PITFALLS,
+        *aio.PITFALLS,
+        *tasks.PITFALLS,
+        *deploy.PITFALLS,
+        *loops.PITFALLS,
+    ],
     key=lambda pitfall: pitfall.number,
 )

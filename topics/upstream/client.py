@@ -139,7 +139,8 @@ async def client_session() -> AsyncIterator[aiohttp.ClientSession]:
     finally:
         entry.users -= 1
         if entry.users == 0:
-            del _sessions[loop]
+            if _sessions.get(loop) is entry:
+                del _sessions[loop]
             await entry.session.close()
 
 
@@ -149,7 +150,12 @@ async def http_session() -> AsyncIterator[aiohttp.ClientSession]:
     # One session pools connections for every request; a session per request
     # pays a TCP handshake per call and leaks sockets when one is not closed.
     async with client_session() as session:
-        yield session
+        try:
+            yield session
+        finally:
+            # Closed at shutdown even if calls are still in flight: they fail.
+            _sessions.pop(asyncio.get_running_loop(), None)
+            await session.close()
 
 
 @asynccontextmanager
