@@ -1,7 +1,10 @@
-"""Capture the SQL a request runs and the thread hops it takes, for both twins."""
+"""Capture the SQL a request runs and the thread hops it takes, for both twins,
+and find the query cursors left open."""
 
+import gc
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from types import GeneratorType
 from typing import Any
 from unittest import mock
 
@@ -42,3 +45,25 @@ def hops_counted() -> Iterator[list[Callable]]:
 
     with mock.patch.object(SyncToAsync, "__call__", counting):
         yield hops
+
+
+@contextmanager
+def garbage_kept() -> Iterator[None]:
+    """Keep the garbage collector from closing what the code leaves behind."""
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+def open_cursors() -> list[GeneratorType]:
+    """Django's row generators still open: their cursors are not closed yet."""
+    return [
+        found
+        for found in gc.get_objects()
+        # type(), not isinstance(): a lazy object would set itself up.
+        if type(found) is GeneratorType
+        and found.__name__ == "cursor_iter"
+        and found.gi_frame is not None
+    ]

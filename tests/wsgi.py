@@ -3,9 +3,10 @@ Django WSGI handler gunicorn's sync workers run, and read to its end as they do.
 
 import io
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import unquote_to_bytes, urlsplit
 
 from django.core.signals import request_finished, request_started
@@ -43,7 +44,7 @@ def _connections_kept() -> Iterator[None]:
         request_finished.connect(close_old_connections)
 
 
-def wsgi_request(
+def wsgi_environ(
     method: str,
     path: str,
     *,
@@ -51,8 +52,8 @@ def wsgi_request(
     content_type: str = "",
     cookies: dict[str, str] | None = None,
     headers: dict[str, str] | None = None,
-) -> WSGIResponse:
-    """Serve one request through project.wsgi.application, from this thread."""
+) -> dict[str, Any]:
+    """A WSGI environ for one request, as a server builds it."""
     url = urlsplit(path)
     cookies = {"csrftoken": CSRF_SECRET, **(cookies or {})}
     environ = {
@@ -79,6 +80,15 @@ def wsgi_request(
     }
     for name, value in (headers or {}).items():
         environ[f"HTTP_{name.upper().replace('-', '_')}"] = value
+    return environ
+
+
+@contextmanager
+def wsgi_response(
+    environ: dict[str, Any],
+) -> Iterator[tuple[int, dict[str, str], Iterable[bytes]]]:
+    """Start one request through project.wsgi.application, from this thread; yield
+    its status, headers and body iterable, closed on exit as a server closes it."""
     started: list[tuple[str, list[tuple[str, str]]]] = []
 
     def start_response(status: str, response_headers: list, exc_info=None) -> None:
@@ -87,12 +97,18 @@ def wsgi_request(
     with _connections_kept():
         result = application(environ, start_response)
         try:
-            content = b"".join(result)
+            status, response_headers = started[-1]
+            headers = {name.lower(): value for name, value in response_headers}
+            yield int(status.split()[0]), headers, result
         finally:
             result.close()
-    status, response_headers = started[-1]
-    return WSGIResponse(
-        status_code=int(status.split()[0]),
-        headers={name.lower(): value for name, value in response_headers},
-        body=content,
-    )
+
+
+def wsgi_request(method: str, path: str, **request: Any) -> WSGIResponse:
+    """Serve one request, reading its body to the end; `request` as wsgi_environ()."""
+    with wsgi_response(wsgi_environ(method, path, **request)) as (
+        status,
+        headers,
+        body,
+    ):
+        return WSGIResponse(status_code=status, headers=headers, body=b"".join(body))

@@ -16,7 +16,7 @@ import logging
 import os
 import re
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -292,7 +292,7 @@ async def aread_chunks(path: Path) -> AsyncIterator[bytes]:
             yield chunk
 
 
-def stream_rows(rows: QuerySet, fmt: str) -> Iterator[bytes]:
+def stream_rows(rows: QuerySet, fmt: str) -> Generator[bytes, None, None]:
     """The export as it is encoded, chunk by chunk, from a sync iterator."""
     yield header(fmt)
     for batch in chunks(rows.iterator(chunk_size=CHUNK_ROWS)):
@@ -315,11 +315,22 @@ async def astream_rows(rows: QuerySet, fmt: str) -> AsyncIterator[bytes]:
 PRIMED_CHUNKS = 2
 
 
-def primed(chunks: Iterator[bytes]) -> Iterator[bytes]:
+def primed(chunks: Generator[bytes, None, None]) -> Generator[bytes, None, None]:
     """Read the first chunks now, before the status line is sent: a query that
     fails is then an error response (503), not a 200 cut short."""
     head = list(itertools.islice(chunks, PRIMED_CHUNKS))
-    return itertools.chain(head, chunks)
+    return _concat(head, chunks)
+
+
+def _concat(
+    head: list[bytes], rest: Generator[bytes, None, None]
+) -> Generator[bytes, None, None]:
+    # closing: when Django closes this stream (the client left), close the
+    # generator underneath too, in the request's thread, before Django closes
+    # the connection its cursor reads from.
+    with contextlib.closing(rest):
+        yield from head
+        yield from rest
 
 
 async def aprimed(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:

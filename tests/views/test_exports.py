@@ -2,12 +2,10 @@
 
 import asyncio
 import csv
-import gc
 import io
 import json
 import warnings
 from pathlib import Path
-from types import GeneratorType
 from unittest import mock
 
 from asgiref.testing import ApplicationCommunicator
@@ -16,6 +14,7 @@ from django.core.management import CommandError, call_command
 from django.test import TestCase, TransactionTestCase
 
 from tests.asgi import http_scope
+from tests.queries import garbage_kept, open_cursors
 from topics import exports
 from topics.exports import CHUNK_ROWS, READ_BYTES, export_root
 from topics.models import Topic
@@ -276,19 +275,8 @@ class StreamDisconnectTests(TransactionTestCase):
         """Stopped mid-table, the query's cursor is closed by the stream, on the
         connection's thread, not left to the garbage collector: aiterator() left
         it in a reference cycle, closed later on a closed or lent-out connection."""
-        gc.disable()  # what the stream leaves behind stays visible
-        try:
-            with self.assertLogs("topics.exports", "INFO"):
-                await self.leave_after_the_first_rows()
-            open_cursors = [
-                found
-                for found in gc.get_objects()
-                # type(), not isinstance(): a lazy object would set itself up.
-                if type(found) is GeneratorType
-                and found.__name__ == "cursor_iter"
-                and found.gi_frame is not None
-            ]
-        finally:
-            gc.enable()
+        with garbage_kept(), self.assertLogs("topics.exports", "INFO"):
+            await self.leave_after_the_first_rows()
+            left_open = open_cursors()
 
-        self.assertEqual(open_cursors, [])
+        self.assertEqual(left_open, [])

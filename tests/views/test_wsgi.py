@@ -9,14 +9,17 @@ from urllib.request import urlopen
 
 import pytest
 from django.db import OperationalError
-from django.test import TestCase, TransactionTestCase
+from django.http import HttpResponse
+from django.test import SimpleTestCase, TestCase, TransactionTestCase
 
+from tests.queries import garbage_kept, open_cursors
 from tests.servers import Server, gunicorn_wsgi_server, uvicorn_server
-from tests.wsgi import wsgi_request
+from tests.wsgi import wsgi_environ, wsgi_request, wsgi_response
 from topics import exports
 from topics.exports import CHUNK_ROWS, READ_BYTES, export_root
 from topics.models import Topic
 from topics.seeding import seed_topics
+from topics.streaming import SYNC_VIEW, read_whole_under_wsgi
 from topics.upstream import client
 
 TOPICS = 3 * CHUNK_ROWS
@@ -51,6 +54,20 @@ class StreamUnderWsgiTests(TestCase):
         self.assertGreater(len(self.file), 3 * READ_BYTES)
         self.assertEqual(response.body, self.file)
         self.assertEqual(response.get("Content-Length"), str(len(self.file)))
+
+    def test_a_client_leaving_the_sync_stream_closes_its_cursor(self):
+        """The server closes the sync twin's body after one chunk: the query's
+        cursor is closed then, in the request's thread, before the connection."""
+        environ = wsgi_environ("GET", "/sync/exports/stream/")
+
+        with garbage_kept():
+            with wsgi_response(environ) as (status, _, body):
+                first = next(iter(body))
+            left_open = open_cursors()
+
+        self.assertEqual(status, 200)
+        self.assertTrue(first.startswith(b"id,slug,title"))
+        self.assertEqual(left_open, [])
 
     def test_an_outage_after_the_first_rows_is_a_503_not_a_cut_200(self):
         """The body is read before the status line: a failure mid-table is a 503."""
@@ -104,6 +121,17 @@ class UpstreamUnderWsgiTests(TestCase):
             sorted(line["source"] for line in lines), sorted(client.SOURCES)
         )
         self.assertTrue(all(line["ok"] for line in lines), lines)
+
+
+class DecoratorTests(SimpleTestCase):
+    def test_a_sync_view_is_refused(self):
+        """read_whole_under_wsgi() on a sync view: a TypeError naming it, at once."""
+
+        def sync_view(request):
+            return HttpResponse()
+
+        with self.assertRaisesMessage(TypeError, f"sync_view() is sync: {SYNC_VIEW}"):
+            read_whole_under_wsgi(sync_view)
 
 
 class CharsetUnderWsgiTests(TestCase):

@@ -94,9 +94,9 @@ def _bad_json_error(source: str) -> UpstreamError:
 # Async twins ---------------------------------------------------------------
 
 FALLBACK = (
-    "No ASGI lifespan session in this event loop (under WSGI each async view "
-    "runs in a loop of its own): opening a ClientSession per request, which is "
-    "slower than one per process. Serve with uvicorn to share one."
+    "No process-wide ClientSession in this event loop: opening one per request, "
+    "which is slower. Under WSGI each async view runs in a loop of its own, so "
+    "this is the best it can do; under ASGI, open http_session() in the lifespan."
 )
 
 
