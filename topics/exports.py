@@ -16,7 +16,13 @@ import logging
 import os
 import re
 import uuid
-from collections.abc import AsyncIterator, Callable, Generator, Iterable, Iterator
+from collections.abc import (
+    AsyncIterator,
+    Callable,
+    Generator,
+    Iterable,
+    Iterator,
+)
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -29,6 +35,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import QuerySet
 
 from topics.api import ApiError, InvalidParameter, NotFound
+from topics.models import NEWEST_FIRST
 
 logger = logging.getLogger(__name__)
 
@@ -136,32 +143,30 @@ def _csv_value(value: Any) -> Any:
     return value.isoformat() if hasattr(value, "isoformat") else value
 
 
-def chunks(rows: Iterable[Row], size: int = CHUNK_ROWS) -> Iterator[list[Row]]:
-    batch: list[Row] = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
+def _page(rows: QuerySet, after: Row | None, size: int) -> list[Row]:
+    """The `size` rows after `after`: one whole query, returning plain dicts."""
+    if rows.query.order_by != NEWEST_FIRST:
+        raise ValueError(f"Rows must be ordered {NEWEST_FIRST}, to be read by key.")
+    return list((rows if after is None else rows.older_than(after))[:size])
+
+
+def chunks(rows: QuerySet, size: int = CHUNK_ROWS) -> Iterator[list[Row]]:
+    """A listing's rows, `size` at a time: a query per chunk, read by key."""
+    # Not iterator(): its cursor would stay open between chunks, and a reader
+    # that stops early would leave it to the garbage collector, which closes
+    # it after Django has closed (or lent out) its connection.
+    after = None
+    while batch := _page(rows, after, size):
         yield batch
+        after = batch[-1]
 
 
 async def achunks(rows: QuerySet, size: int = CHUNK_ROWS) -> AsyncIterator[list[Row]]:
-    """See chunks(); one database hop per `size` rows, and the cursor closed in
-    that thread when the caller stops early."""
-    # Not aiterator(): stopped mid-table (a client that leaves cancels the
-    # hop), it leaves its cursor to the garbage collector, which closes it
-    # later, on any thread, after the connection may be closed or lent out.
-    # A generator: no query runs here; each next() runs one, in the thread.
-    iterator = rows.iterator(chunk_size=size)  # async-audit: ignore[code.sync-orm]
-    batches = chunks(iterator, size)
-    try:
-        while batch := await sync_to_async(next)(batches, None):
-            yield batch
-    finally:
-        # Closing Django's generator unwinds the ones under it: the cursor closes.
-        await sync_to_async(iterator.close)()
+    """See chunks(); one database hop per chunk, and nothing open between hops."""
+    after = None
+    while batch := await sync_to_async(_page)(rows, after, size):
+        yield batch
+        after = batch[-1]
 
 
 def _disk_full(error: BaseException) -> bool:
@@ -238,7 +243,7 @@ def write_export(
     count = 0
     with _atomic(export_id) as file:
         file.write(header(fmt))
-        for batch in chunks(rows.iterator(chunk_size=CHUNK_ROWS)):
+        for batch in chunks(rows):
             file.write(encode_rows(batch, fmt))
             count += len(batch)
             if progress:
@@ -295,7 +300,7 @@ async def aread_chunks(path: Path) -> AsyncIterator[bytes]:
 def stream_rows(rows: QuerySet, fmt: str) -> Generator[bytes, None, None]:
     """The export as it is encoded, chunk by chunk, from a sync iterator."""
     yield header(fmt)
-    for batch in chunks(rows.iterator(chunk_size=CHUNK_ROWS)):
+    for batch in chunks(rows):
         yield encode_rows(batch, fmt)
 
 
@@ -325,9 +330,8 @@ def primed(chunks: Generator[bytes, None, None]) -> Generator[bytes, None, None]
 def _concat(
     head: list[bytes], rest: Generator[bytes, None, None]
 ) -> Generator[bytes, None, None]:
-    # closing: when Django closes this stream (the client left), close the
-    # generator underneath too, in the request's thread, before Django closes
-    # the connection its cursor reads from.
+    # closing: when the server closes this stream (the client left), close the
+    # generator underneath too, so that it reads no further chunk.
     with contextlib.closing(rest):
         yield from head
         yield from rest
@@ -346,8 +350,7 @@ async def aprimed(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
 async def _aconcat(
     head: list[bytes], rest: AsyncIterator[bytes]
 ) -> AsyncIterator[bytes]:
-    # aclosing: when Django closes this stream (the client left), close the
-    # generator underneath too, so its database read stops at once.
+    """See _concat()."""
     async with contextlib.aclosing(rest):
         for chunk in head:
             yield chunk

@@ -258,6 +258,25 @@ class StreamDisconnectTests(TransactionTestCase):
         await app.wait(timeout=10)
         return start, header, rows
 
+    async def leave_while_a_chunk_is_sent(self) -> list[dict]:
+        """Through Django's ASGI handler, as uvicorn drives it when the client
+        stops reading: a send that never returns, then http.disconnect."""
+        from project.asgi import django_application
+
+        inbox: asyncio.Queue[dict] = asyncio.Queue()
+        await inbox.put({"type": "http.request", "body": b""})
+        sent: list[dict] = []
+
+        async def send(message: dict) -> None:
+            sent.append(message)
+            if len(sent) == 3:  # the start, the header, the first rows
+                await inbox.put({"type": "http.disconnect"})
+                await asyncio.Event().wait()  # the socket's buffer is full
+
+        scope = http_scope("/async/exports/stream/")
+        await asyncio.wait_for(django_application(scope, inbox.get, send), 10)
+        return sent
+
     async def test_client_leaving_stops_the_database_read(self):
         """http.disconnect after the first rows: the read stops mid-table."""
         with self.assertLogs("topics.exports", "INFO") as logs:
@@ -279,4 +298,15 @@ class StreamDisconnectTests(TransactionTestCase):
             await self.leave_after_the_first_rows()
             left_open = open_cursors()
 
+        self.assertEqual(left_open, [])
+
+    async def test_client_leaving_while_a_chunk_is_sent_leaves_no_cursor(self):
+        """Cancelled in send(), not in the stream: Django drops the stream without
+        closing it, and the connection after it; no cursor was open between
+        chunks for the garbage collector to close on a closed connection."""
+        with garbage_kept():
+            sent = await self.leave_while_a_chunk_is_sent()
+            left_open = open_cursors()
+
+        self.assertEqual(sent[0]["status"], 200)
         self.assertEqual(left_open, [])
