@@ -8,7 +8,6 @@ from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest, HttpResponseBase
 
 AsyncView = Callable[..., Awaitable[HttpResponseBase]]
-SYNC_VIEW = "read_whole_under_wsgi() is for async views; WSGI streams a sync one."
 
 
 def read_whole_under_wsgi(view: AsyncView) -> AsyncView:
@@ -22,11 +21,12 @@ def read_whole_under_wsgi(view: AsyncView) -> AsyncView:
     async body whole under WSGI anyway (StreamingHttpResponse, "Streaming
     responses" in Django's request/response reference), so this costs no
     memory that serving it there would not. Under ASGI the response is
-    returned untouched, and streams. TypeError for a sync view: WSGI streams
-    its sync iterator as it is.
+    returned untouched, and streams. A sync view is returned as it is: WSGI
+    streams its sync iterator, and method_decorator() tries this on a sync
+    stand-in first.
     """
     if not iscoroutinefunction(view):
-        raise TypeError(f"{view.__qualname__}() is sync: {SYNC_VIEW}")
+        return view
 
     @wraps(view)
     async def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponseBase:

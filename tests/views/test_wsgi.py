@@ -9,17 +9,22 @@ from urllib.request import urlopen
 
 import pytest
 from django.db import OperationalError
-from django.http import HttpResponse
-from django.test import SimpleTestCase, TestCase, TransactionTestCase
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.test import SimpleTestCase, TestCase, TransactionTestCase, override_settings
+from django.urls import path
+from django.utils.decorators import method_decorator
+from django.views import View
 
+from tests.pitfalls.test_loops import EVERY_LINE
 from tests.queries import garbage_kept, open_cursors
 from tests.servers import Server, gunicorn_wsgi_server, uvicorn_server
 from tests.wsgi import wsgi_environ, wsgi_request, wsgi_response
 from topics import exports
 from topics.exports import CHUNK_ROWS, READ_BYTES, export_root
 from topics.models import Topic
+from topics.pitfalls.loops import right_primed_stream
 from topics.seeding import seed_topics
-from topics.streaming import SYNC_VIEW, read_whole_under_wsgi
+from topics.streaming import read_whole_under_wsgi
 from topics.upstream import client
 
 TOPICS = 3 * CHUNK_ROWS
@@ -123,15 +128,31 @@ class UpstreamUnderWsgiTests(TestCase):
         self.assertTrue(all(line["ok"] for line in lines), lines)
 
 
+class _PrimedLines(View):
+    @method_decorator(read_whole_under_wsgi)
+    async def get(self, request: HttpRequest) -> StreamingHttpResponse:
+        return await right_primed_stream(request)
+
+
+urlpatterns = [path("class-based/", _PrimedLines.as_view())]
+
+
 class DecoratorTests(SimpleTestCase):
-    def test_a_sync_view_is_refused(self):
-        """read_whole_under_wsgi() on a sync view: a TypeError naming it, at once."""
+    def test_a_sync_view_is_returned_as_it_is(self):
+        """A sync view needs nothing: WSGI streams its sync iterator."""
 
         def sync_view(request):
             return HttpResponse()
 
-        with self.assertRaisesMessage(TypeError, f"sync_view() is sync: {SYNC_VIEW}"):
-            read_whole_under_wsgi(sync_view)
+        self.assertIs(read_whole_under_wsgi(sync_view), sync_view)
+
+    @override_settings(ROOT_URLCONF=__name__)
+    def test_method_decorator_on_an_async_handler(self):
+        """On a class-based view's async get(), through method_decorator()."""
+        response = wsgi_request("GET", "/class-based/")
+
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(response.body, EVERY_LINE)
 
 
 class CharsetUnderWsgiTests(TestCase):

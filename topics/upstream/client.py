@@ -94,9 +94,11 @@ def _bad_json_error(source: str) -> UpstreamError:
 # Async twins ---------------------------------------------------------------
 
 FALLBACK = (
-    "No process-wide ClientSession in this event loop: opening one per request, "
-    "which is slower. Under WSGI each async view runs in a loop of its own, so "
-    "this is the best it can do; under ASGI, open http_session() in the lifespan."
+    "No process-wide ClientSession in this event loop: opening one for the calls "
+    "in flight and closing it after them, which is slower. Under WSGI each async "
+    "view runs in a loop of its own, so this is the best it can do; under ASGI, "
+    "open http_session() at startup (Django's handler has no lifespan: see "
+    "project/lifespan.py)."
 )
 
 
