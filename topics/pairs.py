@@ -434,8 +434,8 @@ PAIRS: list[Pair] = [
         sync_view=exports.export_stream,
         async_view=exports.aexport_stream,
         lesson=(
-            "No file: an async generator streams the rows, stops reading the "
-            "database when the client leaves, and closes its cursor then."
+            "No file: an async generator streams the rows, a query per chunk read "
+            "by key, and stops reading when the client leaves."
         ),
         examples=(
             "exports/stream/?format=csv",

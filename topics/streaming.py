@@ -18,12 +18,12 @@ def read_whole_under_wsgi(view: AsyncView) -> AsyncView:
     started, so a stream begun in the view (primed) ends early, with a 200.
     Read here, the whole body comes from the view's loop, before the status
     line: a failure is an error response, never a cut body. Django reads an
-    async body whole under WSGI anyway (StreamingHttpResponse, "Streaming
-    responses" in Django's request/response reference), so this costs no
-    memory that serving it there would not. Under ASGI the response is
-    returned untouched, and streams. A sync view is returned as it is: WSGI
-    streams its sync iterator, and method_decorator() tries this on a sync
-    stand-in first.
+    async body whole under WSGI anyway ("StreamingHttpResponse objects",
+    Performance considerations, in Django's request/response reference), so
+    this costs no memory that serving it there would not. Under ASGI the
+    response is returned untouched, and streams. A sync view is returned as it
+    is: WSGI streams its sync iterator, and method_decorator() tries this on a
+    sync stand-in first.
     """
     if not iscoroutinefunction(view):
         return view
