@@ -147,6 +147,10 @@ DATABASES = {
 # every pooled connection is busy.
 DATABASE_RETRY_AFTER = env_int("DATABASE_RETRY_AFTER", 5)
 
+# Seconds an Idempotency-Key is honoured: a client retries within minutes;
+# older keys are not replayed, and `manage.py purge` deletes them.
+IDEMPOTENCY_KEY_MAX_AGE = env_int("IDEMPOTENCY_KEY_MAX_AGE", 24 * 60 * 60)
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
