@@ -78,6 +78,9 @@ ROOT_URLCONF = "project.urls"
 # CommonMiddleware raises for such a POST: a 500).
 APPEND_SLASH = False
 LOGIN_REDIRECT_URL = "/"
+# LogoutView renders registration/logged_out.html without it; this app has no
+# such page, so a logout would be a TemplateDoesNotExist, a 500.
+LOGOUT_REDIRECT_URL = "/"
 # API clients get a JSON 403, not Django's HTML page, when CSRF fails.
 CSRF_FAILURE_VIEW = "topics.api.csrf_failure"
 WSGI_APPLICATION = "project.wsgi.application"
@@ -120,6 +123,11 @@ def database_settings(url: str) -> dict:
             "max_size": env_int("DATABASE_POOL_MAX_SIZE", 10),
             "max_waiting": env_int("DATABASE_POOL_MAX_WAITING", 100),
             "timeout": env_float("DATABASE_POOL_TIMEOUT", 5),
+            # psycopg_pool retries a lost connection with a doubling pause (1, 2,
+            # 4, 8, 16 s…) for this long, then gives up; the next request then
+            # connects at once. Its default, 300 s, lets the pause grow so that
+            # the app answers 503 for up to 16 s more once the server is back.
+            "reconnect_timeout": env_float("DATABASE_POOL_RECONNECT_TIMEOUT", 5),
         }
     elif database["ENGINE"] == "django.db.backends.sqlite3":
         database.setdefault("OPTIONS", {}).update(

@@ -8,7 +8,7 @@ from typing import Any
 
 from asgiref.sync import iscoroutinefunction
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import BadRequest, RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
 
 NOT_FOUND = "not_found"
@@ -25,6 +25,8 @@ SERVICE_UNAVAILABLE = "service_unavailable"
 SERVER_ERROR = "server_error"
 INVALID_HEADER = "invalid_header"
 IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
+BAD_REQUEST = "bad_request"
+PERMISSION_DENIED = "permission_denied"
 
 # The largest primary key a 64-bit signed column holds.
 PK_MAX = 2**63 - 1
@@ -138,19 +140,26 @@ def _error_response(exc: ApiError | Http404) -> JsonResponse:
     return exc.response()  # Django logs it, once, as a 4xx
 
 
+# What a read answers; Django's require_safe() allows the same two.
+SAFE_METHODS = ("GET", "HEAD")
+
+
 def api_view(
-    view: Callable | None = None, *, methods: Collection[str] | None = None
+    view: Callable | None = None, *, methods: Collection[str] = SAFE_METHODS
 ) -> Callable:
     """Answer errors from a sync or an async view as JSON: {"error": {…}}.
 
-    Use as @api_view, or @api_view(methods=["POST"]) to refuse other methods
-    with a JSON 405.
+    Use as @api_view for a read (GET and HEAD), or @api_view(methods=["POST"]):
+    any other method is refused with a JSON 405 and an Allow header, before the
+    view runs.
     """
     if view is None:
         return lambda view: api_view(view, methods=methods)
 
     def check_method(request: HttpRequest) -> None:
-        if methods is not None and request.method not in methods:
+        # A read that also answered POST or OPTIONS would run its queries (or
+        # a whole export) for a method the client never meant as a read.
+        if request.method not in methods:
             raise MethodNotAllowed(request.method, methods)
 
     # One decorator serves both modes, as Django's own decorators do since 5.0:
@@ -294,3 +303,25 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> JsonResponse:
     """CSRF_FAILURE_VIEW: a JSON 403 instead of Django's HTML page."""
     message = f"CSRF verification failed: {reason}" if reason else "CSRF failed."
     return ApiError(CSRF_FAILED, message).response(status=403)
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> JsonResponse:
+    """handler400: JSON, and no second CSRF check.
+
+    Django's default bad_request view carries requires_csrf_token, which reads
+    request.POST again: for the body that raised BadRequest in the first place
+    (a form POST in another charset than UTF-8), that is a second BadRequest,
+    raised inside the error handler, hence a 500.
+    """
+    # A SuspiciousOperation's text can carry what the client sent (a Host
+    # header): the log has it; the client gets the generic message.
+    if isinstance(exception, BadRequest):
+        message = str(exception)
+    else:
+        message = "The request is malformed."
+    return ApiError(BAD_REQUEST, message).response(status=400)
+
+
+def permission_denied(request: HttpRequest, exception: Exception) -> JsonResponse:
+    """handler403: JSON like every other error here."""
+    return ApiError(PERMISSION_DENIED, "You may not do this.").response(status=403)

@@ -12,6 +12,19 @@ from topics.api import ServiceUnavailable
 DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
 
 
+def database_unavailable(exception: BaseException) -> bool:
+    """Whether the exception is the database being unavailable, and nothing else.
+
+    A TaskGroup wraps its tasks' errors in an ExceptionGroup: an outage met by
+    any task of a view is still an outage, but a group that also holds another
+    error holds a bug.
+    """
+    if isinstance(exception, BaseExceptionGroup):
+        _, rest = exception.split(DATABASE_UNAVAILABLE)
+        return rest is None
+    return isinstance(exception, DATABASE_UNAVAILABLE)
+
+
 class DatabaseUnavailableMiddleware:
     """Answer a view's database outage with 503 and Retry-After, logged once."""
 
@@ -32,7 +45,7 @@ class DatabaseUnavailableMiddleware:
     def process_exception(
         self, request: HttpRequest, exception: Exception
     ) -> HttpResponse | None:
-        if not isinstance(exception, DATABASE_UNAVAILABLE):
+        if not database_unavailable(exception):
             return None  # Django's handler500: a bug, logged with its traceback
         response = ServiceUnavailable().response()
         # Logged here, with the cause; log_response marks the response so that

@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from topics.api import api_view
 from topics.pairs import PAIRS
 from topics.pitfalls.catalogue import PITFALLS
 from topics.views.index import index
@@ -18,7 +19,7 @@ urlpatterns += [
 urlpatterns += [
     path(
         f"pitfalls/{pitfall.slug}/",
-        demo_view(pitfall),
+        api_view(demo_view(pitfall)),
         name=f"pitfall_{pitfall.number}",
     )
     for pitfall in PITFALLS

@@ -28,6 +28,7 @@ from multidict import CIMultiDict
 from tests.factories import make_topic
 from tests.pgcluster import Cluster, cluster_unavailable_reason, throwaway_cluster
 from tests.servers import (
+    Server,
     database_url,
     gunicorn_server,
     requires_postgresql,
@@ -179,6 +180,14 @@ RECOVERY_GRACE = 2 * RESTART_POOL_TIMEOUT
 # psycopg_pool retries a failed connection with exponential backoff (1 s, 2 s,
 # 4 s, … from the outage's start): back after a few seconds, not at once.
 RECOVERY_LIMIT = 20
+# Long enough for that backoff to reach 8 s, then 16 s, with psycopg_pool's
+# default reconnect_timeout (300 s): the app answered 503 for up to 10.6 s
+# after a 30 s outage had ended.
+LONG_OUTAGE_SECONDS = 18
+# With DATABASE_POOL_RECONNECT_TIMEOUT (5 s) the pool gives up its attempt and
+# the next request connects at once: back within a pause of 2-4 s, plus the
+# requests already waiting on the pool.
+LONG_OUTAGE_RECOVERY = 4 + RESTART_POOL_TIMEOUT
 
 
 class RestartLoad:
@@ -261,8 +270,8 @@ def stored_topics(cluster: Cluster) -> dict[str, int]:
 class RestartTests(SimpleTestCase):
     """Its own throwaway cluster: the shared server is never stopped."""
 
-    def test_restart_under_load_503s_then_recovers_and_keeps_writes(self) -> None:
-        """PostgreSQL restarted under load: 503s while down, then 2xx, no write lost."""
+    def restart(self, outage: float) -> tuple[RestartLoad, Server, dict[str, int]]:
+        """Serve under load, stop the cluster for `outage` seconds, start it again."""
         started = time.monotonic()
         with throwaway_cluster() as cluster:
             migrate(cluster)
@@ -270,15 +279,21 @@ class RestartTests(SimpleTestCase):
                 DATABASE_URL=cluster.url,
                 DATABASE_POOL_TIMEOUT=str(RESTART_POOL_TIMEOUT),
             ) as server:
-                load = asyncio.run(self.drive(server.url, cluster))
+                load = asyncio.run(self.drive(server.url, cluster, outage))
             stored = stored_topics(cluster)
-        answers = load.answers
-        counts = tally(answers, RESTART_PHASES)
         recovery = load.first_success.done - load.restarted
         print(
-            f"\nrestart: {len(answers)} requests, {time.monotonic() - started:.1f} s;"
-            f" first success {recovery:.2f} s after PostgreSQL was back; {counts}"
+            f"\nrestart after {outage} s: {len(load.answers)} requests,"
+            f" {time.monotonic() - started:.1f} s; first success {recovery:.2f} s"
+            f" after PostgreSQL was back; {tally(load.answers, RESTART_PHASES)}"
         )
+        return load, server, stored
+
+    def test_restart_under_load_503s_then_recovers_and_keeps_writes(self) -> None:
+        """PostgreSQL restarted under load: 503s while down, then 2xx, no write lost."""
+        load, server, stored = self.restart(OUTAGE_SECONDS)
+        answers = load.answers
+        counts = tally(answers, RESTART_PHASES)
 
         others = [a for a in answers if a.status not in (200, 201, 503)]
         self.assertEqual(shown(others), [])
@@ -300,7 +315,19 @@ class RestartTests(SimpleTestCase):
         self.assertNotIn(UNHANDLED, server.output)
         self.assertEqual(unexpected_tracebacks(server.output), [])
 
-    async def drive(self, url: str, cluster: Cluster) -> RestartLoad:
+    def test_after_a_long_outage_the_pool_reconnects_within_seconds(self) -> None:
+        """The pool's reconnect backoff must not keep answering 503 long after the
+        database is back (DATABASE_POOL_RECONNECT_TIMEOUT)."""
+        load, server, _ = self.restart(LONG_OUTAGE_SECONDS)
+
+        recovery = load.first_success.done - load.restarted
+        self.assertLess(recovery, LONG_OUTAGE_RECOVERY)
+        self.assertEqual(
+            shown([a for a in load.answers if a.status not in (200, 201, 503)]), []
+        )
+        self.assertNotIn(UNHANDLED, server.output)
+
+    async def drive(self, url: str, cluster: Cluster, outage: float) -> RestartLoad:
         """Load before, during and after the outage; return what it recorded."""
         jar = aiohttp.DummyCookieJar()  # the one cookie needed is sent by hand
         async with aiohttp.ClientSession(
@@ -311,18 +338,20 @@ class RestartTests(SimpleTestCase):
                 for _ in range(RESTART_CLIENTS):
                     clients.create_task(load.client())
                 try:
-                    await self.stage_outage(load, cluster)
+                    await self.stage_outage(load, cluster, outage)
                 finally:
                     load.running = False
         return load
 
-    async def stage_outage(self, load: RestartLoad, cluster: Cluster) -> None:
+    async def stage_outage(
+        self, load: RestartLoad, cluster: Cluster, outage: float
+    ) -> None:
         """Stop the cluster for a while, start it, and load it until well after."""
         await asyncio.sleep(BEFORE_SECONDS)
         # Set first: a request in flight when the server stops may end in a 503.
         load.phase = "outage"
         await asyncio.to_thread(cluster.stop)
-        await asyncio.sleep(OUTAGE_SECONDS)
+        await asyncio.sleep(outage)
         await asyncio.to_thread(cluster.start)
         load.restarted = time.monotonic()
         load.phase = "recovery"

@@ -1,5 +1,6 @@
 """The authenticated pair: login_required, request.auser() and the async session API."""
 
+from asgiref.sync import sync_to_async
 from django.contrib.auth import get_user_model
 from django.test import AsyncClient, TestCase
 
@@ -71,3 +72,19 @@ class MeTests(TestCase):
         self.assertEqual(form.status_code, 200)
         self.assertEqual(response.status_code, 302)
         self.assertEqual(me.json()["username"], "demo")
+
+
+class LogoutTests(TestCase):
+    async def test_logout_flushes_the_session_and_redirects(self):
+        """LogoutView with no LOGOUT_REDIRECT_URL renders a template this app does
+        not have: every logout was a 500 (after flushing the session)."""
+        await sync_to_async(seed_demo_user)()
+        user = await get_user_model().objects.aget(username=DEMO_USERNAME)
+        await self.async_client.aforce_login(user)
+
+        response = await self.async_client.post("/accounts/logout/")
+
+        self.assertEqual(response.status_code, 302)
+        self.assertEqual(response["Location"], "/")
+        me = await self.async_client.get("/async/me/")
+        self.assertEqual(me.status_code, 302)  # logged out: sent to the login page

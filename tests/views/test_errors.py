@@ -9,7 +9,13 @@ from urllib.request import Request, urlopen
 
 from django.db import OperationalError
 from django.db.backends.utils import CursorWrapper
-from django.test import TestCase, TransactionTestCase, override_settings
+from django.test import (
+    AsyncClient,
+    SimpleTestCase,
+    TestCase,
+    TransactionTestCase,
+    override_settings,
+)
 from django.urls import path
 
 from project import urls as project_urls
@@ -18,6 +24,7 @@ from tests.servers import uvicorn_server
 from tests.views.test_writes import PREFIXES, new_topic
 from topics import services
 from topics.api import (
+    BAD_REQUEST,
     IDEMPOTENCY_KEY_REUSED,
     INVALID,
     INVALID_HEADER,
@@ -27,6 +34,7 @@ from topics.api import (
     SERVICE_UNAVAILABLE,
     api_view,
 )
+from topics.middleware import database_unavailable
 from topics.models import IdempotencyKey, Topic
 
 
@@ -197,6 +205,46 @@ class JsonErrorTests(TestCase):
                 self.assertEqual(response.headers["Allow"], allowed)
                 self.assertEqual(response.json()["error"]["code"], METHOD_NOT_ALLOWED)
 
+    async def test_reads_answer_get_and_head_only(self):
+        """POST, PUT or OPTIONS to a read → JSON 405, before the view runs a query
+        (or, for the stream, a whole export); HTML pages answer 405 too."""
+        for prefix in PREFIXES:
+            for route in ("topics/", "stats/", "exports/stream/", "upstream/fanout/"):
+                url = f"/{prefix}/{route}"
+                for method in ("POST", "PUT", "OPTIONS"):
+                    response = await self.async_client.generic(method, url)
+
+                    self.assertEqual(response.status_code, 405, f"{method} {url}")
+                    self.assertIn("GET", response.headers["Allow"])
+                    self.assertEqual(
+                        response.json()["error"]["code"], METHOD_NOT_ALLOWED
+                    )
+            response = await self.async_client.post(f"/{prefix}/html/topics/")
+            self.assertEqual(response.status_code, 405)
+        self.assertEqual(
+            (await self.async_client.head("/sync/topics/")).status_code, 200
+        )
+
+    async def test_a_form_post_in_another_charset_is_json_400_not_500(self):
+        """Django refuses a form body that is not UTF-8 (BadRequest) while the CSRF
+        check reads it; its default 400 view re-ran that check, raising again: a
+        500 on every route, for anyone sending a csrftoken cookie."""
+        client = AsyncClient(enforce_csrf_checks=True)
+        client.cookies["csrftoken"] = "a" * 32
+        for url in ("/sync/create/", "/async/create/", "/async/topics/"):
+            for charset in ("latin-1", "utf-16"):
+                with self.assertLogs("django.request", logging.WARNING):
+                    response = await client.post(
+                        url,
+                        b"csrfmiddlewaretoken=b&title=caf%E9",
+                        content_type=(
+                            f"application/x-www-form-urlencoded; charset={charset}"
+                        ),
+                    )
+
+                self.assertEqual(response.status_code, 400, f"{url} {charset}")
+                self.assertEqual(response.json()["error"]["code"], BAD_REQUEST)
+
     async def test_an_unknown_url_is_json_404(self):
         """handler404: JSON even for a URL no pattern matches (with DEBUG off)."""
         response = await self.async_client.get("/nowhere/")
@@ -221,6 +269,29 @@ class OutageOnRealPairsTests(TestCase):
 
                 self.assertEqual(response.status_code, 503, f"/{prefix}/{route}")
                 self.assertIn("Retry-After", response.headers)
+
+    async def test_an_outage_inside_a_task_group_is_503(self):
+        """The pipelined export reads in a TaskGroup task: the error arrives in an
+        ExceptionGroup, and must still be a 503, as for its siblings."""
+        for prefix in (*PREFIXES, "async-pipeline"):
+            url = f"/{prefix}/exports/?name=outage"
+            with self.assertLogs("django.request", logging.WARNING):
+                response = await self.async_client.post(url)
+
+            self.assertEqual(response.status_code, 503, url)
+            self.assertIn("Retry-After", response.headers)
+
+
+class ExceptionGroupOutageTests(SimpleTestCase):
+    def test_a_group_is_an_outage_only_when_every_error_in_it_is_one(self):
+        down = OperationalError("connection refused")
+        self.assertTrue(database_unavailable(ExceptionGroup("g", [down, down])))
+        self.assertTrue(
+            database_unavailable(ExceptionGroup("g", [ExceptionGroup("h", [down])]))
+        )
+        self.assertFalse(
+            database_unavailable(ExceptionGroup("g", [down, ZeroDivisionError()]))
+        )
 
 
 class LoggedOnceTests(TransactionTestCase):

@@ -4,11 +4,13 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from topics.api import api_view
 from topics.pairs import PAIRS
 from topics.pitfalls.catalogue import PITFALLS
 from topics.registry import by_family
 
 
+@api_view
 def index(request: HttpRequest) -> HttpResponse:
     """List the pairs by family, and the pitfall pages while DEBUG is on."""
     pitfalls = (

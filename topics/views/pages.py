@@ -3,6 +3,7 @@
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from topics.api import api_view
 from topics.models import Topic
 from topics.pagination import apage_data, page_data
 
@@ -10,6 +11,7 @@ TEMPLATE = "topics/topic_page.html"
 PER_PAGE = 20
 
 
+@api_view
 def topic_page(request: HttpRequest) -> HttpResponse:
     """Topics as HTML; a bad ?page= falls back as Paginator.get_page() does."""
     page = page_data(
@@ -21,6 +23,7 @@ def topic_page(request: HttpRequest) -> HttpResponse:
     return render(request, TEMPLATE, {"page": page})
 
 
+@api_view
 async def atopic_page(request: HttpRequest) -> HttpResponse:
     """See topic_page()."""
     # The page's rows are a list, not a QuerySet: rendering runs no query.
