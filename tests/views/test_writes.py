@@ -18,7 +18,7 @@ from topics.api import (
     UNSUPPORTED_MEDIA_TYPE,
     ValidationFailed,
 )
-from topics.forms import TopicForm
+from topics.forms import MAX_TAGS, TOO_MANY_CHOICES, TopicForm
 from topics.models import Tag, Topic
 
 PREFIXES = ("sync", "async")
@@ -99,6 +99,23 @@ class TopicCreateTests(TestCase):
 
                 self.assertEqual(response.status_code, status, (prefix, body))
                 self.assertEqual(response.json()["error"]["code"], code)
+
+    async def test_tags_up_to_the_limit_are_accepted_duplicates_counted_once(self):
+        """MAX_TAGS distinct names pass, sent twice over; one more is refused."""
+        names = [f"tag-{number}" for number in range(MAX_TAGS + 1)]
+        await Tag.objects.abulk_create([Tag(name=name) for name in names])
+        for prefix in PREFIXES:
+            allowed = new_topic(f"many-{prefix}", tags=names[:MAX_TAGS] * 2)
+            refused = new_topic(f"more-{prefix}", tags=names)
+
+            created = await self.post(prefix, allowed)
+            too_many = await self.post(prefix, refused)
+
+            self.assertEqual(created.status_code, 201, prefix)
+            self.assertEqual(len(created.json()["tags"]), MAX_TAGS)
+            self.assertEqual(too_many.status_code, 400, prefix)
+            message = TOO_MANY_CHOICES % {"limit": MAX_TAGS, "count": MAX_TAGS + 1}
+            self.assertEqual(too_many.json()["error"]["fields"], {"tags": [message]})
 
     @override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=1000)
     async def test_body_over_the_upload_limit_is_413_json(self):
