@@ -5,11 +5,17 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from topics import services
 from topics.api import NotFound, api_view, idempotency_key, json_body, parse_pk
-from topics.forms import TopicForm, TopicUpdateForm
 from topics.models import Topic
 
-CREATE_FIELDS = list(TopicForm.base_fields)
-UPDATE_FIELDS = list(TopicUpdateForm.base_fields)
+# The JSON types of TopicForm's and TopicUpdateForm's fields.
+CREATE_FIELDS = {
+    "title": str,
+    "slug": str,
+    "body": str,
+    "author": str,
+    "tags": list[str],
+}
+UPDATE_FIELDS = {"title": str, "body": str, "revision": int}
 
 
 def _created(created: services.Created) -> JsonResponse:
