@@ -3,7 +3,7 @@
 import json
 from unittest import mock
 
-from django.test import AsyncClient, TestCase, override_settings
+from django.test import AsyncClient, SimpleTestCase, TestCase, override_settings
 
 from tests.factories import make_topic
 from tests.queries import asql_of
@@ -22,8 +22,9 @@ from topics.api import (
     UNSUPPORTED_MEDIA_TYPE,
     ValidationFailed,
 )
-from topics.forms import MAX_TAGS, TOO_MANY_CHOICES, TopicForm
+from topics.forms import MAX_TAGS, TOO_MANY_CHOICES, TopicForm, TopicUpdateForm
 from topics.models import Tag, Topic
+from topics.views.writes import CREATE_FIELDS, UPDATE_FIELDS
 
 PREFIXES = ("sync", "async")
 
@@ -37,6 +38,13 @@ def new_topic(slug: str, **fields) -> dict:
         "tags": ["orm", "django"],
         **fields,
     }
+
+
+class JsonFieldsTests(SimpleTestCase):
+    def test_the_json_fields_are_the_forms_fields(self):
+        """Each form field has a declared JSON type, and nothing else is accepted."""
+        self.assertEqual(set(CREATE_FIELDS), set(TopicForm.base_fields))
+        self.assertEqual(set(UPDATE_FIELDS), set(TopicUpdateForm.base_fields))
 
 
 class TopicCreateTests(TestCase):
