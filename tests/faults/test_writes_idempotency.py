@@ -13,7 +13,7 @@ from topics.models import IdempotencyKey, Topic
 MAX_AGE = 60
 
 
-class IdempotencyKeyTests(TestCase):
+class ReplayAndExpiryTests(TestCase):
     @classmethod
     def setUpTestData(cls):
         make_topic(slug="taken", tags=("orm", "django"))
