@@ -246,13 +246,43 @@ def choice_param(
     return raw
 
 
-def json_body(request: HttpRequest, *, fields: Collection[str]) -> dict[str, Any]:
-    """The request's JSON object, holding only the known fields."""
+# The JSON types a body's field may be declared with, and the error for each.
+NOT_A_STRING = "Must be a string."
+NOT_AN_INTEGER = "Must be an integer."
+NOT_A_LIST_OF_STRINGS = "Must be a list of strings."
+JSON_TYPES: Mapping[Any, str] = {
+    str: NOT_A_STRING,
+    int: NOT_AN_INTEGER,
+    list[str]: NOT_A_LIST_OF_STRINGS,
+}
+
+
+def _refuse_constant(name: str) -> float:
+    # Python's json reads NaN and Infinity, which are not JSON (RFC 8259).
+    raise ValueError(f"{name} is not JSON")
+
+
+def _is_json_type(value: Any, kind: Any) -> bool:
+    if kind is int:
+        return isinstance(value, int) and not isinstance(value, bool)  # True is an int
+    if kind == list[str]:
+        return isinstance(value, list) and all(isinstance(item, str) for item in value)
+    return isinstance(value, kind)
+
+
+def json_body(request: HttpRequest, *, fields: Mapping[str, Any]) -> dict[str, Any]:
+    """The request's JSON object, holding only the known fields, each of its type.
+
+    `fields` maps each field's name to its type, one of JSON_TYPES: str, int
+    (not a bool) or list[str]; null is none of them. Raises
+    UnsupportedMediaType, PayloadTooLarge, ApiError (invalid_json,
+    unknown_field), and ValidationFailed with the fields of the wrong type.
+    """
     if request.content_type != "application/json":
         raise UnsupportedMediaType(request.content_type)
     try:
         # Under ASGI the body was read before the view ran; this reads memory.
-        data = json.loads(request.body)
+        data = json.loads(request.body, parse_constant=_refuse_constant)
     except RequestDataTooBig:
         raise PayloadTooLarge() from None
     except ValueError:  # UnicodeDecodeError is a ValueError too
@@ -272,6 +302,13 @@ def json_body(request: HttpRequest, *, fields: Collection[str]) -> dict[str, Any
         raise ApiError(
             UNKNOWN_FIELD, f"Unknown fields: {', '.join(unknown)}.", fields=unknown
         )
+    # A form str()s what it is given: {"x": 1} would be stored as "{'x': 1}".
+    if wrong := {
+        name: [JSON_TYPES[fields[name]]]
+        for name, value in data.items()
+        if not _is_json_type(value, fields[name])
+    }:
+        raise ValidationFailed(wrong)
     return data
 
 

@@ -1,6 +1,7 @@
+from datetime import datetime, timedelta
 from typing import Any, Self
 
-from django.core.serializers.json import DjangoJSONEncoder
+from django.conf import settings
 from django.db import models
 from django.db.models import Count, F, Prefetch, Q
 from django.utils import timezone
@@ -110,16 +111,33 @@ class Topic(models.Model):
         return self.title
 
 
+def _key_cutoff() -> datetime:
+    return timezone.now() - timedelta(seconds=settings.IDEMPOTENCY_KEY_MAX_AGE)
+
+
+class IdempotencyKeyQuerySet(models.QuerySet):
+    def live(self) -> Self:
+        """Keys younger than IDEMPOTENCY_KEY_MAX_AGE: their answer is replayed."""
+        return self.filter(created__gte=_key_cutoff())
+
+    def expired(self) -> Self:
+        """Keys past IDEMPOTENCY_KEY_MAX_AGE: not replayed, free to be used again."""
+        return self.filter(created__lt=_key_cutoff())
+
+
 class IdempotencyKey(models.Model):
     """A create already done: a retry sending the same key gets the same answer."""
 
     key = models.CharField(max_length=255, unique=True)
     # SHA-256 of the request data: the key must not be reused for another request.
     fingerprint = models.CharField(max_length=64)
-    # The 201 body, encoded as JsonResponse encodes it, so a replay is identical.
-    response = models.JSONField(encoder=DjangoJSONEncoder)
-    # Keys older than a day may be purged; a client retries within minutes.
+    # The 201 body as sent, as text: jsonb would reorder its keys, and a replay
+    # must be byte-identical to the first answer.
+    response = models.TextField()
+    # A client retries within minutes; older keys expire (see the queryset).
     created = models.DateTimeField(default=timezone.now, db_index=True)
+
+    objects = IdempotencyKeyQuerySet.as_manager()
 
     def __str__(self) -> str:
         return self.key

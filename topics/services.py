@@ -8,6 +8,7 @@ import hashlib
 import json
 from typing import Any, NamedTuple
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.shortcuts import get_object_or_404
 
@@ -20,8 +21,13 @@ SLUG_TAKEN = "Topic with this Slug already exists."
 
 
 class Created(NamedTuple):
-    payload: dict[str, Any]
+    body: str  # the 201's JSON text, kept with the key: a replay sends it as is
     replayed: bool  # True: an earlier request with the same key created it
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        """The created topic, decoded from the body."""
+        return json.loads(self.body)
 
 
 def _fingerprint(data: dict[str, Any]) -> str:
@@ -32,7 +38,7 @@ def _answered(key: str | None, fingerprint: str) -> Created | None:
     """The stored answer to an earlier request with this key, if there was one."""
     if key is None:
         return None
-    done = IdempotencyKey.objects.filter(key=key).first()
+    done = IdempotencyKey.objects.live().filter(key=key).first()
     if done is None:
         return None
     if done.fingerprint != fingerprint:
@@ -50,20 +56,27 @@ def _create(data: dict[str, Any], key: str | None, fingerprint: str) -> Created:
         with transaction.atomic():
             topic = form.save()
             payload = topic_payload(Topic.objects.for_detail().get(pk=topic.pk))
+            body = json.dumps(payload, cls=DjangoJSONEncoder)  # as JsonResponse does
             if key is not None:
+                # An expired key is free again: its old row must not block it.
+                IdempotencyKey.objects.expired().filter(key=key).delete()
                 IdempotencyKey.objects.create(
-                    key=key, fingerprint=fingerprint, response=payload
+                    key=key, fingerprint=fingerprint, response=body
                 )
     except IntegrityError:
         # Another request took the slug (or the key) between check and insert.
         raise ValidationFailed({"slug": [SLUG_TAKEN]}) from None
-    return Created(payload, replayed=False)
+    return Created(body, replayed=False)
 
 
 def topic_create(
     *, data: dict[str, Any], idempotency_key: str | None = None
 ) -> Created:
-    """Validate and create a topic, once per idempotency key; return its payload."""
+    """Validate and create a topic, once per live idempotency key; return its body.
+
+    Raises ValidationFailed (400), or IdempotencyKeyReused (422) for a key
+    younger than IDEMPOTENCY_KEY_MAX_AGE seconds sent with other data.
+    """
     fingerprint = _fingerprint(data)
     if done := _answered(idempotency_key, fingerprint):
         return done

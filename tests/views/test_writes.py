@@ -3,7 +3,7 @@
 import json
 from unittest import mock
 
-from django.test import AsyncClient, TestCase, override_settings
+from django.test import AsyncClient, SimpleTestCase, TestCase, override_settings
 
 from tests.factories import make_topic
 from tests.queries import asql_of
@@ -12,14 +12,19 @@ from topics.api import (
     CONFLICT,
     CSRF_FAILED,
     INVALID,
+    INVALID_JSON,
+    NOT_A_LIST_OF_STRINGS,
+    NOT_A_STRING,
+    NOT_AN_INTEGER,
     NOT_FOUND,
     PAYLOAD_TOO_LARGE,
     UNKNOWN_FIELD,
     UNSUPPORTED_MEDIA_TYPE,
     ValidationFailed,
 )
-from topics.forms import TopicForm
+from topics.forms import MAX_TAGS, TOO_MANY_CHOICES, TopicForm, TopicUpdateForm
 from topics.models import Tag, Topic
+from topics.views.writes import CREATE_FIELDS, UPDATE_FIELDS
 
 PREFIXES = ("sync", "async")
 
@@ -33,6 +38,13 @@ def new_topic(slug: str, **fields) -> dict:
         "tags": ["orm", "django"],
         **fields,
     }
+
+
+class JsonFieldsTests(SimpleTestCase):
+    def test_the_json_fields_are_the_forms_fields(self):
+        """Each form field has a declared JSON type, and nothing else is accepted."""
+        self.assertEqual(set(CREATE_FIELDS), set(TopicForm.base_fields))
+        self.assertEqual(set(UPDATE_FIELDS), set(TopicUpdateForm.base_fields))
 
 
 class TopicCreateTests(TestCase):
@@ -99,6 +111,64 @@ class TopicCreateTests(TestCase):
 
                 self.assertEqual(response.status_code, status, (prefix, body))
                 self.assertEqual(response.json()["error"]["code"], code)
+
+    async def test_fields_of_another_json_type_are_400_per_field(self):
+        """An object, a number, null or a list where text goes is not str()'d."""
+        odd = new_topic("odd") | {
+            "title": {"x": 1},
+            "slug": 5,
+            "body": None,
+            "author": ["Ada Lovelace"],
+        }
+        expected = {
+            name: [NOT_A_STRING] for name in ("title", "slug", "body", "author")
+        }
+        for prefix in PREFIXES:
+            for data, fields in [
+                (odd, expected),
+                (new_topic("odd-tags", tags="orm"), {"tags": [NOT_A_LIST_OF_STRINGS]}),
+                (
+                    new_topic("odd-tag", tags=["orm", 1]),
+                    {"tags": [NOT_A_LIST_OF_STRINGS]},
+                ),
+            ]:
+                response = await self.post(prefix, data)
+
+                self.assertEqual(response.status_code, 400, (prefix, data))
+                error = response.json()["error"]
+                self.assertEqual(error["code"], INVALID)
+                self.assertEqual(error["fields"], fields)
+        self.assertEqual(await Topic.objects.acount(), 1)
+
+    async def test_nan_and_infinity_are_invalid_json(self):
+        """Python's json reads NaN and Infinity; JSON has neither: not saved."""
+        for prefix in PREFIXES:
+            for constant in ("NaN", "Infinity", "-Infinity"):
+                body = json.dumps(new_topic(f"nan-{prefix}"))
+                body = body.replace('"Cancellation"', constant)
+
+                response = await self.post(prefix, body)
+
+                self.assertEqual(response.status_code, 400, (prefix, constant))
+                self.assertEqual(response.json()["error"]["code"], INVALID_JSON)
+        self.assertEqual(await Topic.objects.acount(), 1)
+
+    async def test_tags_up_to_the_limit_are_accepted_duplicates_counted_once(self):
+        """MAX_TAGS distinct names pass, sent twice over; one more is refused."""
+        names = [f"tag-{number}" for number in range(MAX_TAGS + 1)]
+        await Tag.objects.abulk_create([Tag(name=name) for name in names])
+        for prefix in PREFIXES:
+            allowed = new_topic(f"many-{prefix}", tags=names[:MAX_TAGS] * 2)
+            refused = new_topic(f"more-{prefix}", tags=names)
+
+            created = await self.post(prefix, allowed)
+            too_many = await self.post(prefix, refused)
+
+            self.assertEqual(created.status_code, 201, prefix)
+            self.assertEqual(len(created.json()["tags"]), MAX_TAGS)
+            self.assertEqual(too_many.status_code, 400, prefix)
+            message = TOO_MANY_CHOICES % {"limit": MAX_TAGS, "count": MAX_TAGS + 1}
+            self.assertEqual(too_many.json()["error"]["fields"], {"tags": [message]})
 
     @override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=1000)
     async def test_body_over_the_upload_limit_is_413_json(self):
@@ -187,6 +257,33 @@ class TopicUpdateTests(TestCase):
             response = await self.patch(prefix, {"revision": revision, "body": "New."})
 
             self.assertEqual(response.status_code, 200, prefix)
+
+    async def test_fields_of_another_json_type_are_400_and_change_nothing(self):
+        """A revision must be an integer, not true, "1" or 1.0; text must be text."""
+        cases = [
+            ({"revision": True, "title": "Lost"}, {"revision": [NOT_AN_INTEGER]}),
+            ({"revision": "1", "title": "Lost"}, {"revision": [NOT_AN_INTEGER]}),
+            ({"revision": 1.0, "title": "Lost"}, {"revision": [NOT_AN_INTEGER]}),
+            (
+                {"title": {"x": 1}, "body": 7},
+                {"title": [NOT_A_STRING], "body": [NOT_A_STRING]},
+            ),
+        ]
+        for prefix in PREFIXES:
+            for data, fields in cases:
+                response = await self.patch(prefix, data)
+
+                self.assertEqual(response.status_code, 400, (prefix, data))
+                error = response.json()["error"]
+                self.assertEqual((error["code"], error["fields"]), (INVALID, fields))
+            nan = await self.async_client.patch(
+                f"/{prefix}/topics/edit-me/edit/",
+                '{"title": NaN}',
+                content_type="application/json",
+            )
+            self.assertEqual(nan.json()["error"]["code"], INVALID_JSON)
+        topic = await Topic.objects.aget(slug="edit-me")
+        self.assertEqual((topic.title, topic.revision), ("Before", 1))
 
     async def test_bad_updates_are_400_or_404(self):
         """An empty title, an unknown field, an unknown topic."""
