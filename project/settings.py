@@ -167,6 +167,12 @@ if REDIS_URL:
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
+            # Seconds to wait for Redis: redis-py waits forever by default, and
+            # a cache that does not answer must cost little more than a miss.
+            "OPTIONS": {
+                "socket_connect_timeout": env_float("REDIS_CONNECT_TIMEOUT", 0.5),
+                "socket_timeout": env_float("REDIS_TIMEOUT", 0.5),
+            },
         }
     }
 else:
@@ -193,6 +199,13 @@ EXPORT_ROOT = Path(os.environ.get("EXPORT_ROOT", VAR_DIR / "exports"))
 UPSTREAM_URL = os.environ.get("UPSTREAM_URL", "http://127.0.0.1:8001").rstrip("/")
 # Seconds one upstream call may take, all included.
 UPSTREAM_TIMEOUT = float(os.environ.get("UPSTREAM_TIMEOUT", "5"))
+# Bytes of one upstream answer the app reads: past it, 502 upstream_too_large,
+# so a huge or endless answer cannot fill the worker's memory. The demo's
+# sources answer well under 1 KiB.
+UPSTREAM_MAX_BYTES = env_int("UPSTREAM_MAX_BYTES", 1024 * 1024)
+# Seconds a view that makes many upstream calls in turn (bounded) may spend on
+# them all: UPSTREAM_TIMEOUT bounds one call, not a hundred; past it, 504.
+UPSTREAM_DEADLINE = env_float("UPSTREAM_DEADLINE", 10)
 # Connections the process's one aiohttp session may open: aiohttp's default of
 # 100 would queue a 5-call fan-out at 21 concurrent requests.
 UPSTREAM_CONNECTIONS = env_int("UPSTREAM_CONNECTIONS", 500)

@@ -10,7 +10,7 @@ import json
 import time
 
 import pytest
-from django.test import SimpleTestCase
+from django.test import SimpleTestCase, override_settings
 
 from topics.upstream.client import http_session
 
@@ -132,6 +132,30 @@ class FanoutTests(SimpleTestCase):
         # Four waves of 100 ms: more than one wave, far less than twelve.
         self.assertGreaterEqual(elapsed, 0.4)
         self.assertLess(elapsed, 1.2)
+
+    @override_settings(UPSTREAM_DEADLINE=0.5)
+    async def test_bounded_answers_504_at_the_deadline(self):
+        """n=12, limit=1, 4.9 s calls would take a minute: 504 at the deadline."""
+        for prefix in ("sync", "async"):
+            response, elapsed = await self.timed_get(
+                f"/{prefix}/upstream/bounded/", n=12, limit=1, delay=4900
+            )
+
+            self.assertEqual(response.status_code, 504, prefix)
+            self.assertEqual(response.json()["error"]["code"], "upstream_timeout")
+            self.assertGreaterEqual(elapsed, 0.45, prefix)
+            self.assertLess(elapsed, 1.5, prefix)
+
+    @override_settings(UPSTREAM_DEADLINE=0.5)
+    async def test_bounded_deadline_cancels_the_calls_in_flight(self):
+        """At the deadline the async twin cancels what runs; no call is left."""
+        before = asyncio.all_tasks()
+        await self.timed_get("/async/upstream/bounded/", n=12, limit=3, delay=4900)
+        await _settle()
+
+        stats = self.upstream.stats()
+        self.assertEqual((stats["requests"], stats["cancelled"]), (3, 3))
+        self.assertEqual(asyncio.all_tasks() - before, set())
 
     async def test_bad_parameters_are_400_naming_them(self):
         """Unknown sources, counts out of range, non-numbers."""

@@ -1,12 +1,15 @@
 """Hedged requests, the cache in front of a call, retries with backoff."""
 
 import asyncio
+import socket
 import time
+from contextlib import suppress
 
 import pytest
 from django.core.cache import cache
-from django.test import SimpleTestCase
+from django.test import SimpleTestCase, override_settings
 
+from tests.servers import free_port
 from topics.upstream.client import http_session
 
 HEDGE = {"primary_delay": 400, "backup_delay": 20, "hedge_after": 50}
@@ -78,6 +81,54 @@ class CachedTests(SimpleTestCase):
         )
         self.assertEqual(miss.json(), hit.json())
         self.assertEqual(self.upstream.stats()["requests"], 1)
+
+
+def _redis_at(port: int) -> dict:
+    """A Redis cache at a loopback port, with the timeouts of project/settings.py."""
+    options = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
+    backend = "django.core.cache.backends.redis.RedisCache"
+    location = f"redis://127.0.0.1:{port}/0"
+    return {"default": {"BACKEND": backend, "LOCATION": location, "OPTIONS": options}}
+
+
+@pytest.mark.usefixtures("upstream")
+class CacheDownTests(UpstreamTestCase):
+    async def assert_both_twins_answer_from_the_upstream(self, port: int) -> None:
+        for prefix in ("sync", "async"):
+            with (
+                override_settings(CACHES=_redis_at(port)),
+                self.assertLogs("topics.views.resilience", "WARNING") as logs,
+            ):
+                started = time.monotonic()
+                response = await self.get(f"/{prefix}/upstream/cached/", delay=0)
+                elapsed = time.monotonic() - started
+
+            self.assertEqual(response.status_code, 200, prefix)
+            self.assertEqual(response["X-Cache"], "miss")
+            self.assertEqual(response.json()["data"]["source"], "profile")
+            self.assertLess(elapsed, 2.0, prefix)
+            self.assertIn("The cache failed", logs.output[0])
+        self.assertEqual(self.upstream.stats()["requests"], 2)
+
+    async def test_refused_cache_is_a_miss(self):
+        """Nothing listens where Redis should be: 200 from the upstream."""
+        await self.assert_both_twins_answer_from_the_upstream(free_port())
+
+    async def test_silent_cache_is_a_miss_without_a_store(self):
+        """Redis accepts but never answers: 200 after the socket timeout, and no
+        second connection to try a store."""
+        with socket.create_server(("127.0.0.1", 0), backlog=8) as silent:
+            port = silent.getsockname()[1]
+            await self.assert_both_twins_answer_from_the_upstream(port)
+
+            silent.setblocking(False)
+            connections = []
+            with suppress(BlockingIOError):
+                while True:
+                    connections.append(silent.accept()[0])
+        for connection in connections:
+            connection.close()
+        self.assertEqual(len(connections), 2)  # one per twin: a get, no set
 
 
 @pytest.mark.usefixtures("upstream")

@@ -3,6 +3,7 @@ process under uvicorn), one requests.Session for the sync twins; both raise the
 same UpstreamError."""
 
 import asyncio
+import json
 import logging
 import threading
 import time
@@ -29,7 +30,10 @@ STATUS = "upstream_status"
 TIMEOUT = "upstream_timeout"
 CONNECTION = "upstream_connection"
 BAD_JSON = "upstream_bad_json"
+TOO_LARGE = "upstream_too_large"
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS"})
+# Bytes read from the socket at a time, so a body is never read whole.
+CHUNK_SIZE = 64 * 1024
 
 Json = dict[str, Any]
 
@@ -89,6 +93,13 @@ def _connection_error(source: str) -> UpstreamError:
 
 def _bad_json_error(source: str) -> UpstreamError:
     return UpstreamError(BAD_JSON, "The answer is not valid JSON.", source=source)
+
+
+def _check_size(size: int | None, source: str) -> None:
+    """Raise upstream_too_large when `size` bytes pass UPSTREAM_MAX_BYTES."""
+    if size is not None and size > (limit := settings.UPSTREAM_MAX_BYTES):
+        message = f"The answer is over {limit} bytes."
+        raise UpstreamError(TOO_LARGE, message, source=source)
 
 
 # Async twins ---------------------------------------------------------------
@@ -189,7 +200,13 @@ async def afetch_json(
         ):
             if response.status != 200:
                 raise _status_error(response.status, source)
-            return await response.json(content_type=None)
+            _check_size(response.content_length, source)
+            body = bytearray()
+            # A chunked or endless body has no length to check: count it.
+            async for chunk in response.content.iter_chunked(CHUNK_SIZE):
+                body += chunk
+                _check_size(len(body), source)
+        return json.loads(body)
     except TimeoutError:
         raise timeout_error(seconds, source) from None
     except aiohttp.ClientError:
@@ -245,21 +262,35 @@ def fetch_json(
     timeout: float | None = None,
     source: str = "",
 ) -> Json:
-    """Call the upstream and decode its JSON; raise UpstreamError on any failure."""
+    """Call the upstream and decode its JSON: a dict. Raise UpstreamError on
+    any failure: upstream_status, upstream_timeout (after `timeout` seconds,
+    UPSTREAM_TIMEOUT by default), upstream_connection, upstream_bad_json, or
+    upstream_too_large past UPSTREAM_MAX_BYTES."""
     seconds = timeout or settings.UPSTREAM_TIMEOUT
     try:
-        response = requests_session().request(
-            method, url, params=params, allow_redirects=False, timeout=seconds
-        )
-        if response.status_code != 200:
-            raise _status_error(response.status_code, source)
-        return response.json()
+        with requests_session().request(
+            method,
+            url,
+            params=params,
+            allow_redirects=False,
+            timeout=seconds,
+            stream=True,  # the body is read below, in chunks
+        ) as response:
+            if response.status_code != 200:
+                raise _status_error(response.status_code, source)
+            _check_size(response.raw.length_remaining, source)  # Content-Length
+            body = bytearray()
+            # A chunked or endless body has no length to check: count it.
+            for chunk in response.iter_content(CHUNK_SIZE):
+                body += chunk
+                _check_size(len(body), source)
+        return json.loads(body)
     except requests.Timeout:
         raise timeout_error(seconds, source) from None
-    except requests.JSONDecodeError:  # before RequestException: it is one too
-        raise _bad_json_error(source) from None
-    except requests.RequestException:
+    except requests.RequestException:  # before ValueError: InvalidURL is both
         raise _connection_error(source) from None
+    except ValueError:
+        raise _bad_json_error(source) from None
 
 
 # Pauses before the 2nd and 3rd attempts; None: no attempt left.

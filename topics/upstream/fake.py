@@ -5,12 +5,14 @@ GET /sources/{name} and /replicas/{replica}/sources/{name} answer
 ?status=, ?size= bytes of padding, and ?fail= one of: reset (drop the
 connection before answering), close (drop it mid-body), badjson, redirect
 (302 to --redirect-to). ?fail_times=N&key=K fails the first N requests
-with that key (503), then answers with the attempt number.
+with that key (503), then answers with the attempt number. ?chunked=1 sends
+the answer in chunks, with no Content-Length.
 /_stats and POST /_reset tell the tests what the service saw.
 """
 
 import asyncio
 import hashlib
+import json
 import random
 from collections import Counter
 from dataclasses import dataclass, field
@@ -19,6 +21,7 @@ from aiohttp import web
 
 MAX_DELAY_MS = 60_000
 MAX_SIZE = 10_000_000
+CHUNK_SIZE = 64 * 1024
 
 
 @dataclass
@@ -106,7 +109,22 @@ async def _answer(request: web.Request, name: str) -> web.StreamResponse:
         )
     if fail == "close":
         return await _close_mid_body(request, status)
+    if _int(request, "chunked", 1):
+        return await _chunked(request, status, json.dumps(payload).encode())
     return web.json_response(payload, status=status)
+
+
+async def _chunked(
+    request: web.Request, status: int, body: bytes
+) -> web.StreamResponse:
+    response = web.StreamResponse(status=status)
+    response.content_type = "application/json"
+    response.enable_chunked_encoding()
+    await response.prepare(request)
+    for start in range(0, len(body), CHUNK_SIZE):
+        await response.write(body[start : start + CHUNK_SIZE])
+    await response.write_eof()
+    return response
 
 
 async def _close_mid_body(request: web.Request, status: int) -> web.StreamResponse:

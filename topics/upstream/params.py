@@ -16,6 +16,7 @@ from topics.upstream.client import SOURCES
 DELAY_MAX = 5000  # ms
 # Failures a source can be asked to show, as the fake upstream's parameters.
 SLOW_MS = 2000
+HUGE_BYTES = 4_000_000
 FAILURES = {
     "500": {"status": 500},
     "reset": {"fail": "reset"},
@@ -23,6 +24,9 @@ FAILURES = {
     "badjson": {"fail": "badjson"},
     "redirect": {"fail": "redirect"},
     "slow": {"delay": SLOW_MS},
+    # Over UPSTREAM_MAX_BYTES' default: with a Content-Length, then chunked.
+    "huge": {"size": HUGE_BYTES},
+    "huge_chunked": {"size": HUGE_BYTES, "chunked": 1},
 }
 
 

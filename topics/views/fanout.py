@@ -6,6 +6,7 @@ import json
 import time
 from collections.abc import AsyncIterator
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 
 from topics.api import ApiError, api_view
@@ -201,12 +202,34 @@ async def aupstream_partial(request: HttpRequest) -> JsonResponse:
     return _partial_response(entries, params)
 
 
+def _past_deadline() -> BudgetExceeded:
+    return BudgetExceeded(round(settings.UPSTREAM_DEADLINE * 1000))
+
+
+def _fetch_before(deadline: float, url: str, params: dict) -> Json:
+    """fetch_json() given the time left before `deadline`, UPSTREAM_TIMEOUT at
+    most; BudgetExceeded once no time is left."""
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise _past_deadline()
+    try:
+        return fetch_json(
+            url, params=params, timeout=min(remaining, settings.UPSTREAM_TIMEOUT)
+        )
+    except UpstreamError as error:
+        if error.code == TIMEOUT and remaining <= settings.UPSTREAM_TIMEOUT:
+            raise _past_deadline() from None
+        raise
+
+
 @api_view
 def upstream_bounded(request: HttpRequest) -> JsonResponse:
-    """Fetch ?n= items; one at a time here."""
+    """Fetch ?n= items; one at a time here; 504 past UPSTREAM_DEADLINE."""
     params = BoundedParams.from_query(request.GET)
+    # A timeout per call bounds one call; n calls need a deadline of their own.
+    deadline = time.monotonic() + settings.UPSTREAM_DEADLINE
     items = [
-        fetch_json(item_url(number), params={"delay": params.delay})
+        _fetch_before(deadline, item_url(number), {"delay": params.delay})
         for number in range(params.count)
     ]
     return JsonResponse({"items": items})
@@ -222,9 +245,13 @@ async def aupstream_bounded(request: HttpRequest) -> JsonResponse:
         async with in_flight:
             return await afetch_json(item_url(number), params={"delay": params.delay})
 
-    results = await gather_all(
-        {str(number): fetch(number) for number in range(params.count)}
-    )
+    try:
+        async with asyncio.timeout(settings.UPSTREAM_DEADLINE):
+            results = await gather_all(
+                {str(number): fetch(number) for number in range(params.count)}
+            )
+    except TimeoutError:
+        raise _past_deadline() from None
     return JsonResponse({"items": list(results.values())})
 
 

@@ -1,11 +1,15 @@
 """Upstream resilience: hedged requests, a cache in front, retries with backoff."""
 
 import asyncio
+import logging
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, wait
+from contextlib import contextmanager
 
 from django.core.cache import cache
 from django.http import HttpRequest, JsonResponse
+from redis.exceptions import RedisError
 
 from topics.api import api_view
 from topics.upstream.client import (
@@ -20,9 +24,17 @@ from topics.upstream.client import (
 )
 from topics.upstream.params import CachedParams, HedgeParams, RetryParams
 
+logger = logging.getLogger(__name__)
+
 HEDGED_SOURCE = "profile"
 RETRIED_SOURCE = "orders"
 CACHE_SECONDS = 60
+# What a cache that is down or slow raises. Django's backends share no error
+# class: each raises its client's (redis-py's RedisError, pymemcache's
+# MemcacheError...), so name yours. `except Exception` would also turn a bug,
+# an unpicklable value say, into a silent miss.
+CACHE_ERRORS = (RedisError,)
+CACHE_FAILED = "The cache failed and is skipped for this request: %r"
 
 
 def _replica_call(params: HedgeParams, replica: int) -> tuple[str, dict]:
@@ -97,16 +109,31 @@ def _cache_key(params: CachedParams) -> str:
     return f"upstream:{params.source}"
 
 
+@contextmanager
+def _cache_errors_logged() -> Iterator[None]:
+    """A cache that fails is logged and skipped: it is optional, the upstream is not."""
+    try:
+        yield
+    except CACHE_ERRORS as error:
+        logger.warning(CACHE_FAILED, error)
+
+
 @api_view
 def upstream_cached(request: HttpRequest) -> JsonResponse:
-    """A source's data from the cache, or from the upstream and then cached."""
+    """A source's data from the cache, or from the upstream and then cached; a
+    cache that fails counts as a miss."""
     params = CachedParams.from_query(request.GET)
-    data = cache.get(_cache_key(params))
+    data, cache_answered = None, False
+    with _cache_errors_logged():
+        data = cache.get(_cache_key(params))
+        cache_answered = True
     hit = data is not None
     if not hit:
         url = source_url(params.source)
         data = fetch_json(url, params={"delay": params.delay}, source=params.source)
-        cache.set(_cache_key(params), data, CACHE_SECONDS)
+        if cache_answered:  # one failure is enough: no second wait for a store
+            with _cache_errors_logged():
+                cache.set(_cache_key(params), data, CACHE_SECONDS)
     return _cached_response(data, hit=hit)
 
 
@@ -114,14 +141,19 @@ def upstream_cached(request: HttpRequest) -> JsonResponse:
 async def aupstream_cached(request: HttpRequest) -> JsonResponse:
     """See upstream_cached(); Django's async cache API: aget() and aset()."""
     params = CachedParams.from_query(request.GET)
-    data = await cache.aget(_cache_key(params))
+    data, cache_answered = None, False
+    with _cache_errors_logged():
+        data = await cache.aget(_cache_key(params))
+        cache_answered = True
     hit = data is not None
     if not hit:
         url = source_url(params.source)
         data = await afetch_json(
             url, params={"delay": params.delay}, source=params.source
         )
-        await cache.aset(_cache_key(params), data, CACHE_SECONDS)
+        if cache_answered:  # one failure is enough: no second wait for a store
+            with _cache_errors_logged():
+                await cache.aset(_cache_key(params), data, CACHE_SECONDS)
     return _cached_response(data, hit=hit)
 
 

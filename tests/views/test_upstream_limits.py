@@ -1,0 +1,79 @@
+"""An upstream answer larger than UPSTREAM_MAX_BYTES: refused, never read whole."""
+
+import tracemalloc
+
+import pytest
+from django.test import SimpleTestCase
+
+from topics.upstream.client import (
+    TOO_LARGE,
+    UpstreamError,
+    afetch_json,
+    fetch_json,
+    http_session,
+    source_url,
+)
+
+# The fake's answer for the memory tests, 8 times UPSTREAM_MAX_BYTES' default.
+LARGE = {"size": 8_000_000, "chunked": 1}
+# Read whole, the answer alone takes 8 MB, and its decoded string as much again.
+MEMORY_BOUND = 3_000_000
+
+
+@pytest.mark.usefixtures("upstream")
+class TooLargeTests(SimpleTestCase):
+    async def test_too_large_answer_is_502_in_both_twins(self):
+        """Declared (Content-Length) or chunked, a 4 MB answer is upstream_too_large."""
+        for failure in ("huge", "huge_chunked"):
+            for prefix in ("sync", "async"):
+                async with http_session():
+                    response = await self.async_client.get(
+                        f"/{prefix}/upstream/fanout/",
+                        {"delay": 0, "broken": f"orders:{failure}"},
+                    )
+
+                self.assertEqual(response.status_code, 502, (prefix, failure))
+                error = response.json()["error"]
+                self.assertEqual(error["code"], TOO_LARGE)
+                self.assertEqual(error["source"], "orders")
+
+    async def test_too_large_answer_is_an_entry_in_the_partial_pair(self):
+        """The other sources still answer; the large one is an error entry."""
+        for prefix in ("sync", "async"):
+            async with http_session():
+                response = await self.async_client.get(
+                    f"/{prefix}/upstream/partial/",
+                    {"delay": 0, "broken": "orders:huge_chunked"},
+                )
+
+            sources = response.json()["sources"]
+            self.assertEqual(response.status_code, 200, prefix)
+            self.assertEqual(sources["orders"]["error"]["code"], TOO_LARGE)
+            self.assertIs(sources["profile"]["ok"], True)
+
+    def test_fetch_json_reads_no_more_than_the_cap(self):
+        """A chunked 8 MB answer: the sync client stops past 1 MiB."""
+        tracemalloc.start()
+        try:
+            with self.assertRaises(UpstreamError) as caught:
+                fetch_json(source_url("orders"), params=LARGE)
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+
+        self.assertEqual(caught.exception.code, TOO_LARGE)
+        self.assertLess(peak, MEMORY_BOUND)
+
+    async def test_afetch_json_reads_no_more_than_the_cap(self):
+        """See test_fetch_json_reads_no_more_than_the_cap()."""
+        async with http_session():
+            tracemalloc.start()
+            try:
+                with self.assertRaises(UpstreamError) as caught:
+                    await afetch_json(source_url("orders"), params=LARGE)
+                _, peak = tracemalloc.get_traced_memory()
+            finally:
+                tracemalloc.stop()
+
+        self.assertEqual(caught.exception.code, TOO_LARGE)
+        self.assertLess(peak, MEMORY_BOUND)
