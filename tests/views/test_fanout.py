@@ -12,14 +12,20 @@ import time
 import pytest
 from django.test import SimpleTestCase, override_settings
 
+from tests.servers import FakeUpstream
 from topics.upstream.client import http_session
 
 DELAY = 300  # ms per upstream call
 
 
-async def _settle() -> None:
-    """Give the fake upstream a moment to notice closed connections."""
+async def _settle(upstream: FakeUpstream, cancelled: int) -> None:
+    """Give the fake upstream time to notice closed connections: until it has
+    counted `cancelled` of them, or 5 s (a loaded machine needs more than 0.2 s)."""
     await asyncio.sleep(0.2)
+    for _ in range(48):
+        if upstream.stats()["cancelled"] >= cancelled:
+            return
+        await asyncio.sleep(0.1)
 
 
 @pytest.mark.usefixtures("upstream")
@@ -56,7 +62,7 @@ class FanoutTests(SimpleTestCase):
             delay=50,
             broken="orders:500,recommendations:slow",
         )
-        await _settle()
+        await _settle(self.upstream, 1)
 
         self.assertEqual(response.status_code, 502)
         self.assertEqual(response.json()["error"]["source"], "orders")
@@ -90,7 +96,7 @@ class FanoutTests(SimpleTestCase):
     async def test_budget_cancels_the_calls_still_running(self):
         """When asyncio.timeout() fires, the three calls in flight are cancelled."""
         await self.timed_get("/async/upstream/budget/", delay=1000, budget=200)
-        await _settle()
+        await _settle(self.upstream, 3)
 
         self.assertEqual(self.upstream.stats()["cancelled"], 3)
 
@@ -100,7 +106,7 @@ class FanoutTests(SimpleTestCase):
         response, _ = await self.timed_get(
             "/async/upstream/partial/", delay=20, broken="recommendations:slow"
         )
-        await _settle()
+        await _settle(self.upstream, 1)
 
         entry = response.json()["sources"]["recommendations"]
         self.assertEqual(entry["error"]["code"], "upstream_timeout")
@@ -151,7 +157,7 @@ class FanoutTests(SimpleTestCase):
         """At the deadline the async twin cancels what runs; no call is left."""
         before = asyncio.all_tasks()
         await self.timed_get("/async/upstream/bounded/", n=12, limit=3, delay=4900)
-        await _settle()
+        await _settle(self.upstream, 3)
 
         stats = self.upstream.stats()
         self.assertEqual((stats["requests"], stats["cancelled"]), (3, 3))
@@ -208,7 +214,7 @@ class StreamTests(SimpleTestCase):
             await lines.aclose()
             del response, lines
             gc.collect()  # the test client's response sits in reference cycles
-            await _settle()
+            await _settle(self.upstream, 2)
             # Counted before the session closes, which would break the calls too.
             cancelled = self.upstream.stats()["cancelled"]
 
