@@ -29,7 +29,7 @@ run: bootstrap
 	  trap 'kill $$upstream 2>/dev/null' EXIT INT TERM; \
 	  export UPSTREAM_URL=http://127.0.0.1:$(UPSTREAM_PORT); \
 	fi; \
-	$(BIN)/uvicorn project.asgi:application --reload --host $(HOST) --port $(PORT)
+	$(BIN)/python -m project.serve --reload --host $(HOST) --port $(PORT)
 
 test: bootstrap
 	PYTHONDEVMODE=1 $(BIN)/python -W error -m pytest $(PYTEST_ARGS)

@@ -12,10 +12,12 @@ import os
 bind = os.environ.get("BIND", "127.0.0.1:8000")
 # One worker per core: each runs an event loop, so two per core buy nothing.
 workers = int(os.environ.get("WEB_CONCURRENCY", os.cpu_count() or 1))
-worker_class = "uvicorn_worker.UvicornWorker"
+# uvicorn_worker.UvicornWorker, serving with limits on the request head.
+worker_class = "project.serve.UvicornWorker"
 # A worker silent this long (its loop blocked) is killed and replaced.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
-# After SIGTERM, requests in flight get this long to finish.
+# After SIGTERM, requests in flight get this long to finish: uvicorn cancels
+# them 5 s before, so that the lifespan shutdown runs before gunicorn kills.
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
 # Idle keep-alive connections, in seconds; keep it below the proxy's.
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))

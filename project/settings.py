@@ -184,6 +184,16 @@ else:
 # after REQUEST_BODY_TIMEOUT seconds is refused with 408.
 REQUEST_BODY_MAX_SIZE = env_int("REQUEST_BODY_MAX_SIZE", 1024 * 1024)
 REQUEST_BODY_TIMEOUT = env_float("REQUEST_BODY_TIMEOUT", 10)
+# The request head, before the guard sees a request (project.serve): a larger
+# head is refused with 400 (16 KiB is h11's default, nginx's is 32 KiB); a
+# connection whose head has not fully arrived after REQUEST_HEAD_TIMEOUT
+# seconds (silent, or trickling headers) is closed.
+REQUEST_HEAD_MAX_SIZE = env_int("REQUEST_HEAD_MAX_SIZE", 16 * 1024)
+REQUEST_HEAD_TIMEOUT = env_float("REQUEST_HEAD_TIMEOUT", 10)
+# Plain uvicorn (python -m project.serve): after SIGTERM, requests in flight
+# get this many seconds, then are cancelled; without it a stream read slowly
+# keeps the process alive forever. gunicorn uses its graceful_timeout.
+GRACEFUL_SHUTDOWN_TIMEOUT = env_int("GRACEFUL_SHUTDOWN_TIMEOUT", 25)
 # Django's own cap must not be lower, or it would answer first with a 400.
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(REQUEST_BODY_MAX_SIZE, 2_621_440)
 

@@ -25,7 +25,8 @@ POSTGRESQL_ONLY = "runs on PostgreSQL (DATABASE_URL); CI runs it there"
 requires_postgresql = skipUnless(connection.vendor == "postgresql", POSTGRESQL_ONLY)
 
 MANAGE = [sys.executable, "manage.py"]
-UVICORN = [sys.executable, "-m", "uvicorn", "project.asgi:application"]
+# Plain uvicorn as the README starts it: with project.serve's limits.
+UVICORN = [sys.executable, "-m", "project.serve"]
 GUNICORN = [
     *(sys.executable, "-m", "gunicorn"),
     *("-c", "project/gunicorn.conf.py", "project.asgi:application"),
