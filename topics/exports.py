@@ -94,7 +94,10 @@ def export_path(export_id: str, *, parameter: str = "id") -> Path:
 
 @dataclass(frozen=True)
 class ExportFile:
+    """An export opened for reading; its size is the open file's, not the name's."""
+
     path: Path
+    file: BinaryIO
     size: int
 
     @property
@@ -102,12 +105,28 @@ class ExportFile:
         return FORMATS[self.path.suffix.removeprefix(".")]
 
 
-def existing_export(export_id: str) -> ExportFile:
-    """The file of an export that exists; 404 JSON otherwise."""
+def open_export(export_id: str) -> ExportFile:
+    """The export's file, opened once, with its size in bytes; the caller closes
+    .file. Raises NotFound (404) if there is none, InvalidParameter (400) for a
+    malformed id."""
     path = export_path(export_id)
-    if not path.is_file():
-        raise NotFound(f"No export has the id {export_id!r}.")
-    return ExportFile(path=path, size=path.stat().st_size)
+    try:
+        file = open(path, "rb")  # noqa: SIM115 -- the caller closes it
+    except (FileNotFoundError, IsADirectoryError):
+        raise NotFound(f"No export has the id {export_id!r}.") from None
+    # A re-export replaces the name, never this open file: size and bytes agree.
+    return ExportFile(path=path, file=file, size=os.fstat(file.fileno()).st_size)
+
+
+async def aopen_export(export_id: str) -> ExportFile:
+    """See open_export(); safe to cancel: a file opened meanwhile is closed."""
+    opening = asyncio.ensure_future(asyncio.to_thread(open_export, export_id))
+    try:
+        return await asyncio.shield(opening)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            (await opening).file.close()
+        raise
 
 
 def temporary_path(final: Path) -> Path:
@@ -290,11 +309,22 @@ async def awrite_export_pipelined(
     return ExportResult(id=export_id, rows=reader.result(), bytes=size)
 
 
-async def aread_chunks(path: Path) -> AsyncIterator[bytes]:
-    """The file in READ_BYTES pieces: an async iterator, which ASGI streams."""
-    async with aiofiles.open(path, "rb") as file:
-        while chunk := await file.read(READ_BYTES):
+class FileChunks:
+    """An open file in READ_BYTES pieces: an async iterator, which ASGI streams.
+
+    StreamingHttpResponse calls close() when the response ends, however it
+    ends: the file is closed even if the client left before the first piece.
+    """
+
+    def __init__(self, file: BinaryIO) -> None:
+        self.file = file
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        while chunk := await asyncio.to_thread(self.file.read, READ_BYTES):
             yield chunk
+
+    def close(self) -> None:
+        self.file.close()
 
 
 def stream_rows(rows: QuerySet, fmt: str) -> Generator[bytes, None, None]:

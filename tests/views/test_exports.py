@@ -1,10 +1,14 @@
 """Exports: atomic files, validated names, a full disk, streamed downloads."""
 
 import asyncio
+import contextlib
 import csv
 import io
 import json
+import os
+import sys
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from unittest import mock
 
@@ -35,6 +39,44 @@ def leftovers() -> list[str]:
 
 async def body_of(response) -> bytes:
     return b"".join([part async for part in response])
+
+
+# path -> the re-export that lands the next time the path is opened.
+_REEXPORTS: dict[str, bytes] = {}
+
+
+def _reexport_before_open(event: str, args: tuple) -> None:
+    if event == "open" and _REEXPORTS and isinstance(args[0], str | os.PathLike):
+        content = _REEXPORTS.pop(os.fspath(args[0]), None)
+        if content is not None:
+            # What a re-export does: a whole new file, renamed over the name.
+            temporary = exports.temporary_path(Path(args[0]))
+            temporary.write_bytes(content)
+            os.replace(temporary, args[0])
+
+
+# An audit hook sees every open(), aiofiles' and FileResponse's alike; hooks
+# cannot be removed, so this one does nothing until a test arms it.
+sys.addaudithook(_reexport_before_open)
+
+
+@contextlib.contextmanager
+def reexported_when_opened(path: Path, content: bytes) -> Iterator[None]:
+    """The next open() of path finds a re-export: the race's timing, forced."""
+    _REEXPORTS[os.fspath(path)] = content
+    try:
+        yield
+    finally:
+        _REEXPORTS.pop(os.fspath(path), None)
+
+
+def open_files(path: Path) -> int:
+    """How many of this process's file descriptors are open on path."""
+    count = 0
+    for fd in Path("/proc/self/fd").iterdir():
+        with contextlib.suppress(OSError):
+            count += os.readlink(fd) == os.fspath(path)
+    return count
 
 
 class ExportCreateTests(TestCase):
@@ -182,7 +224,7 @@ class DownloadTests(TestCase):
         cls.expected = (export_root() / "big.csv").read_bytes()
 
     async def test_async_download_streams_chunks_without_the_warning(self):
-        """aread_chunks() is an async iterator: no buffering, no Django warning."""
+        """FileChunks is an async iterator: no buffering, no Django warning."""
         response = await self.async_client.get("/async/exports/files/big.csv/")
 
         with warnings.catch_warnings(record=True) as caught:
@@ -203,6 +245,45 @@ class DownloadTests(TestCase):
             content = await body_of(response)
 
         self.assertEqual(content, self.expected)
+
+    async def test_a_reexport_during_a_download_never_mixes_two_files(self):
+        """A re-export lands just before the view opens the file: the response is
+        one whole version, and Content-Length is its size."""
+        path = export_root() / "big.csv"
+        smaller = self.expected[: self.expected.index(b"\n", READ_BYTES) + 1]
+        self.addCleanup(path.write_bytes, self.expected)
+        for prefix in PREFIXES:
+            path.write_bytes(self.expected)
+
+            with reexported_when_opened(path, smaller):
+                response = await self.async_client.get(
+                    f"/{prefix}/exports/files/big.csv/"
+                )
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # the sync twin's, tested above
+                    content = await body_of(response)
+
+            self.assertEqual(response.status_code, 200, prefix)
+            self.assertEqual(response["Content-Length"], str(len(content)), prefix)
+            self.assertIn(content, (self.expected, smaller), prefix)
+
+    async def test_a_client_leaving_before_the_body_closes_the_file(self):
+        """The client leaves once the headers are sent: the file is closed."""
+        from project.asgi import django_application
+
+        path = (export_root() / "big.csv").resolve()
+        inbox: asyncio.Queue[dict] = asyncio.Queue()
+        await inbox.put({"type": "http.request", "body": b""})
+
+        async def send(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                await inbox.put({"type": "http.disconnect"})
+                await asyncio.Event().wait()  # the client reads nothing more
+
+        scope = http_scope("/async/exports/files/big.csv/")
+        await asyncio.wait_for(django_application(scope, inbox.get, send), 10)
+
+        self.assertEqual(open_files(path), 0)
 
     async def test_unknown_id_is_404_and_malformed_is_400(self):
         """A well-formed id with no file: 404 JSON; a malformed one: 400 JSON."""
