@@ -34,7 +34,7 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import QuerySet
 
-from topics.api import ApiError, InvalidParameter, NotFound
+from topics.api import ApiError, Conflict, InvalidParameter, NotFound
 from topics.models import NEWEST_FIRST
 
 logger = logging.getLogger(__name__)
@@ -50,6 +50,7 @@ PIPELINE_CHUNKS = 4
 EXPORT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 EXPORT_ID = re.compile(rf"{EXPORT_NAME.pattern}\.(?:csv|jsonl)")
 NAME_RULE = "1 to 64 letters, digits, - or _, not starting with - or _"
+NAME_IS_A_FOLDER = "A folder in the export folder has this name; choose another."
 
 Row = dict[str, Any]
 
@@ -194,6 +195,16 @@ def _disk_full(error: BaseException) -> bool:
     return isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT)
 
 
+def _refusal(error: BaseException) -> ApiError | None:
+    """The answer to a failed write that the client can act on, if any."""
+    if _disk_full(error):
+        return InsufficientStorage()
+    # Checked at the rename itself, not before: a folder made meanwhile is caught.
+    if isinstance(error, IsADirectoryError):
+        return Conflict(NAME_IS_A_FOLDER)
+    return None
+
+
 @contextlib.contextmanager
 def _atomic(export_id: str) -> Iterator[BinaryIO]:
     """A temporary file that becomes the export on success and vanishes on failure."""
@@ -207,8 +218,8 @@ def _atomic(export_id: str) -> Iterator[BinaryIO]:
         os.replace(temporary, final)
     except BaseException as error:
         temporary.unlink(missing_ok=True)
-        if _disk_full(error):
-            raise InsufficientStorage() from error
+        if refusal := _refusal(error):
+            raise refusal from error
         raise
 
 
@@ -230,8 +241,8 @@ async def _aatomic(export_id: str) -> AsyncIterator[Any]:
     except BaseException as error:
         # Also on cancellation: the client left, so no file is half-written.
         await asyncio.shield(_aunlink(temporary))
-        if _disk_full(error):
-            raise InsufficientStorage() from error
+        if refusal := _refusal(error):
+            raise refusal from error
         raise
 
 

@@ -20,7 +20,7 @@ from django.test import TestCase, TransactionTestCase
 from tests.asgi import http_scope
 from tests.queries import garbage_kept, open_cursors
 from topics import exports
-from topics.exports import CHUNK_ROWS, READ_BYTES, export_root
+from topics.exports import CHUNK_ROWS, NAME_IS_A_FOLDER, READ_BYTES, export_root
 from topics.models import Topic
 from topics.seeding import seed_topics
 
@@ -178,6 +178,27 @@ class ExportCreateTests(TestCase):
             self.assertEqual(response.json()["error"]["code"], "insufficient_storage")
             self.assertIs(full.exists() or full.is_symlink(), False)
             self.assertEqual(final.read_bytes(), before)
+
+    async def test_a_name_taken_by_a_folder_is_409(self):
+        """An export named like a folder in the export folder: 409 JSON, no
+        temporary left, the folder untouched; its download is a 404."""
+        folder = export_root() / "folder.csv"
+        folder.mkdir()
+        self.addCleanup(folder.rmdir)
+        for prefix in WRITERS:
+            response = await self.post(prefix, name="folder", format="csv")
+
+            self.assertEqual(response.status_code, 409, prefix)
+            self.assertEqual(response.json()["error"]["code"], "conflict")
+            self.assertEqual(response.json()["error"]["message"], NAME_IS_A_FOLDER)
+        for prefix in PREFIXES:
+            response = await self.async_client.get(
+                f"/{prefix}/exports/files/folder.csv/"
+            )
+
+            self.assertEqual(response.status_code, 404, prefix)
+        self.assertIs(folder.is_dir(), True)
+        self.assertEqual(leftovers(), [])
 
     async def test_concurrent_exports_of_one_name_never_interleave(self):
         """Six exports to one name at once: one whole file, no temporary left."""
