@@ -32,6 +32,7 @@ import aiofiles.os
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connections
 from django.db.models import QuerySet
 
 from topics.api import ApiError, Conflict, InvalidParameter, NotFound
@@ -167,7 +168,14 @@ def _page(rows: QuerySet, after: Row | None, size: int) -> list[Row]:
     """The `size` rows after `after`: one whole query, returning plain dicts."""
     if rows.query.order_by != NEWEST_FIRST:
         raise ValueError(f"Rows must be ordered {NEWEST_FIRST}, to be read by key.")
-    return list((rows if after is None else rows.older_than(after))[:size])
+    page = list((rows if after is None else rows.older_than(after))[:size])
+    # Hand the connection back between chunks, by the rule Django applies at a
+    # request's end (with a pool, closing returns it): a client that reads
+    # slowly then holds no pooled connection. Never inside a transaction.
+    connection = connections[rows.db]
+    if not connection.in_atomic_block:
+        connection.close_if_unusable_or_obsolete()
+    return page
 
 
 def chunks(rows: QuerySet, size: int = CHUNK_ROWS) -> Iterator[list[Row]]:
