@@ -13,8 +13,10 @@ import io
 import itertools
 import json
 import logging
+import math
 import os
 import re
+import time
 import uuid
 from collections.abc import (
     AsyncIterator,
@@ -25,6 +27,7 @@ from collections.abc import (
 )
 from dataclasses import dataclass
 from pathlib import Path
+from stat import S_ISREG
 from typing import Any, BinaryIO
 
 import aiofiles
@@ -50,6 +53,8 @@ PIPELINE_CHUNKS = 4
 # Letters, digits, "-" and "_": no "..", no "/", no NUL; an id adds the format.
 EXPORT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 EXPORT_ID = re.compile(rf"{EXPORT_NAME.pattern}\.(?:csv|jsonl)")
+# What temporary_path() makes: "." + the export id + "." + 32 hex digits + ".tmp".
+TEMPORARY_NAME = re.compile(rf"\.{EXPORT_ID.pattern}\.[0-9a-f]{{32}}\.tmp")
 NAME_RULE = "1 to 64 letters, digits, - or _, not starting with - or _"
 NAME_IS_A_FOLDER = "A folder in the export folder has this name; choose another."
 
@@ -62,6 +67,18 @@ class InsufficientStorage(ApiError):
     def __init__(self) -> None:
         super().__init__(
             "insufficient_storage", "The disk is full; nothing was written."
+        )
+
+
+class ExportQuotaExceeded(ApiError):
+    status = 507
+
+    def __init__(self) -> None:
+        # The client can do what it does for a full disk: wait, or delete exports.
+        super().__init__(
+            "insufficient_storage",
+            "The export folder holds as many files or bytes as it may; "
+            "nothing was written.",
         )
 
 
@@ -129,6 +146,67 @@ async def aopen_export(export_id: str) -> ExportFile:
         with contextlib.suppress(Exception):
             (await opening).file.close()
         raise
+
+
+def check_quota(final: Path) -> None:
+    """Raise ExportQuotaExceeded (507) if the export folder holds EXPORT_MAX_FILES
+    files or EXPORT_MAX_BYTES bytes, not counting `final`, which the export
+    replaces. Checked before writing: concurrent exports may each pass it."""
+    files = size = 0
+    with os.scandir(final.parent) as entries:
+        for entry in entries:
+            # Gone since the listing (renamed, purged): it no longer counts.
+            with contextlib.suppress(FileNotFoundError):
+                if entry.is_file(follow_symlinks=False) and entry.path != str(final):
+                    size += entry.stat(follow_symlinks=False).st_size
+                    files += 1
+    if files >= settings.EXPORT_MAX_FILES or size >= settings.EXPORT_MAX_BYTES:
+        raise ExportQuotaExceeded()
+
+
+def _writable_path(export_id: str) -> Path:
+    """The file an export of this name writes, if the quota leaves room."""
+    final = export_path(export_id, parameter="name")
+    check_quota(final)
+    return final
+
+
+def stale_files(*, export_max_age: float, temporary_max_age: float) -> list[Path]:
+    """Exports not modified for export_max_age seconds, and temporaries not
+    modified for temporary_max_age (their writer is gone: a live one writes
+    every chunk). Nothing else in EXPORT_ROOT is listed."""
+    now = time.time()
+    stale = []
+    with os.scandir(export_root()) as entries:
+        for entry in entries:
+            if TEMPORARY_NAME.fullmatch(entry.name):
+                max_age = temporary_max_age
+            elif EXPORT_ID.fullmatch(entry.name):
+                max_age = export_max_age
+            else:
+                continue
+            with contextlib.suppress(FileNotFoundError):
+                stat = entry.stat(follow_symlinks=False)
+                if S_ISREG(stat.st_mode) and now - stat.st_mtime > max_age:
+                    stale.append(Path(entry.path))
+    return stale
+
+
+def _remove_abandoned_temporaries() -> None:
+    for path in stale_files(
+        export_max_age=math.inf,
+        temporary_max_age=settings.EXPORT_TEMPORARY_MAX_AGE,
+    ):
+        path.unlink(missing_ok=True)
+        logger.info("Removed %s, left by a writer that stopped.", path.name)
+
+
+@contextlib.asynccontextmanager
+async def abandoned_temporaries_removed() -> AsyncIterator[None]:
+    """ASGI lifespan: at startup, remove the temporaries a killed writer left.
+    Workers share EXPORT_ROOT: one written to lately may be another's, and stays."""
+    await asyncio.to_thread(_remove_abandoned_temporaries)
+    yield
 
 
 def temporary_path(final: Path) -> Path:
@@ -216,7 +294,7 @@ def _refusal(error: BaseException) -> ApiError | None:
 @contextlib.contextmanager
 def _atomic(export_id: str) -> Iterator[BinaryIO]:
     """A temporary file that becomes the export on success and vanishes on failure."""
-    final = export_path(export_id, parameter="name")
+    final = _writable_path(export_id)
     temporary = temporary_path(final)
     try:
         with open(temporary, "wb") as file:
@@ -234,7 +312,7 @@ def _atomic(export_id: str) -> Iterator[BinaryIO]:
 @contextlib.asynccontextmanager
 async def _aatomic(export_id: str) -> AsyncIterator[Any]:
     """See _atomic()."""
-    final = await asyncio.to_thread(export_path, export_id, parameter="name")
+    final = await asyncio.to_thread(_writable_path, export_id)
     temporary = temporary_path(final)
     try:
         file = await _aopen(temporary)
