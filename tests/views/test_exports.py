@@ -288,23 +288,33 @@ class DownloadTests(TestCase):
             self.assertEqual(response["Content-Length"], str(len(content)), prefix)
             self.assertIn(content, (self.expected, smaller), prefix)
 
-    async def test_a_client_leaving_before_the_body_closes_the_file(self):
-        """The client leaves once the headers are sent: the file is closed."""
+    async def leave_after(self, messages: int) -> tuple[int, int]:
+        """Download big.csv through Django's ASGI handler; the client stops reading
+        after `messages` messages, then leaves. Files open on it then, and after."""
         from project.asgi import django_application
 
         path = (export_root() / "big.csv").resolve()
         inbox: asyncio.Queue[dict] = asyncio.Queue()
         await inbox.put({"type": "http.request", "body": b""})
+        sent, open_then = [], []
 
         async def send(message: dict) -> None:
-            if message["type"] == "http.response.start":
+            sent.append(message)
+            if len(sent) == messages:
+                open_then.append(open_files(path))
                 await inbox.put({"type": "http.disconnect"})
                 await asyncio.Event().wait()  # the client reads nothing more
 
         scope = http_scope("/async/exports/files/big.csv/")
         await asyncio.wait_for(django_application(scope, inbox.get, send), 10)
+        return open_then[0], open_files(path)
 
-        self.assertEqual(open_files(path), 0)
+    async def test_a_client_leaving_closes_the_file(self):
+        """Gone after the headers, or after the first piece: the file is closed."""
+        for messages in (1, 2):
+            open_then, open_after = await self.leave_after(messages)
+
+            self.assertEqual((open_then, open_after), (1, 0), messages)
 
     async def test_unknown_id_is_404_and_malformed_is_400(self):
         """A well-formed id with no file: 404 JSON; a malformed one: 400 JSON."""
