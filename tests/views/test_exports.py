@@ -3,12 +3,14 @@
 import asyncio
 import contextlib
 import csv
+import functools
 import io
 import json
 import os
 import sys
+import threading
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from unittest import mock
 
@@ -41,33 +43,38 @@ async def body_of(response) -> bytes:
     return b"".join([part async for part in response])
 
 
-# path -> the re-export that lands the next time the path is opened.
-_REEXPORTS: dict[str, bytes] = {}
+# path -> what happens the next time the path is opened, in the opening thread.
+_BEFORE_OPEN: dict[str, Callable[[], None]] = {}
 
 
-def _reexport_before_open(event: str, args: tuple) -> None:
-    if event == "open" and _REEXPORTS and isinstance(args[0], str | os.PathLike):
-        content = _REEXPORTS.pop(os.fspath(args[0]), None)
-        if content is not None:
-            # What a re-export does: a whole new file, renamed over the name.
-            temporary = exports.temporary_path(Path(args[0]))
-            temporary.write_bytes(content)
-            os.replace(temporary, args[0])
+def _run_before_open(event: str, args: tuple) -> None:
+    armed = event == "open" and _BEFORE_OPEN
+    if armed and isinstance(args[0], str | os.PathLike):
+        action = _BEFORE_OPEN.pop(os.fspath(args[0]), None)
+        if action is not None:
+            action()
 
 
 # An audit hook sees every open(), aiofiles' and FileResponse's alike; hooks
 # cannot be removed, so this one does nothing until a test arms it.
-sys.addaudithook(_reexport_before_open)
+sys.addaudithook(_run_before_open)
 
 
 @contextlib.contextmanager
-def reexported_when_opened(path: Path, content: bytes) -> Iterator[None]:
-    """The next open() of path finds a re-export: the race's timing, forced."""
-    _REEXPORTS[os.fspath(path)] = content
+def before_open(path: Path, action: Callable[[], None]) -> Iterator[None]:
+    """Run action when path is next opened, just before it is."""
+    _BEFORE_OPEN[os.fspath(path)] = action
     try:
         yield
     finally:
-        _REEXPORTS.pop(os.fspath(path), None)
+        _BEFORE_OPEN.pop(os.fspath(path), None)
+
+
+def reexport(path: Path, content: bytes) -> None:
+    """What a re-export does: a whole new file, renamed over the name."""
+    temporary = exports.temporary_path(path)
+    temporary.write_bytes(content)
+    os.replace(temporary, path)
 
 
 def open_files(path: Path) -> int:
@@ -276,7 +283,8 @@ class DownloadTests(TestCase):
         for prefix in PREFIXES:
             path.write_bytes(self.expected)
 
-            with reexported_when_opened(path, smaller):
+            # The race's timing, forced: the re-export lands as the view opens.
+            with before_open(path, functools.partial(reexport, path, smaller)):
                 response = await self.async_client.get(
                     f"/{prefix}/exports/files/big.csv/"
                 )
@@ -315,6 +323,26 @@ class DownloadTests(TestCase):
             open_then, open_after = await self.leave_after(messages)
 
             self.assertEqual((open_then, open_after), (1, 0), messages)
+
+    async def test_a_download_cancelled_while_opening_closes_the_file(self):
+        """Cancelled while its thread opens the file: the file opened is closed."""
+        path = (export_root() / "big.csv").resolve()
+        opening, release = threading.Event(), threading.Event()
+
+        def hold() -> None:
+            opening.set()
+            release.wait(10)
+
+        with before_open(path, hold):
+            task = asyncio.ensure_future(exports.aopen_export("big.csv"))
+            await asyncio.to_thread(opening.wait, 10)
+            task.cancel()
+            await asyncio.sleep(0.1)  # the cancellation reaches the view's await
+            release.set()
+            with self.assertRaises(asyncio.CancelledError):
+                await task
+
+        self.assertEqual(open_files(path), 0)
 
     async def test_unknown_id_is_404_and_malformed_is_400(self):
         """A well-formed id with no file: 404 JSON; a malformed one: 400 JSON."""
