@@ -90,6 +90,7 @@ ASGI_APPLICATION = "project.asgi.application"
 ASGI_LIFESPAN = [
     "project.lifespan.database_pools",
     "topics.upstream.client.http_session",
+    "topics.exports.abandoned_temporaries_removed",
 ]
 
 TEMPLATES = [
@@ -203,6 +204,17 @@ ASYNC_AUDIT_EXCLUDE = ["pitfalls/*"]
 
 # Where the export pairs write their files; generated, git-ignored.
 EXPORT_ROOT = Path(os.environ.get("EXPORT_ROOT", VAR_DIR / "exports"))
+# Any client with a CSRF cookie can export: past either cap an export is a 507
+# until `manage.py purge` (or a deletion) makes room. Checked before writing,
+# so exports running at once can overshoot by what they write.
+EXPORT_MAX_FILES = env_int("EXPORT_MAX_FILES", 1000)
+EXPORT_MAX_BYTES = env_int("EXPORT_MAX_BYTES", 1024**3)
+# Seconds an export is kept by `manage.py purge`.
+EXPORT_MAX_AGE = env_int("EXPORT_MAX_AGE", 7 * 24 * 60 * 60)
+# Seconds after its last write that a temporary export file is deemed abandoned
+# (its writer was killed) and removed at startup and by purge; a live writer
+# writes every chunk, so it is never this idle.
+EXPORT_TEMPORARY_MAX_AGE = env_int("EXPORT_TEMPORARY_MAX_AGE", 60 * 60)
 
 # The upstream service the HTTP pairs call (`manage.py runupstream` serves a
 # fake one). Its address comes from here only, never from a request.

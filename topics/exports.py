@@ -13,8 +13,10 @@ import io
 import itertools
 import json
 import logging
+import math
 import os
 import re
+import time
 import uuid
 from collections.abc import (
     AsyncIterator,
@@ -25,6 +27,7 @@ from collections.abc import (
 )
 from dataclasses import dataclass
 from pathlib import Path
+from stat import S_ISREG
 from typing import Any, BinaryIO
 
 import aiofiles
@@ -32,9 +35,10 @@ import aiofiles.os
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connections
 from django.db.models import QuerySet
 
-from topics.api import ApiError, InvalidParameter, NotFound
+from topics.api import ApiError, Conflict, InvalidParameter, NotFound
 from topics.models import NEWEST_FIRST
 
 logger = logging.getLogger(__name__)
@@ -49,7 +53,10 @@ PIPELINE_CHUNKS = 4
 # Letters, digits, "-" and "_": no "..", no "/", no NUL; an id adds the format.
 EXPORT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 EXPORT_ID = re.compile(rf"{EXPORT_NAME.pattern}\.(?:csv|jsonl)")
+# What temporary_path() makes: "." + the export id + "." + 32 hex digits + ".tmp".
+TEMPORARY_NAME = re.compile(rf"\.{EXPORT_ID.pattern}\.[0-9a-f]{{32}}\.tmp")
 NAME_RULE = "1 to 64 letters, digits, - or _, not starting with - or _"
+NAME_IS_A_FOLDER = "A folder in the export folder has this name; choose another."
 
 Row = dict[str, Any]
 
@@ -60,6 +67,18 @@ class InsufficientStorage(ApiError):
     def __init__(self) -> None:
         super().__init__(
             "insufficient_storage", "The disk is full; nothing was written."
+        )
+
+
+class ExportQuotaExceeded(ApiError):
+    status = 507
+
+    def __init__(self) -> None:
+        # The client can do what it does for a full disk: wait, or delete exports.
+        super().__init__(
+            "insufficient_storage",
+            "The export folder holds as many files or bytes as it may; "
+            "nothing was written.",
         )
 
 
@@ -94,7 +113,10 @@ def export_path(export_id: str, *, parameter: str = "id") -> Path:
 
 @dataclass(frozen=True)
 class ExportFile:
+    """An export opened for reading; its size is the open file's, not the name's."""
+
     path: Path
+    file: BinaryIO
     size: int
 
     @property
@@ -102,12 +124,89 @@ class ExportFile:
         return FORMATS[self.path.suffix.removeprefix(".")]
 
 
-def existing_export(export_id: str) -> ExportFile:
-    """The file of an export that exists; 404 JSON otherwise."""
+def open_export(export_id: str) -> ExportFile:
+    """The export's file, opened once, with its size in bytes; the caller closes
+    .file. Raises NotFound (404) if there is none, InvalidParameter (400) for a
+    malformed id."""
     path = export_path(export_id)
-    if not path.is_file():
-        raise NotFound(f"No export has the id {export_id!r}.")
-    return ExportFile(path=path, size=path.stat().st_size)
+    try:
+        file = open(path, "rb")  # noqa: SIM115 -- the caller closes it
+    except (FileNotFoundError, IsADirectoryError):
+        raise NotFound(f"No export has the id {export_id!r}.") from None
+    # A re-export replaces the name, never this open file: size and bytes agree.
+    return ExportFile(path=path, file=file, size=os.fstat(file.fileno()).st_size)
+
+
+async def aopen_export(export_id: str) -> ExportFile:
+    """See open_export(); safe to cancel: a file opened meanwhile is closed."""
+    opening = asyncio.ensure_future(asyncio.to_thread(open_export, export_id))
+    try:
+        return await asyncio.shield(opening)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            (await opening).file.close()
+        raise
+
+
+def check_quota(final: Path) -> None:
+    """Raise ExportQuotaExceeded (507) if the export folder holds EXPORT_MAX_FILES
+    files or EXPORT_MAX_BYTES bytes, not counting `final`, which the export
+    replaces. Checked before writing: concurrent exports may each pass it."""
+    files = size = 0
+    with os.scandir(final.parent) as entries:
+        for entry in entries:
+            # Gone since the listing (renamed, purged): it no longer counts.
+            with contextlib.suppress(FileNotFoundError):
+                if entry.is_file(follow_symlinks=False) and entry.path != str(final):
+                    size += entry.stat(follow_symlinks=False).st_size
+                    files += 1
+    if files >= settings.EXPORT_MAX_FILES or size >= settings.EXPORT_MAX_BYTES:
+        raise ExportQuotaExceeded()
+
+
+def _writable_path(export_id: str) -> Path:
+    """The file an export of this name writes, if the quota leaves room."""
+    final = export_path(export_id, parameter="name")
+    check_quota(final)
+    return final
+
+
+def stale_files(*, export_max_age: float, temporary_max_age: float) -> list[Path]:
+    """Exports not modified for export_max_age seconds, and temporaries not
+    modified for temporary_max_age (their writer is gone: a live one writes
+    every chunk). Nothing else in EXPORT_ROOT is listed."""
+    now = time.time()
+    stale = []
+    with os.scandir(export_root()) as entries:
+        for entry in entries:
+            if TEMPORARY_NAME.fullmatch(entry.name):
+                max_age = temporary_max_age
+            elif EXPORT_ID.fullmatch(entry.name):
+                max_age = export_max_age
+            else:
+                continue
+            with contextlib.suppress(FileNotFoundError):
+                stat = entry.stat(follow_symlinks=False)
+                if S_ISREG(stat.st_mode) and now - stat.st_mtime > max_age:
+                    stale.append(Path(entry.path))
+    return stale
+
+
+def _remove_abandoned_temporaries() -> None:
+    for path in stale_files(
+        export_max_age=math.inf,
+        temporary_max_age=settings.EXPORT_TEMPORARY_MAX_AGE,
+    ):
+        path.unlink(missing_ok=True)
+        logger.info("Removed %s, left by a writer that stopped.", path.name)
+
+
+@contextlib.asynccontextmanager
+async def abandoned_temporaries_removed() -> AsyncIterator[None]:
+    """ASGI lifespan: at startup, remove the temporaries a killed writer left.
+    Workers share EXPORT_ROOT: one written to lately may be another's, and stays."""
+    await asyncio.to_thread(_remove_abandoned_temporaries)
+    yield
 
 
 def temporary_path(final: Path) -> Path:
@@ -147,7 +246,14 @@ def _page(rows: QuerySet, after: Row | None, size: int) -> list[Row]:
     """The `size` rows after `after`: one whole query, returning plain dicts."""
     if rows.query.order_by != NEWEST_FIRST:
         raise ValueError(f"Rows must be ordered {NEWEST_FIRST}, to be read by key.")
-    return list((rows if after is None else rows.older_than(after))[:size])
+    page = list((rows if after is None else rows.older_than(after))[:size])
+    # Hand the connection back between chunks, by the rule Django applies at a
+    # request's end (with a pool, closing returns it): a client that reads
+    # slowly then holds no pooled connection. Never inside a transaction.
+    connection = connections[rows.db]
+    if not connection.in_atomic_block:
+        connection.close_if_unusable_or_obsolete()
+    return page
 
 
 def chunks(rows: QuerySet, size: int = CHUNK_ROWS) -> Iterator[list[Row]]:
@@ -175,10 +281,20 @@ def _disk_full(error: BaseException) -> bool:
     return isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT)
 
 
+def _refusal(error: BaseException) -> ApiError | None:
+    """The answer to a failed write that the client can act on, if any."""
+    if _disk_full(error):
+        return InsufficientStorage()
+    # Checked at the rename itself, not before: a folder made meanwhile is caught.
+    if isinstance(error, IsADirectoryError):
+        return Conflict(NAME_IS_A_FOLDER)
+    return None
+
+
 @contextlib.contextmanager
 def _atomic(export_id: str) -> Iterator[BinaryIO]:
     """A temporary file that becomes the export on success and vanishes on failure."""
-    final = export_path(export_id, parameter="name")
+    final = _writable_path(export_id)
     temporary = temporary_path(final)
     try:
         with open(temporary, "wb") as file:
@@ -188,15 +304,15 @@ def _atomic(export_id: str) -> Iterator[BinaryIO]:
         os.replace(temporary, final)
     except BaseException as error:
         temporary.unlink(missing_ok=True)
-        if _disk_full(error):
-            raise InsufficientStorage() from error
+        if refusal := _refusal(error):
+            raise refusal from error
         raise
 
 
 @contextlib.asynccontextmanager
 async def _aatomic(export_id: str) -> AsyncIterator[Any]:
     """See _atomic()."""
-    final = await asyncio.to_thread(export_path, export_id, parameter="name")
+    final = await asyncio.to_thread(_writable_path, export_id)
     temporary = temporary_path(final)
     try:
         file = await _aopen(temporary)
@@ -211,8 +327,8 @@ async def _aatomic(export_id: str) -> AsyncIterator[Any]:
     except BaseException as error:
         # Also on cancellation: the client left, so no file is half-written.
         await asyncio.shield(_aunlink(temporary))
-        if _disk_full(error):
-            raise InsufficientStorage() from error
+        if refusal := _refusal(error):
+            raise refusal from error
         raise
 
 
@@ -290,11 +406,22 @@ async def awrite_export_pipelined(
     return ExportResult(id=export_id, rows=reader.result(), bytes=size)
 
 
-async def aread_chunks(path: Path) -> AsyncIterator[bytes]:
-    """The file in READ_BYTES pieces: an async iterator, which ASGI streams."""
-    async with aiofiles.open(path, "rb") as file:
-        while chunk := await file.read(READ_BYTES):
+class FileChunks:
+    """An open file in READ_BYTES pieces: an async iterator, which ASGI streams.
+
+    StreamingHttpResponse calls close() when the response ends, however it
+    ends: the file is closed even if the client left before the first piece.
+    """
+
+    def __init__(self, file: BinaryIO) -> None:
+        self.file = file
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        while chunk := await asyncio.to_thread(self.file.read, READ_BYTES):
             yield chunk
+
+    def close(self) -> None:
+        self.file.close()
 
 
 def stream_rows(rows: QuerySet, fmt: str) -> Generator[bytes, None, None]:

@@ -1,8 +1,6 @@
 """File exports and downloads: open() and a sync iterator, then aiofiles and an
 async one; written atomically, read in chunks."""
 
-import asyncio
-
 from django.http import (
     FileResponse,
     HttpRequest,
@@ -16,12 +14,13 @@ from topics.api import api_view
 from topics.exports import (
     FORMATS,
     ExportFile,
+    FileChunks,
+    aopen_export,
     aprimed,
-    aread_chunks,
     astream_rows,
     awrite_export,
     awrite_export_pipelined,
-    existing_export,
+    open_export,
     primed,
     stream_rows,
     write_export,
@@ -61,6 +60,7 @@ async def aexport_create_pipelined(request: HttpRequest) -> JsonResponse:
 
 
 def _attachment(response: HttpResponse, export: ExportFile) -> HttpResponse:
+    # The size of the open file: a re-export since cannot change what is sent.
     response["Content-Length"] = str(export.size)
     response["Content-Disposition"] = content_disposition_header(
         as_attachment=True, filename=export.path.name
@@ -71,10 +71,9 @@ def _attachment(response: HttpResponse, export: ExportFile) -> HttpResponse:
 @api_view
 def export_download(request: HttpRequest, export_id: str) -> FileResponse:
     """An export's file, as an attachment."""
-    export = existing_export(export_id)
+    export = open_export(export_id)
     # Under ASGI Django reads this whole file into memory first, and warns.
-    file = open(export.path, "rb")  # noqa: SIM115 -- FileResponse closes it
-    response = FileResponse(file, content_type=export.content_type)
+    response = FileResponse(export.file, content_type=export.content_type)
     return _attachment(response, export)
 
 
@@ -84,9 +83,9 @@ async def aexport_download(
     request: HttpRequest, export_id: str
 ) -> StreamingHttpResponse:
     """See export_download(); streamed in chunks by an async iterator."""
-    export = await asyncio.to_thread(existing_export, export_id)
+    export = await aopen_export(export_id)
     response = StreamingHttpResponse(
-        aread_chunks(export.path), content_type=export.content_type
+        FileChunks(export.file), content_type=export.content_type
     )
     return _attachment(response, export)
 
