@@ -417,7 +417,8 @@ PAIRS: list[Pair] = [
         async_view=exports.aexport_download,
         lesson=(
             "Under ASGI a FileResponse's sync iterator is read whole into memory; "
-            "an async iterator over aiofiles streams it in 64 KiB pieces."
+            "an async iterator streams it in 64 KiB pieces, a thread hop each. "
+            "Open once, size from the open file."
         ),
         examples=(
             "exports/files/demo.csv/",

@@ -221,6 +221,10 @@ class JsonErrorTests(TestCase):
                     )
             response = await self.async_client.post(f"/{prefix}/html/topics/")
             self.assertEqual(response.status_code, 405)
+            # A HEAD would run the whole export for a body the server drops.
+            response = await self.async_client.head(f"/{prefix}/exports/stream/")
+            self.assertEqual(response.status_code, 405)
+            self.assertEqual(response.headers["Allow"], "GET")
         self.assertEqual(
             (await self.async_client.head("/sync/topics/")).status_code, 200
         )

@@ -98,7 +98,8 @@ def _streamed(content, params: ExportParams) -> StreamingHttpResponse:
     return response
 
 
-@api_view
+# GET only: a HEAD would run the whole export for a body the server drops.
+@api_view(methods=["GET"])
 def export_stream(request: HttpRequest) -> StreamingHttpResponse:
     """The export sent as it is read, with no file: a sync generator."""
     params = ExportParams.from_query(request.GET)
@@ -106,7 +107,7 @@ def export_stream(request: HttpRequest) -> StreamingHttpResponse:
     return _streamed(primed(stream_rows(rows, params.fmt)), params)
 
 
-@api_view
+@api_view(methods=["GET"])
 @read_whole_under_wsgi
 async def aexport_stream(request: HttpRequest) -> StreamingHttpResponse:
     """See export_stream(); an async generator, one hop per 2,000 rows."""
