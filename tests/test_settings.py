@@ -21,7 +21,7 @@ class DatabaseSettingsTests(SimpleTestCase):
         self.assertIs(database["CONN_HEALTH_CHECKS"], True)
         self.assertEqual(
             set(database["OPTIONS"]["pool"]),
-            {"min_size", "max_size", "max_waiting", "timeout"},
+            {"min_size", "max_size", "max_waiting", "timeout", "reconnect_timeout"},
         )
 
     def test_sqlite_waits_for_the_write_lock_instead_of_failing(self):
