@@ -39,6 +39,23 @@ class H11Protocol(h11_impl.H11Protocol):
         )
         self.head_deadline: asyncio.TimerHandle | None = None
 
+    def data_received(self, data: bytes) -> None:
+        # h11 measures a head only while it is incomplete: one that arrives
+        # whole in a single read (asyncio reads up to 256 KiB) would pass. So
+        # while a head is awaited, hand h11 at most one byte past the limit
+        # beyond what it holds: a longer head is then incomplete at the limit,
+        # and h11 refuses it (400) like one that trickles in.
+        rest = memoryview(data)
+        while rest and self.conn.their_state is h11.IDLE:
+            if self.transport.is_closing():
+                return
+            held = len(self.conn.trailing_data[0])
+            room = settings.REQUEST_HEAD_MAX_SIZE + 1 - held
+            piece, rest = rest[:room], rest[room:]
+            super().data_received(bytes(piece))
+        if rest and not self.transport.is_closing():
+            super().data_received(bytes(rest))
+
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._wait_for_head()

@@ -134,6 +134,15 @@ class HeadLimitsMixin:
         self.assertIn(refused, (400, "closed"))
         self.assertIsNone(self.server.process.poll())
 
+    def test_a_whole_head_over_the_limit_in_one_read_is_refused(self):
+        """h11 measures only an incomplete head: 17 KB to 200 KB sent at once, in
+        one read, were answered 200 before the protocol fed it in pieces."""
+        for size in (HEAD_MAX_SIZE + 1024, 60 * 1024, 200 * 1024):
+            with self.subTest(size=size), connect(self.server) as sock:
+                sock.sendall(head("X-Filler: " + "a" * size))
+
+                self.assertIn(refusal(sock), (400, "closed"))
+
     def test_head_within_the_limit_is_served(self):
         """Half the limit in one header: answered by the app (its JSON 404)."""
         with connect(self.server) as sock:
