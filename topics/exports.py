@@ -246,6 +246,10 @@ def _page(rows: QuerySet, after: Row | None, size: int) -> list[Row]:
     """The `size` rows after `after`: one whole query, returning plain dicts."""
     if rows.query.order_by != NEWEST_FIRST:
         raise ValueError(f"Rows must be ordered {NEWEST_FIRST}, to be read by key.")
+    # Checked at the first page, before a stream's status line: found missing
+    # at the second, it would cut a 200 after the first chunk.
+    if not hasattr(rows, "older_than"):
+        raise TypeError("Rows must come from a QuerySet with older_than().")
     page = list((rows if after is None else rows.older_than(after))[:size])
     # Hand the connection back between chunks, by the rule Django applies at a
     # request's end (with a pool, closing returns it): a client that reads

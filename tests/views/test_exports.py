@@ -17,13 +17,14 @@ from unittest import mock
 from asgiref.testing import ApplicationCommunicator
 from django.conf import settings
 from django.core.management import CommandError, call_command
+from django.db.models import QuerySet
 from django.test import TestCase, TransactionTestCase
 
 from tests.asgi import http_scope
 from tests.queries import garbage_kept, open_cursors
 from topics import exports
 from topics.exports import CHUNK_ROWS, NAME_IS_A_FOLDER, READ_BYTES, export_root
-from topics.models import Topic
+from topics.models import NEWEST_FIRST, Topic
 from topics.seeding import seed_topics
 
 PREFIXES = ("sync", "async")
@@ -375,6 +376,17 @@ class StreamTests(TestCase):
             content = await body_of(response)
 
         self.assertEqual(len(content.splitlines()), 3 * CHUNK_ROWS + 1)
+
+    async def test_rows_without_older_than_fail_at_the_first_page(self):
+        """Read by key from a QuerySet that cannot: refused before the first chunk
+        (so before a stream's 200), not at the second (a 200 cut after 2,000 rows,
+        which a newcomer's copy met)."""
+        rows = QuerySet(Topic).order_by(*NEWEST_FIRST).values("id", "created")
+
+        with self.assertRaisesMessage(TypeError, "older_than()"):
+            next(exports.chunks(rows))
+        with self.assertRaisesMessage(TypeError, "older_than()"):
+            await anext(exports.achunks(rows))
 
 
 class StreamDisconnectTests(TransactionTestCase):
