@@ -28,3 +28,10 @@ max_requests_jitter = max_requests // 10
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 accesslog = "-"
 errorlog = "-"
+# gunicorn 25+ opens a control socket at one path per user ($HOME/.gunicorn/
+# gunicorn.ctl): a second server on the host takes it over, and deletes it when
+# it stops. Off, unless GUNICORN_CONTROL_SOCKET names a path for this server.
+if control_socket_path := os.environ.get("GUNICORN_CONTROL_SOCKET"):
+    control_socket = control_socket_path
+else:
+    control_socket_disable = True

@@ -34,7 +34,8 @@ GUNICORN = [
 # gunicorn's sync workers: WSGI, each async view in an event loop of its own.
 GUNICORN_WSGI = [
     *(sys.executable, "-m", "gunicorn", "--worker-class", "sync"),
-    *("--workers", "1", "--timeout", "120", "project.wsgi:application"),
+    *("--workers", "1", "--timeout", "120", "--no-control-socket"),
+    "project.wsgi:application",
 ]
 STARTUP_TIMEOUT = 30
 SHUTDOWN_TIMEOUT = 30

@@ -10,9 +10,11 @@ import select
 import signal
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 from contextlib import AbstractContextManager, suppress
+from pathlib import Path
 from urllib.request import urlopen
 
 import pytest
@@ -224,6 +226,27 @@ class GunicornLimitsTests(HeadLimitsMixin, TransactionTestCase):
         self.assertLessEqual(refused, {400, "closed"})
         self.assertEqual(get_status(f"{self.server.url}/nothing/"), 404)
         self.assertEqual(self.server.log_so_far().count("Booting worker"), 2)
+
+
+class ControlSocketTests(TransactionTestCase):
+    def test_gunicorn_opens_no_shared_control_socket(self):
+        """gunicorn 25+ opens $XDG_RUNTIME_DIR/gunicorn.ctl (or ~/.gunicorn/…) for
+        every server of a user: a second one took over the first's, and deleted
+        it on stopping. The config opens one only at a path it is given."""
+        with tempfile.TemporaryDirectory() as home:
+            own = Path(home, "own.ctl")
+            with gunicorn_server(workers=1, HOME=home, XDG_RUNTIME_DIR=home):
+                shared = sorted(Path(home).rglob("*.ctl"))
+            with gunicorn_server(
+                workers=1,
+                HOME=home,
+                XDG_RUNTIME_DIR=home,
+                GUNICORN_CONTROL_SOCKET=str(own),
+            ):
+                opened = own.is_socket()
+
+        self.assertEqual(shared, [])
+        self.assertTrue(opened)
 
 
 class WsgiLimitsTests(TransactionTestCase):

@@ -254,6 +254,7 @@ def gunicorn_wsgi_app(
     command = [
         *(sys.executable, "-m", "gunicorn", "project.wsgi:application"),
         *("--worker-class", "sync", "--workers", "1", "--timeout", "600"),
+        "--no-control-socket",
         *("--bind", f"{HOST}:{port}", "--access-logfile", "/dev/null"),
     ]
     with serve(name, command, port=port, env=env, logs=logs, core=core) as server:
