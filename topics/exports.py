@@ -35,7 +35,7 @@ import aiofiles.os
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connections
+from django.db import InterfaceError, OperationalError, connections
 from django.db.models import QuerySet
 
 from topics.api import ApiError, Conflict, InvalidParameter, NotFound
@@ -59,6 +59,9 @@ NAME_RULE = "1 to 64 letters, digits, - or _, not starting with - or _"
 NAME_IS_A_FOLDER = "A folder in the export folder has this name; choose another."
 
 Row = dict[str, Any]
+# A connection refused or lost, a pool timeout, a full pool queue: Django
+# raises them all as one of these.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
 
 
 class InsufficientStorage(ApiError):
@@ -250,33 +253,73 @@ def _page(rows: QuerySet, after: Row | None, size: int) -> list[Row]:
     # at the second, it would cut a 200 after the first chunk.
     if not hasattr(rows, "older_than"):
         raise TypeError("Rows must come from a QuerySet with older_than().")
-    page = list((rows if after is None else rows.older_than(after))[:size])
-    # Hand the connection back between chunks, by the rule Django applies at a
-    # request's end (with a pool, closing returns it): a client that reads
-    # slowly then holds no pooled connection. Never inside a transaction.
     connection = connections[rows.db]
-    if not connection.in_atomic_block:
-        connection.close_if_unusable_or_obsolete()
-    return page
+    try:
+        return list((rows if after is None else rows.older_than(after))[:size])
+    finally:
+        # Hand the connection back between chunks, by the rule Django applies
+        # at a request's end (with a pool, closing returns it): a client that
+        # reads slowly then holds no pooled connection. Never in a transaction.
+        if not connection.in_atomic_block:
+            connection.close_if_unusable_or_obsolete()
+
+
+# A later chunk waits for a connection longer than a request does (the pool's
+# timeout): its 200 is sent, and failing now would cut it. Past this, it fails.
+LATER_CHUNK_WAIT = 30  # seconds
+RETRY_PAUSE = 0.1  # seconds
+
+
+def _later_page(rows: QuerySet, after: Row, size: int) -> list[Row]:
+    """See _page(); retried while the database is busy or away, up to
+    LATER_CHUNK_WAIT seconds, then its error (OperationalError) is raised."""
+    deadline = time.monotonic() + LATER_CHUNK_WAIT
+    while True:
+        try:
+            return _page(rows, after, size)
+        except DATABASE_UNAVAILABLE:
+            if time.monotonic() > deadline:
+                raise
+        time.sleep(RETRY_PAUSE)
+
+
+async def _alater_page(rows: QuerySet, after: Row, size: int) -> list[Row]:
+    """See _later_page()."""
+    deadline = time.monotonic() + LATER_CHUNK_WAIT
+    while True:
+        try:
+            return await sync_to_async(_page)(rows, after, size)
+        except DATABASE_UNAVAILABLE:
+            if time.monotonic() > deadline:
+                raise
+        await asyncio.sleep(RETRY_PAUSE)
 
 
 def chunks(rows: QuerySet, size: int = CHUNK_ROWS) -> Iterator[list[Row]]:
-    """A listing's rows, `size` at a time: a query per chunk, read by key."""
+    """A listing's rows, `size` at a time: a query per chunk, read by key.
+
+    The first chunk fails at once (a stream primes it: a 503); a later one
+    waits for the database (see _later_page()).
+    """
     # Not iterator(): its cursor would stay open between chunks, and a reader
     # that stops early would leave it to the garbage collector, which closes
     # it after Django has closed (or lent out) its connection.
-    after = None
-    while batch := _page(rows, after, size):
+    batch = _page(rows, None, size)
+    while batch:
         yield batch
-        after = batch[-1]
+        if len(batch) < size:
+            return  # the last one: no query for an empty page
+        batch = _later_page(rows, batch[-1], size)
 
 
 async def achunks(rows: QuerySet, size: int = CHUNK_ROWS) -> AsyncIterator[list[Row]]:
     """See chunks(); one database hop per chunk, and nothing open between hops."""
-    after = None
-    while batch := await sync_to_async(_page)(rows, after, size):
+    batch = await sync_to_async(_page)(rows, None, size)
+    while batch:
         yield batch
-        after = batch[-1]
+        if len(batch) < size:
+            return
+        batch = await _alater_page(rows, batch[-1], size)
 
 
 def _disk_full(error: BaseException) -> bool:

@@ -17,6 +17,8 @@ from unittest import mock
 from asgiref.testing import ApplicationCommunicator
 from django.conf import settings
 from django.core.management import CommandError, call_command
+from django.db import OperationalError
+from django.db.backends.utils import CursorWrapper
 from django.db.models import QuerySet
 from django.test import TestCase, TransactionTestCase
 
@@ -376,6 +378,30 @@ class StreamTests(TestCase):
             content = await body_of(response)
 
         self.assertEqual(len(content.splitlines()), 3 * CHUNK_ROWS + 1)
+
+    async def test_a_later_chunk_waits_out_a_busy_pool_instead_of_cutting_the_200(self):
+        """The connection goes back to the pool between chunks, so a later chunk
+        must get one again: when the pool is exhausted (here: its next two tries
+        fail as PoolTimeout does), it waits its turn; the 200 is never cut."""
+        real_execute = CursorWrapper.execute
+        for prefix in ("sync", "async"):
+            failures = iter([True, True])  # the two tries after the first page
+
+            def execute(cursor, sql, params=None, *, failures=failures):
+                later_page = "topics_topic" in sql and '"created" <' in sql
+                if later_page and next(failures, False):
+                    raise OperationalError("couldn't get a connection after 0.50 sec")
+                return real_execute(cursor, sql, params)
+
+            with mock.patch.object(CursorWrapper, "execute", execute):
+                response = await self.async_client.get(f"/{prefix}/exports/stream/")
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # the sync twin's buffering
+                    content = await body_of(response)
+
+            self.assertEqual(response.status_code, 200)
+            self.assertEqual(next(failures, "spent"), "spent", prefix)
+            self.assertEqual(len(content.splitlines()), 3 * CHUNK_ROWS + 1, prefix)
 
     async def test_rows_without_older_than_fail_at_the_first_page(self):
         """Read by key from a QuerySet that cannot: refused before the first chunk
