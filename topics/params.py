@@ -104,6 +104,9 @@ class ExportParams:
     def from_query(cls, query: QueryDict) -> Self:
         """?format=csv|jsonl, an optional ?name=, and the search filters."""
         fmt = choice_param(query, "format", choices=EXPORT_FORMATS, default="csv")
+        # Exports are read by key, newest first (exports.chunks()): the search's
+        # other orderings would need another key, so they are refused, not a 500.
+        choice_param(query, "ordering", choices=("newest",), default="newest")
         name = query.get("name") or f"topics-{uuid.uuid4().hex[:12]}"
         # Checked by pattern only: the disk is looked at off the event loop.
         if not EXPORT_NAME.fullmatch(name):

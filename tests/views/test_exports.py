@@ -403,6 +403,24 @@ class StreamTests(TestCase):
             self.assertEqual(next(failures, "spent"), "spent", prefix)
             self.assertEqual(len(content.splitlines()), 3 * CHUNK_ROWS + 1, prefix)
 
+    async def test_an_ordering_other_than_newest_is_400_not_500(self):
+        """Exports take the search's filters, but are read by key newest first:
+        ?ordering=oldest or title failed in _page(), a 500 (an attacker's trial)."""
+        for prefix in ("sync", "async", "async-pipeline"):
+            for ordering in ("oldest", "title"):
+                response = await self.async_client.post(
+                    f"/{prefix}/exports/?name=ordered&ordering={ordering}"
+                )
+                self.assertEqual(response.status_code, 400, prefix)
+                self.assertEqual(response.json()["error"]["parameter"], "ordering")
+        for prefix in ("sync", "async"):
+            response = await self.async_client.get(
+                f"/{prefix}/exports/stream/?ordering=title"
+            )
+            self.assertEqual(response.status_code, 400, prefix)
+        response = await self.async_client.get("/async/exports/stream/?ordering=newest")
+        self.assertEqual(response.status_code, 200)
+
     async def test_rows_without_older_than_fail_at_the_first_page(self):
         """Read by key from a QuerySet that cannot: refused before the first chunk
         (so before a stream's 200), not at the second (a 200 cut after 2,000 rows,
