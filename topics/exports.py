@@ -241,8 +241,18 @@ def encode_rows(rows: Iterable[Row], fmt: str) -> bytes:
     return buffer.getvalue().encode()
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula
+# (=HYPERLINK(…)): such text is written with a leading "'", as OWASP's "CSV
+# Injection" advises. JSON Lines, read by programs, keeps the text as it is.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _csv_value(value: Any) -> Any:
-    return value.isoformat() if hasattr(value, "isoformat") else value
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return f"'{value}"
+    return value
 
 
 def _page(rows: QuerySet, after: Row | None, size: int) -> list[Row]:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from unittest import mock
 
+from asgiref.sync import sync_to_async
 from asgiref.testing import ApplicationCommunicator
 from django.conf import settings
 from django.core.management import CommandError, call_command
@@ -23,6 +24,7 @@ from django.db.models import QuerySet
 from django.test import TestCase, TransactionTestCase
 
 from tests.asgi import http_scope
+from tests.factories import make_topic
 from tests.queries import garbage_kept, open_cursors
 from topics import exports
 from topics.exports import CHUNK_ROWS, NAME_IS_A_FOLDER, READ_BYTES, export_root
@@ -402,6 +404,28 @@ class StreamTests(TestCase):
             self.assertEqual(response.status_code, 200)
             self.assertEqual(next(failures, "spent"), "spent", prefix)
             self.assertEqual(len(content.splitlines()), 3 * CHUNK_ROWS + 1, prefix)
+
+    async def test_csv_cells_that_a_spreadsheet_would_run_are_quoted(self):
+        """A title like =HYPERLINK(…) runs as a formula when the CSV is opened in a
+        spreadsheet (an attacker's trial): each twin writes it after a "'"; the
+        JSON Lines export keeps it as it is."""
+        title = '=HYPERLINK("http://evil.example","click")'
+        await sync_to_async(make_topic)(slug="formula", title=title)
+        for prefix in ("sync", "async"):
+            response = await self.async_client.get(
+                f"/{prefix}/exports/stream/?q=HYPERLINK"
+            )
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # the sync twin's buffering
+                streamed = await body_of(response)
+            [row] = list(csv.DictReader(io.StringIO(streamed.decode())))
+            self.assertEqual(row["title"], f"'{title}", prefix)
+        lines = await body_of(
+            await self.async_client.get(
+                "/async/exports/stream/?q=HYPERLINK&format=jsonl"
+            )
+        )
+        self.assertEqual(json.loads(lines)["title"], title)
 
     async def test_an_ordering_other_than_newest_is_400_not_500(self):
         """Exports take the search's filters, but are read by key newest first:
