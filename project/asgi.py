@@ -21,6 +21,7 @@ application = LifespanMiddleware(
             django_application,
             max_body_size=settings.REQUEST_BODY_MAX_SIZE,
             body_timeout=settings.REQUEST_BODY_TIMEOUT,
+            send_timeout=settings.RESPONSE_SEND_TIMEOUT,
         )
     ),
     settings.ASGI_LIFESPAN,

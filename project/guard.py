@@ -103,13 +103,36 @@ async def send_error(send: Send, status: int, code: str, message: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-class RequestGuardMiddleware:
-    """Refuse bodies over max_body_size (413) or slower than body_timeout (408)."""
+async def _receive_unless(receive: Receive, stalled: asyncio.Event) -> Message:
+    """The next message, or http.disconnect as soon as `stalled` is set."""
+    receiving = asyncio.ensure_future(receive())
+    stalling = asyncio.ensure_future(stalled.wait())
+    try:
+        await asyncio.wait({receiving, stalling}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in (receiving, stalling):
+            waiter.cancel()
+    if receiving.done() and not receiving.cancelled():
+        return receiving.result()
+    return {"type": "http.disconnect"}
 
-    def __init__(self, app: ASGIApp, *, max_body_size: int, body_timeout: float):
+
+class RequestGuardMiddleware:
+    """Refuse bodies over max_body_size (413) or slower than body_timeout (408);
+    drop a client that reads nothing of the response for send_timeout seconds."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_body_size: int,
+        body_timeout: float,
+        send_timeout: float | None = None,
+    ):
         self.app = app
         self.max_body_size = max_body_size
         self.body_timeout = body_timeout
+        self.send_timeout = send_timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -127,10 +150,13 @@ class RequestGuardMiddleware:
         refusal: int | None = None
         response_started = False
 
+        stalled = asyncio.Event()
+
         async def guarded_receive() -> Message:
             nonlocal received, body_done, refusal
             if body_done:
-                return await receive()  # http.disconnect, while Django listens
+                # Django listens here for http.disconnect; a stalled reader is one.
+                return await _receive_unless(receive, stalled)
             try:
                 async with asyncio.timeout_at(deadline):
                     message = await receive()
@@ -151,7 +177,25 @@ class RequestGuardMiddleware:
         async def tracked_send(message: Message) -> None:
             nonlocal response_started
             response_started = True
-            await send(message)
+            if self.send_timeout is None or message["type"] != "http.response.body":
+                await send(message)
+                return
+            # The server's send waits while the client reads nothing (its socket
+            # buffers are full): that client holds the response's memory, file
+            # or generator for as long as it likes. Past send_timeout it is gone.
+            try:
+                async with asyncio.timeout(self.send_timeout):
+                    await send(message)
+            except TimeoutError:
+                logger.warning(
+                    "The client read nothing for %g s: dropped (%s).",
+                    self.send_timeout,
+                    scope["path"],
+                )
+                stalled.set()
+                # Django, told of the disconnect, cancels this wait, closes the
+                # response, and returns; the server then closes the connection.
+                await asyncio.Event().wait()
 
         await self.app(scope, guarded_receive, tracked_send)
         if refusal is not None and not response_started:

@@ -185,6 +185,10 @@ else:
 # after REQUEST_BODY_TIMEOUT seconds is refused with 408.
 REQUEST_BODY_MAX_SIZE = env_int("REQUEST_BODY_MAX_SIZE", 1024 * 1024)
 REQUEST_BODY_TIMEOUT = env_float("REQUEST_BODY_TIMEOUT", 10)
+# A client that reads nothing of a response for RESPONSE_SEND_TIMEOUT seconds
+# is dropped: it would hold the response's memory, file or stream (nginx's
+# send_timeout is 60 s).
+RESPONSE_SEND_TIMEOUT = env_float("RESPONSE_SEND_TIMEOUT", 30)
 # The request head, before the guard sees a request (project.serve): a larger
 # head is refused with 400 (16 KiB is h11's default, nginx's is 32 KiB); a
 # connection whose head has not fully arrived after REQUEST_HEAD_TIMEOUT

@@ -708,3 +708,62 @@ class GuardServerTests(TransactionTestCase):
         self.assertGreaterEqual(trickler.bytes_sent, 5)
         self.assertLess(trickler.answered_after, SERVER_TIMEOUT + PROMPT)
         self.assert_healthy()
+
+
+SEND_TIMEOUT = 1.0  # seconds, the server's RESPONSE_SEND_TIMEOUT here
+STALLED_FILE = 32 * 1024 * 1024  # bytes: far more than the sockets' buffers hold
+
+
+def download(server: Server, path: str, *, stall: float, pause: float) -> int:
+    """GET `path` on a 4 KiB receive buffer, read nothing for `stall` seconds,
+    then read on, pausing `pause` seconds per read; the bytes received in all."""
+    host, port = server.url.removeprefix("http://").split(":")
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.connect((host, int(port)))
+        sock.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+        sock.settimeout(PROMPT)
+        time.sleep(stall)
+        received = 0
+        try:
+            while chunk := sock.recv(65536):
+                received += len(chunk)
+                time.sleep(pause)
+        except (ConnectionResetError, TimeoutError):
+            pass
+    return received
+
+
+class SendTimeoutTests(TransactionTestCase):
+    """A client that stops reading a response is dropped after RESPONSE_SEND_TIMEOUT:
+    it held the response's memory, its file or its stream for as long as it liked
+    (an attacker's trial: 300 stalled downloads, 600 file descriptors)."""
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        super().setUpClass()
+        root = settings.EXPORT_ROOT
+        root.mkdir(parents=True, exist_ok=True)
+        (root / "stalled.csv").write_bytes(b"x" * STALLED_FILE)
+        (root / "steady.csv").write_bytes(b"y" * 1024 * 1024)
+        cls.server = cls.enterClassContext(
+            uvicorn_server(RESPONSE_SEND_TIMEOUT=str(SEND_TIMEOUT))
+        )
+
+    def test_a_client_that_reads_nothing_is_dropped(self):
+        for prefix in ("sync", "async"):
+            path = f"/{prefix}/exports/files/stalled.csv/"
+
+            received = download(self.server, path, stall=3 * SEND_TIMEOUT, pause=0)
+
+            self.assertLess(received, STALLED_FILE, prefix)
+        log = self.server.log_so_far()
+        self.assertEqual(log.count("The client read nothing for 1 s: dropped"), 2)
+        self.assertNotIn("Traceback", log)
+
+    def test_a_slow_client_that_keeps_reading_gets_everything(self):
+        """A read every 2 ms: each send completes long before the timeout."""
+        path = "/async/exports/files/steady.csv/"
+        received = download(self.server, path, stall=0, pause=0.002)
+
+        self.assertGreater(received, 1024 * 1024)  # the headers and the whole file
