@@ -57,6 +57,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "topics",
+    # `manage.py async_audit`: an app of its own, which any project can add.
+    "topics.audit",
 ]
 
 # Django's default stack, as migrating users have it, and one of ours.

@@ -1,7 +1,9 @@
 """`manage.py async_audit`: what stands between this project and async views.
 
-Copy topics/audit/ and this file into any Django project: it reads the
-middleware, the URLconf, the settings and the source of the project's own apps.
+Add "topics.audit" to INSTALLED_APPS: it reads the middleware, the URLconf, the
+settings and the source of the project's own apps. It runs no system check and
+opens no database connection, so a project whose checks fail, or whose
+database is down, is audited all the same.
 """
 
 import json
@@ -44,7 +46,7 @@ def audit(*, exclude: list[str]) -> dict[str, Any]:
     async_views = any(row.mode == "async" for row in routes)
     findings += audit_settings(settings, async_views=async_views)
     base = Path(settings.BASE_DIR).resolve()
-    for path in sorted({Path(config.path).resolve() for config in own}):
+    for path in _outermost({Path(config.path).resolve() for config in own}):
         prefix = path.relative_to(base).as_posix()
         for finding in scan_tree(path, exclude=exclude):
             location = (
@@ -54,7 +56,22 @@ def audit(*, exclude: list[str]) -> dict[str, Any]:
     return {"middleware": middleware, "urls": routes, "findings": findings}
 
 
+def _outermost(paths: set[Path]) -> list[Path]:
+    """The paths not inside another of them: an app nested in another app's
+    folder (topics.audit in topics) is scanned once, with its parent."""
+    return sorted(
+        path
+        for path in paths
+        if not any(path.is_relative_to(other) for other in paths - {path})
+    )
+
+
 class Command(BaseCommand):
+    # The host's own checks (an unrelated failing one, a database that is not
+    # there) must not stop the audit: it reads code and settings only.
+    requires_system_checks = []
+    requires_migrations_checks = False
+
     help = (
         "Audit the project for async: middleware modes and hops, sync and async "
         "views, risky settings, and blocking or unawaited calls in the code."

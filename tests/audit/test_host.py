@@ -1,0 +1,111 @@
+"""The audit as an app of its own, in a project it has never seen: a generated
+`startproject` whose one addition is "topics.audit" in INSTALLED_APPS."""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from django.conf import settings
+from django.test import SimpleTestCase
+
+SHOP_VIEWS = """
+from django.http import JsonResponse
+
+from shop.models import Item
+
+
+async def item_list(request):
+    names = [item.name for item in Item.objects.all()]
+    return JsonResponse({"names": names})
+"""
+SHOP_MODELS = """
+from django.db import models
+
+
+class Item(models.Model):
+    name = models.CharField(max_length=100)
+"""
+# An unrelated check that fails, as some real projects' do: no gate for the audit.
+SHOP_APPS = """
+from django.apps import AppConfig
+from django.core import checks
+
+
+class ShopConfig(AppConfig):
+    name = "shop"
+
+    def ready(self):
+        checks.register(lambda **kwargs: [checks.Error("broken", id="shop.E001")])
+"""
+HOST_SETTINGS = """
+INSTALLED_APPS += ["shop", "topics.audit"]
+# No database server listens here: the audit must not need one.
+DATABASES = {"default": {
+    "ENGINE": "django.db.backends.postgresql",
+    "HOST": "127.0.0.1", "PORT": "1", "NAME": "none", "CONNECT_TIMEOUT": 1,
+}}
+"""
+
+
+def run(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    """Run Python in the host project, with this checkout importable (as an
+    installed package would be) and no settings of ours in the environment."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL", "PYTHONDEVMODE")
+    }
+    env["PYTHONPATH"] = str(settings.BASE_DIR)
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+class HostProjectTests(SimpleTestCase):
+    @classmethod
+    def setUpClass(cls) -> None:
+        super().setUpClass()
+        cls.root = Path(cls.enterClassContext(tempfile.TemporaryDirectory()))
+        for command in (["startproject", "host", "."], ["startapp", "shop"]):
+            made = run(["-m", "django", *command], cwd=cls.root)
+            assert made.returncode == 0, made.stderr
+        shop = cls.root / "shop"
+        (shop / "views.py").write_text(SHOP_VIEWS)
+        (shop / "models.py").write_text(SHOP_MODELS)
+        (shop / "apps.py").write_text(SHOP_APPS)
+        (cls.root / "host" / "urls.py").write_text(
+            "from django.urls import path\n\nfrom shop.views import item_list\n\n"
+            'urlpatterns = [path("items/", item_list)]\n'
+        )
+        with (cls.root / "host" / "settings.py").open("a") as host_settings:
+            host_settings.write(HOST_SETTINGS)
+
+    def test_one_line_in_installed_apps_is_enough(self):
+        """`manage.py async_audit` runs although a system check fails and no
+        database answers, and finds the sync ORM call in the async view."""
+        audited = run(["manage.py", "async_audit", "--format", "json"], self.root)
+
+        self.assertEqual(audited.returncode, 0, audited.stderr)
+        report = json.loads(audited.stdout)
+        found = {(f["code"], f["location"]) for f in report["findings"]}
+        self.assertIn(("code.sync-orm", "shop/views.py:8"), found)
+        self.assertIn(
+            ["async", "items/", "shop.views.item_list"],
+            [[row["mode"], row["route"], row["view"]] for row in report["urls"]],
+        )
+
+    def test_its_own_checks_still_gate_other_commands(self):
+        """The host's failing check is the host's: `check` still fails on it."""
+        checked = run(["manage.py", "check"], self.root)
+
+        self.assertNotEqual(checked.returncode, 0)
+        self.assertIn("shop.E001", checked.stderr)
