@@ -88,6 +88,11 @@ class HostProjectTests(SimpleTestCase):
         )
         with (cls.root / "host" / "settings.py").open("a") as host_settings:
             host_settings.write(HOST_SETTINGS)
+        # The same project with no line of ours at all.
+        (cls.root / "host" / "settings_plain.py").write_text(
+            "from host.settings import *  # noqa: F403\n\n"
+            "INSTALLED_APPS = [a for a in INSTALLED_APPS if a != 'topics.audit']\n"
+        )
 
     def test_one_line_in_installed_apps_is_enough(self):
         """`manage.py async_audit` runs although a system check fails and no
@@ -109,3 +114,44 @@ class HostProjectTests(SimpleTestCase):
 
         self.assertNotEqual(checked.returncode, 0)
         self.assertIn("shop.E001", checked.stderr)
+
+    def test_no_settings_change_with_python_m(self):
+        """`python -m topics.audit --settings …` from the project's root: the same
+        audit, the project's settings untouched."""
+        audited = run(
+            [
+                "-m",
+                "topics.audit",
+                "--settings",
+                "host.settings_plain",
+                "--format",
+                "json",
+            ],
+            self.root,
+        )
+
+        self.assertEqual(audited.returncode, 0, audited.stderr)
+        found = {
+            (f["code"], f["location"]) for f in json.loads(audited.stdout)["findings"]
+        }
+        self.assertIn(("code.sync-orm", "shop/views.py:8"), found)
+
+    def test_paths_alone_need_no_django_project(self):
+        """`python -m topics.audit PATH`: the code rules on those files, with no
+        settings at all; --fail-level sets the exit status."""
+        scanned = run(["-m", "topics.audit", "shop", "--fail-level", "info"], self.root)
+
+        self.assertEqual(scanned.returncode, 1, scanned.stderr)
+        self.assertIn("code.sync-orm  shop/views.py:8", scanned.stdout)
+        clean = run(["-m", "topics.audit", "host/urls.py"], self.root)
+        self.assertEqual(
+            (clean.returncode, clean.stdout.split()[-6:]),
+            (0, ["0", "info,", "0", "warning,", "0", "error"]),
+        )
+
+    def test_usage_errors_exit_2(self):
+        """No settings and no paths, or a path that is not there: status 2."""
+        for args in ([], ["no/such/folder"]):
+            used = run(["-m", "topics.audit", *args], self.root)
+
+            self.assertEqual(used.returncode, 2, args)

@@ -155,18 +155,26 @@ def as_text(report: dict[str, Any]) -> str:
         ["mode", "route", "view"],
         [[row.mode, row.route, row.view] for row in report["urls"]],
     )
-    lines += ["", "Findings"]
-    findings = sorted(
-        report["findings"], key=lambda f: (-LEVELS.index(f.level), f.area, f.location)
-    )
-    for finding in findings:
+    lines += ["", "Findings", *findings_text(report["findings"])]
+    return "\n".join(lines)
+
+
+def findings_text(findings: list[Finding]) -> list[str]:
+    """The findings, most severe first, each with its fix; then the counts."""
+    lines = []
+    for finding in sorted(
+        findings, key=lambda f: (-LEVELS.index(f.level), f.area, f.location)
+    ):
         lines.append(f"{finding.level.upper():7} {finding.code}  {finding.location}")
         lines.append(f"        {finding.message}")
         if finding.fix:
             lines.append(f"        fix: {finding.fix}")
     counts = {level: sum(f.level == level for f in findings) for level in LEVELS}
-    lines += ["", ", ".join(f"{count} {level}" for level, count in counts.items())]
-    return "\n".join(lines)
+    return [
+        *lines,
+        "",
+        ", ".join(f"{count} {level}" for level, count in counts.items()),
+    ]
 
 
 def _yes(value: bool) -> str:
