@@ -11,6 +11,7 @@ from django.core.checks import Error, Tags, Warning, register
 from django.db import connections
 from django.urls import Resolver404, resolve
 
+from topics.audit.risks import is_postgresql
 from topics.pairs import PAIRS
 from topics.registry import Pair, Twin, view_function
 
@@ -108,8 +109,7 @@ def check_asgi_connections(app_configs=None, **kwargs):
                     id="topics.E007",
                 )
             )
-        postgresql = database["ENGINE"] == "django.db.backends.postgresql"
-        if postgresql and not database.get("OPTIONS", {}).get("pool"):
+        if is_postgresql(database) and not database.get("OPTIONS", {}).get("pool"):
             errors.append(
                 Warning(
                     f"DATABASES[{alias!r}] is PostgreSQL without a pool.",

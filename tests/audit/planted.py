@@ -2,6 +2,7 @@
 
 from functools import wraps
 
+from django.core.exceptions import MiddlewareNotUsed
 from django.http import HttpResponse
 from django.urls import URLResolver, path
 from django.urls.resolvers import RoutePattern
@@ -20,6 +21,15 @@ class SyncOnlyMiddleware:
 
     def __call__(self, request):
         return self.get_response(request)
+
+
+class NotUsedMiddleware(MiddlewareMixin):
+    """Sync-only, and off here: Django leaves it out of the stack, so no hop."""
+
+    async_capable = False
+
+    def __init__(self, get_response):
+        raise MiddlewareNotUsed("off in this configuration")
 
 
 class OldStyleMiddleware(MiddlewareMixin):
@@ -86,5 +96,8 @@ PLANTED_MIDDLEWARE = [
     "topics.middleware.DatabaseUnavailableMiddleware",
     "tests.audit.planted.SyncOnlyMiddleware",
     "tests.audit.planted.OldStyleMiddleware",
+    # Raises MiddlewareNotUsed: not in the stack at all (counted, as a sync-only
+    # middleware innermost, it would change every mode outside it).
+    "tests.audit.planted.NotUsedMiddleware",
     "tests.audit.no_such_module.Middleware",
 ]

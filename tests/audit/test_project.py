@@ -77,6 +77,7 @@ class MiddlewareAuditTests(SimpleTestCase):
                 ("import.middleware", "tests.audit.no_such_module.Middleware"),
                 ("middleware.hops", "MIDDLEWARE"),
                 ("middleware.mixin-hops", "tests.audit.planted.OldStyleMiddleware"),
+                ("middleware.not-used", "tests.audit.planted.NotUsedMiddleware"),
                 ("middleware.sync-only", "tests.audit.planted.SyncOnlyMiddleware"),
             ],
         )
@@ -176,6 +177,11 @@ class SettingsAuditTests(SimpleTestCase):
         )
         unpooled = {**database_settings("postgres://a@b/c"), "OPTIONS": {}}
         self.assertEqual(self.risks(planted_settings(**unpooled)), ["settings.no-pool"])
+        # A backend of the project's own on Django's PostgreSQL one is PostgreSQL.
+        own_engine = {**unpooled, "ENGINE": "tests.audit.pgengine"}
+        self.assertEqual(
+            self.risks(planted_settings(**own_engine)), ["settings.no-pool"]
+        )
         with mock.patch.dict("os.environ", {"DJANGO_ALLOW_ASYNC_UNSAFE": "true"}):
             self.assertEqual(
                 self.risks(planted_settings()), ["settings.allow-async-unsafe"]

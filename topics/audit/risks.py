@@ -10,6 +10,21 @@ from topics.audit.findings import Finding
 POSTGRESQL = "django.db.backends.postgresql"
 
 
+def is_postgresql(database: dict[str, Any]) -> bool:
+    """Whether the backend is Django's PostgreSQL one, or a subclass of it under
+    an ENGINE of its own; read from its DatabaseWrapper class, never connecting."""
+    engine = database.get("ENGINE", "")
+    if engine == POSTGRESQL:
+        return True
+    try:
+        from django.db.backends.postgresql.base import DatabaseWrapper as PostgreSQL
+
+        wrapper = import_string(f"{engine}.base.DatabaseWrapper")
+    except Exception:
+        return False
+    return isinstance(wrapper, type) and issubclass(wrapper, PostgreSQL)
+
+
 def _database_findings(
     alias: str, database: dict[str, Any], *, asgi: bool, async_views: bool
 ) -> list[Finding]:
@@ -42,15 +57,15 @@ def _database_findings(
             )
         )
     pool = database.get("OPTIONS", {}).get("pool")
-    if database.get("ENGINE") == POSTGRESQL and not pool:
+    if is_postgresql(database) and not pool:
         findings.append(
             Finding(
                 "warning",
                 "settings.no-pool",
                 "settings",
                 f"{where}['OPTIONS']",
-                "PostgreSQL without a pool: with CONN_MAX_AGE = 0 every request "
-                "opens a new connection.",
+                "PostgreSQL without a pool: with CONN_MAX_AGE = 0, as ASGI needs, "
+                "every request opens a new connection.",
                 "Set OPTIONS['pool'] (Django 5.1+, psycopg_pool) with max_size, "
                 "timeout and max_waiting.",
             )

@@ -2,7 +2,8 @@
 
 Mirrors BaseHandler.load_middleware(is_async=True): a middleware runs async
 only if it can and everything inside it does; each change of mode, each
-MiddlewareMixin hook and each sync process_view() costs a thread hop.
+MiddlewareMixin hook and each sync process_view() costs a thread hop; one that
+raises MiddlewareNotUsed is left out.
 """
 
 import inspect
@@ -11,6 +12,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from asgiref.sync import iscoroutinefunction
+from django.core.exceptions import MiddlewareNotUsed
 from django.utils.deprecation import MiddlewareMixin
 from django.utils.module_loading import import_string
 
@@ -44,6 +46,25 @@ def _view_hook_hops(middleware: Any) -> int:
     return int(hook is not None and not iscoroutinefunction(hook))
 
 
+def _not_used(middleware: Any, *, is_async: bool) -> bool:
+    """Whether Django drops it: built as load_middleware() builds it, with a
+    get_response in its mode, it raises MiddlewareNotUsed."""
+
+    async def aget_response(request: Any) -> None:
+        return None
+
+    def get_response(request: Any) -> None:
+        return None
+
+    try:
+        middleware(aget_response if is_async else get_response)
+    except MiddlewareNotUsed:
+        return True
+    except Exception:
+        return False
+    return False
+
+
 def audit_middleware(paths: Sequence[str]) -> tuple[list[MiddlewareRow], list[Finding]]:
     """The stack's rows, outermost first, and what stands in async's way."""
     rows: list[MiddlewareRow] = []
@@ -66,6 +87,18 @@ def audit_middleware(paths: Sequence[str]) -> tuple[list[MiddlewareRow], list[Fi
         can_sync = getattr(middleware, "sync_capable", True)
         can_async = getattr(middleware, "async_capable", False)
         is_async = can_async if handler_is_async or not can_sync else False
+        if _not_used(middleware, is_async=is_async):
+            findings.append(
+                Finding(
+                    "info",
+                    "middleware.not-used",
+                    "middleware",
+                    path,
+                    f"{path} raises MiddlewareNotUsed: Django leaves it out of the "
+                    "stack, so it costs no hop.",
+                )
+            )
+            continue
         mixin = inspect.isclass(middleware) and issubclass(middleware, MiddlewareMixin)
         hops = int(is_async != handler_is_async) + _view_hook_hops(middleware)
         if mixin and is_async:
