@@ -11,7 +11,7 @@ from django.core.checks import Error, Tags, Warning, register
 from django.db import connections
 from django.urls import Resolver404, resolve
 
-from topics.audit.risks import is_postgresql
+from topics.audit.risks import asgi_evidence, is_postgresql
 from topics.pairs import PAIRS
 from topics.registry import Pair, Twin, view_function
 
@@ -93,7 +93,9 @@ def check_pairs(app_configs=None, pairs: Iterable[Pair] | None = None, **kwargs)
 @register(Tags.database, deploy=False)
 def check_asgi_connections(app_configs=None, **kwargs):
     """Under ASGI, CONN_MAX_AGE must be 0; PostgreSQL should use Django's pool."""
-    if not getattr(settings, "ASGI_APPLICATION", None):
+    # ASGI as the audit sees it: a server named in a Procfile, a Dockerfile or a
+    # gunicorn config, ASGI_APPLICATION (which Django never reads), an asgi.py.
+    if asgi_evidence(settings) is None:
         return []
     errors = []
     for alias in connections:

@@ -46,6 +46,7 @@ INSTALLED_APPS += ["shop", "topics.audit"]
 DATABASES = {"default": {
     "ENGINE": "django.db.backends.postgresql",
     "HOST": "127.0.0.1", "PORT": "1", "NAME": "none", "CONNECT_TIMEOUT": 1,
+    "CONN_MAX_AGE": 60,
 }}
 """
 
@@ -85,6 +86,10 @@ class HostProjectTests(SimpleTestCase):
         (cls.root / "host" / "urls.py").write_text(
             "from django.urls import path\n\nfrom shop.views import item_list\n\n"
             'urlpatterns = [path("items/", item_list)]\n'
+        )
+        # No ASGI_APPLICATION (startproject sets none): the Procfile says ASGI.
+        (cls.root / "Procfile").write_text(
+            "release: python manage.py migrate\nweb: uvicorn host.asgi:application\n"
         )
         with (cls.root / "host" / "settings.py").open("a") as host_settings:
             host_settings.write(HOST_SETTINGS)
@@ -155,3 +160,23 @@ class HostProjectTests(SimpleTestCase):
             used = run(["-m", "topics.audit", *args], self.root)
 
             self.assertEqual(used.returncode, 2, args)
+
+    def test_asgi_is_seen_from_the_project_not_only_asgi_application(self):
+        """startproject sets no ASGI_APPLICATION: the Procfile names uvicorn, so
+        CONN_MAX_AGE = 60 is the error it is under ASGI, pointing there;
+        --server wsgi says otherwise."""
+        audited = run(["manage.py", "async_audit", "--format", "json"], self.root)
+        [finding] = [
+            f
+            for f in json.loads(audited.stdout)["findings"]
+            if f["code"] == "settings.conn-max-age"
+        ]
+
+        self.assertEqual(finding["level"], "error")
+        self.assertIn("Procfile:2", finding["message"])
+        wsgi = run(
+            ["manage.py", "async_audit", "--format", "json", "--server", "wsgi"],
+            self.root,
+        )
+        codes = {f["code"] for f in json.loads(wsgi.stdout)["findings"]}
+        self.assertNotIn("settings.conn-max-age", codes)

@@ -1,7 +1,9 @@
 """async_audit on planted middleware, views and settings, and on this project."""
 
 import json
+import tempfile
 from io import StringIO
+from pathlib import Path
 from types import SimpleNamespace
 from unittest import mock
 
@@ -15,7 +17,7 @@ from django.test import SimpleTestCase, TestCase, override_settings
 from project.settings import database_settings
 from tests.asgi import http_scope
 from tests.audit.planted import PLANTED_MIDDLEWARE
-from topics.audit.risks import audit_settings
+from topics.audit.risks import asgi_evidence, audit_settings
 from topics.audit.routes import audit_urls
 from topics.audit.stack import audit_middleware
 
@@ -186,6 +188,29 @@ class SettingsAuditTests(SimpleTestCase):
             self.assertEqual(
                 self.risks(planted_settings()), ["settings.allow-async-unsafe"]
             )
+
+    def test_asgi_is_seen_where_the_project_says_how_it_is_served(self):
+        """A server named in a deploy file wins; then ASGI_APPLICATION; then an
+        asgi.py; files in a virtualenv are not the project's."""
+        with tempfile.TemporaryDirectory() as base:
+            root = Path(base)
+            config = SimpleNamespace(BASE_DIR=root)
+            self.assertIsNone(asgi_evidence(config))
+            (root / ".venv" / "bin").mkdir(parents=True)
+            (root / ".venv" / "bin" / "run.sh").write_text("uvicorn x:app\n")
+            self.assertIsNone(asgi_evidence(config))
+            (root / "site").mkdir()
+            (root / "site" / "asgi.py").write_text(
+                "from django.core.asgi import get_asgi_application\n\n"
+                "application = get_asgi_application()\n"
+            )
+            self.assertEqual(asgi_evidence(config), "site/asgi.py:3")
+            config.ASGI_APPLICATION = "site.asgi.application"
+            self.assertEqual(asgi_evidence(config), "ASGI_APPLICATION")
+            (root / "Dockerfile").write_text(
+                "FROM python:3.12\nCMD gunicorn -k uvicorn_worker.UvicornWorker x\n"
+            )
+            self.assertEqual(asgi_evidence(config), "Dockerfile:2")
 
     def test_a_cache_without_an_async_api_is_an_error(self):
         """A backend with no aget(); one that fails to import is reported."""

@@ -43,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.add_argument("--fail-level", choices=LEVELS)
     parser.add_argument("--exclude", action="append", default=[], metavar="GLOB")
+    parser.add_argument("--server", choices=("asgi", "wsgi"))
     args = parser.parse_args(argv)
 
     if args.paths:
@@ -72,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     options = ["--format", args.format]
     options += ["--fail-level", args.fail_level] if args.fail_level else []
     options += [f"--exclude={glob}" for glob in args.exclude]
+    options += ["--server", args.server] if args.server else []
     # run_from_argv() turns a CommandError into its exit status, as manage.py.
     Command().run_from_argv([parser.prog, "async_audit", *options])
     return 0

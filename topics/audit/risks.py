@@ -1,6 +1,8 @@
 """Settings that break or slow down an ASGI deployment."""
 
 import os
+import re
+from pathlib import Path
 from typing import Any
 
 from django.utils.module_loading import import_string
@@ -25,8 +27,69 @@ def is_postgresql(database: dict[str, Any]) -> bool:
     return isinstance(wrapper, type) and issubclass(wrapper, PostgreSQL)
 
 
+# Where a project says how it is served, and the ASGI servers it may name.
+DEPLOY_FILES = (
+    "Procfile",
+    "Dockerfile*",
+    "*compose*.y*ml",
+    "gunicorn*.py",
+    "Makefile",
+    "*.service",
+    "*.sh",
+)
+ASGI_SERVER = re.compile(r"uvicorn|daphne|hypercorn|granian")
+SKIPPED_DIRS = {".git", "node_modules", "site-packages", "__pycache__"}
+
+
+def _project_files(base: Path, patterns: tuple[str, ...]) -> list[Path]:
+    """Files under `base`, two folders deep at most, outside venvs and packages."""
+    found = []
+    for depth in ("", "*/", "*/*/"):
+        for pattern in patterns:
+            for path in sorted(base.glob(depth + pattern)):
+                parts = set(path.relative_to(base).parts[:-1])
+                skipped = parts & SKIPPED_DIRS or any(
+                    part.startswith((".venv", "venv", ".tox")) for part in parts
+                )
+                if path.is_file() and not skipped:
+                    found.append(path)
+    return found
+
+
+def _first_line(path: Path, pattern: re.Pattern[str]) -> int | None:
+    try:
+        lines = path.read_text(errors="replace").splitlines()
+    except OSError:
+        return None
+    return next((n for n, line in enumerate(lines, 1) if pattern.search(line)), None)
+
+
+def asgi_evidence(settings: Any) -> str | None:
+    """Where the project shows that it is served by ASGI, or None.
+
+    In order: an ASGI server named where the project says how it is served (a
+    Procfile, a Dockerfile, a gunicorn config with a uvicorn worker…), then
+    ASGI_APPLICATION (which Django itself never reads), then an asgi.py that
+    calls get_asgi_application(), as `startproject` writes: a project moving to
+    async is headed there. Returns "path:line" or the setting's name.
+    """
+    base = getattr(settings, "BASE_DIR", None)
+    root = Path(base).resolve() if base else None
+    if root is not None:
+        for path in _project_files(root, DEPLOY_FILES):
+            if line := _first_line(path, ASGI_SERVER):
+                return f"{path.relative_to(root).as_posix()}:{line}"
+    if getattr(settings, "ASGI_APPLICATION", None):
+        return "ASGI_APPLICATION"
+    if root is not None:
+        for path in _project_files(root, ("asgi.py",)):
+            if line := _first_line(path, re.compile(r"get_asgi_application\(")):
+                return f"{path.relative_to(root).as_posix()}:{line}"
+    return None
+
+
 def _database_findings(
-    alias: str, database: dict[str, Any], *, asgi: bool, async_views: bool
+    alias: str, database: dict[str, Any], *, asgi: str | None, async_views: bool
 ) -> list[Finding]:
     findings = []
     where = f"DATABASES[{alias!r}]"
@@ -38,8 +101,8 @@ def _database_findings(
                 "settings.conn-max-age",
                 "settings",
                 f"{where}['CONN_MAX_AGE']",
-                f"CONN_MAX_AGE is {age!r} under ASGI: each thread keeps its own "
-                "connection, and they pile up (pitfall 11).",
+                f"CONN_MAX_AGE is {age!r} under ASGI (seen at {asgi}): each thread "
+                "keeps its own connection, and they pile up (pitfall 11).",
                 "Set CONN_MAX_AGE = 0 and reuse connections through the pool.",
             )
         )
@@ -114,9 +177,17 @@ def _cache_findings(alias: str, cache: dict[str, Any]) -> list[Finding]:
     return []
 
 
-def audit_settings(settings: Any, *, async_views: bool) -> list[Finding]:
-    """Database, cache and environment settings that matter under ASGI."""
-    asgi = bool(getattr(settings, "ASGI_APPLICATION", None))
+def audit_settings(
+    settings: Any, *, async_views: bool, server: str | None = None
+) -> list[Finding]:
+    """Database, cache and environment settings that matter under ASGI.
+
+    `server` is "asgi" or "wsgi" when the caller knows; None: asgi_evidence().
+    """
+    if server is None:
+        asgi = asgi_evidence(settings)
+    else:
+        asgi = "--server asgi" if server == "asgi" else None
     findings: list[Finding] = []
     for alias, database in settings.DATABASES.items():
         findings += _database_findings(

@@ -36,7 +36,7 @@ def own_apps() -> list[AppConfig]:
     return own
 
 
-def audit(*, exclude: list[str]) -> dict[str, Any]:
+def audit(*, exclude: list[str], server: str | None = None) -> dict[str, Any]:
     """Run every part of the audit; rows for the report, and the findings."""
     middleware, findings = audit_middleware(settings.MIDDLEWARE)
     own = own_apps()
@@ -44,7 +44,7 @@ def audit(*, exclude: list[str]) -> dict[str, Any]:
     routes, route_findings = audit_urls(settings.ROOT_URLCONF, packages=packages)
     findings += route_findings
     async_views = any(row.mode == "async" for row in routes)
-    findings += audit_settings(settings, async_views=async_views)
+    findings += audit_settings(settings, async_views=async_views, server=server)
     base = Path(settings.BASE_DIR).resolve()
     for path in _outermost({Path(config.path).resolve() for config in own}):
         prefix = path.relative_to(base).as_posix()
@@ -85,6 +85,13 @@ class Command(BaseCommand):
             help="Exit with status 1 when a finding is at this level or above.",
         )
         parser.add_argument(
+            "--server",
+            choices=("asgi", "wsgi"),
+            help="How the project is served, when the audit cannot tell (it looks "
+            "for an ASGI server in a Procfile, Dockerfile or gunicorn config, "
+            "ASGI_APPLICATION, then an asgi.py).",
+        )
+        parser.add_argument(
             "--exclude",
             action="append",
             default=[],
@@ -95,7 +102,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         exclude = [*getattr(settings, "ASYNC_AUDIT_EXCLUDE", []), *options["exclude"]]
-        report = audit(exclude=exclude)
+        report = audit(exclude=exclude, server=options["server"])
         if options["format"] == "json":
             self.stdout.write(json.dumps(as_json(report), indent=2))
         else:
