@@ -267,6 +267,7 @@ class SyncOrmTests(TestCase):
                 form.full_clean()
                 await order.adelete()
                 Order.objects.get(pk=1).delete()
+                draft = form.save(commit=False)  # builds it, runs no query
             """
         )
 
@@ -347,6 +348,8 @@ class SyncOrmTests(TestCase):
                 name = request.user.username
                 theme = request.session["theme"]
                 request.session.get("theme")
+                # A bound method handed to a thread is not called on the loop.
+                await sync_to_async(request.session.get)("theme")
                 return await request.session.aget("theme")
             """
         )

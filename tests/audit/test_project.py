@@ -84,6 +84,18 @@ class MiddlewareAuditTests(SimpleTestCase):
             ],
         )
 
+    def test_mixin_hops_only_where_the_mixin_runs_async(self):
+        """Outside a sync-only middleware a MiddlewareMixin one runs sync: its
+        hooks cost no hop, so no mixin-hops line (9 of 12 on a real project)."""
+        stack = ["tests.audit.planted.OldStyleMiddleware"]
+        _, alone = audit_middleware(stack)
+        _, outside = audit_middleware(
+            [*stack, "tests.audit.planted.SyncOnlyMiddleware"]
+        )
+
+        self.assertIn("middleware.mixin-hops", {f.code for f in alone})
+        self.assertNotIn("middleware.mixin-hops", {f.code for f in outside})
+
     def test_clean_stack_has_no_findings_and_no_hops(self):
         """A middleware in both modes, and no MiddlewareMixin: nothing to report."""
         rows, findings = audit_middleware(

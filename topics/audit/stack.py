@@ -121,7 +121,8 @@ def audit_middleware(paths: Sequence[str]) -> tuple[list[MiddlewareRow], list[Fi
                     f"True, as {OWN_MIDDLEWARE_EXAMPLE} does) or drop it.",
                 )
             )
-        elif mixin and _mixin_hops(middleware):
+        elif mixin and is_async and _mixin_hops(middleware):
+            # Run sync (inside a sync-only one), its hooks cost no hop: no row.
             findings.append(
                 Finding(
                     "info",

@@ -20,6 +20,16 @@ from topics.audit.code.rules import (
 from topics.audit.code.syntax import short, walk_scope
 
 
+def _no_commit(call: ast.Call) -> bool:
+    """form.save(commit=False): builds the instance, runs no query."""
+    return any(
+        keyword.arg == "commit"
+        and isinstance(keyword.value, ast.Constant)
+        and keyword.value.value is False
+        for keyword in call.keywords
+    )
+
+
 class OrmChecks(ScannerBase):
     """Sync ORM use inside async code, reported as code.sync-orm."""
 
@@ -63,7 +73,12 @@ class OrmChecks(ScannerBase):
             method = func.attr
             args = "(...)" if call.args or call.keywords else "()"
             if method == "iterator":
-                fix = f"async for ... in {chain}.aiterator{args}"
+                # Not for a response streamed to a client: its cursor would stay
+                # open between chunks (the migration guide, step 7).
+                fix = (
+                    f"async for ... in {chain}.aiterator{args}; to stream it to a "
+                    "client, a whole query per chunk, read by key"
+                )
             else:
                 fix = f"await {chain}.a{method}{args}"
             self._report(
@@ -77,6 +92,7 @@ class OrmChecks(ScannerBase):
             receiver is None
             and func.attr in INSTANCE_METHODS
             and not self._is_session(func.value)  # reported as a session read
+            and not _no_commit(call)
         ):
             async_name = INSTANCE_METHODS[func.attr]
             if self._function_name().rpartition(".")[2] == f"a{func.attr}":
@@ -217,6 +233,11 @@ class OrmChecks(ScannerBase):
         if isinstance(parent, ast.Subscript) and parent.value is node:
             how = f"{short(node)}[...]"
         elif isinstance(parent, ast.Attribute) and parent.attr in SESSION_SYNC:
+            # Called here, on the loop; sync_to_async(request.session.get) only
+            # hands the bound method to a thread.
+            call = self.parents.get(id(parent))
+            if not (isinstance(call, ast.Call) and call.func is parent):
+                return
             how = f"{short(node)}.{parent.attr}()"
         else:
             return
