@@ -204,9 +204,9 @@ GRACEFUL_SHUTDOWN_TIMEOUT = env_int("GRACEFUL_SHUTDOWN_TIMEOUT", 25)
 # Django's own cap must not be lower, or it would answer first with a 400.
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(REQUEST_BODY_MAX_SIZE, 2_621_440)
 
-# `manage.py async_audit` skips these files (globs, relative to each app): the
-# pitfall catalogue's wrong snippets are wrong on purpose.
-ASYNC_AUDIT_EXCLUDE = ["pitfalls/*"]
+# `manage.py async_audit` skips these files (globs on the paths it prints, from
+# the project's root): the pitfall catalogue's wrong snippets are wrong on purpose.
+ASYNC_AUDIT_EXCLUDE = ["topics/pitfalls/*"]
 
 # Where the export pairs write their files; generated, git-ignored.
 EXPORT_ROOT = Path(os.environ.get("EXPORT_ROOT", VAR_DIR / "exports"))

@@ -587,6 +587,23 @@ class FileAndTreeTests(TestCase):
         )
         self.assertEqual(locations("app", "b.py"), ["a.py:3", "pitfalls/wrong.py:3"])
 
+    def test_exclude_globs_match_the_path_as_shown_and_report_their_use(self):
+        """Given the root's shown path, a glob matches paths as the report prints
+        them; the globs that matched are collected, so a dead one can be told."""
+        planted = "import time\nasync def v():\n    time.sleep(1)\n"
+        write(self.root, {"pitfalls/wrong.py": planted, "views.py": planted})
+        matched: set[str] = set()
+
+        findings = scan_tree(
+            self.root,
+            exclude=["app/pitfalls/*", "pitfalls/*"],
+            shown_as="app/",
+            matched=matched,
+        )
+
+        self.assertEqual([f.location for f in findings], ["views.py:3"])
+        self.assertEqual(matched, {"app/pitfalls/*"})
+
     def test_results_are_sorted_by_file_then_line(self):
         write(
             self.root,

@@ -180,3 +180,16 @@ class HostProjectTests(SimpleTestCase):
         )
         codes = {f["code"] for f in json.loads(wsgi.stdout)["findings"]}
         self.assertNotIn("settings.conn-max-age", codes)
+
+    def test_excludes_match_the_printed_paths_and_a_dead_one_is_told(self):
+        """An exclude is written as the report prints paths; one that matches
+        nothing is a warning, not a silent no-op (an exclude relative to each
+        app had matched nothing on a real project, unnoticed)."""
+        left_out = run(
+            ["-m", "topics.audit", "shop", "--exclude", "shop/views.py"], self.root
+        )
+        dead = run(["-m", "topics.audit", "shop", "--exclude", "views.py"], self.root)
+
+        self.assertNotIn("code.sync-orm", left_out.stdout)
+        self.assertIn("config.unused-exclude  views.py", dead.stdout)
+        self.assertIn("code.sync-orm  shop/views.py:8", dead.stdout)

@@ -16,21 +16,23 @@ import sys
 from pathlib import Path
 
 from topics.audit.code import scan_tree
-from topics.audit.findings import LEVELS, Finding
+from topics.audit.findings import LEVELS, Finding, findings_text, unused_excludes
 
 
 def scan_paths(paths: list[Path], *, exclude: list[str]) -> list[Finding]:
-    """The code findings for files and folders, located relative to the current
-    directory when they are inside it."""
-    findings = []
+    """The code findings for files and folders, located as given (relative to
+    the current directory); the exclude globs match those paths."""
+    findings: list[Finding] = []
+    matched: set[str] = set()
     for path in paths:
         root = path if path.is_dir() else path.parent
-        for finding in scan_tree(path, exclude=exclude):
-            location = (root / finding.location).as_posix()
-            if Path(location).is_relative_to(Path.cwd()):
-                location = Path(location).relative_to(Path.cwd()).as_posix()
+        shown_as = "" if root == Path() else f"{root.as_posix()}/"
+        for finding in scan_tree(
+            path, exclude=exclude, shown_as=shown_as, matched=matched
+        ):
+            location = f"{shown_as}{finding.location}"
             findings.append(Finding(**{**finding.as_dict(), "location": location}))
-    return findings
+    return findings + unused_excludes(exclude, matched)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -53,8 +55,6 @@ def main(argv: list[str] | None = None) -> int:
         if args.format == "json":
             print(json.dumps({"findings": [f.as_dict() for f in findings]}, indent=2))
         else:
-            from topics.audit.management.commands.async_audit import findings_text
-
             print("\n".join(findings_text(findings)))
         level = args.fail_level
         return int(bool(level) and any(f.at_least(level) for f in findings))

@@ -26,3 +26,38 @@ class Finding:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def unused_excludes(exclude: list[str], matched: set[str]) -> list[Finding]:
+    """An exclude glob that matched no path: a typo, or a path that moved."""
+    return [
+        Finding(
+            "warning",
+            "config.unused-exclude",
+            "config",
+            glob,
+            f"The exclude {glob!r} matched no file or folder: nothing was left out.",
+            "Write it as the report shows paths, from the project's root "
+            "(topics/pitfalls/*, say).",
+        )
+        for glob in dict.fromkeys(exclude)
+        if glob not in matched
+    ]
+
+
+def findings_text(findings: list[Finding]) -> list[str]:
+    """The findings, most severe first, each with its fix; then the counts."""
+    lines = []
+    for finding in sorted(
+        findings, key=lambda f: (-LEVELS.index(f.level), f.area, f.location)
+    ):
+        lines.append(f"{finding.level.upper():7} {finding.code}  {finding.location}")
+        lines.append(f"        {finding.message}")
+        if finding.fix:
+            lines.append(f"        fix: {finding.fix}")
+    counts = {level: sum(f.level == level for f in findings) for level in LEVELS}
+    return [
+        *lines,
+        "",
+        ", ".join(f"{count} {level}" for level, count in counts.items()),
+    ]

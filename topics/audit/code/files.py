@@ -66,13 +66,26 @@ def scan_file(path: Path, root: Path) -> list[Finding]:
     return sorted(findings, key=_sort_key)
 
 
-def scan_tree(root: Path, *, exclude: Sequence[str] = ()) -> list[Finding]:
-    """Findings for every .py file under `root`, but migrations, venvs, excludes."""
+def scan_tree(
+    root: Path,
+    *,
+    exclude: Sequence[str] = (),
+    shown_as: str = "",
+    matched: set[str] | None = None,
+) -> list[Finding]:
+    """Findings for every .py file under `root`, but migrations, venvs, excludes.
+
+    An exclude glob matches a path as the report shows it: `shown_as` (root's
+    own path there, "topics/" say) then the path under root. The globs that
+    matched a path are added to `matched`, so that one that matches nothing can
+    be told.
+    """
     root = Path(root)
     if root.is_file():
         return scan_file(root, root.parent)
     findings: list[Finding] = []
-    for path in _python_files(root, exclude):
+    matched = set() if matched is None else matched
+    for path in _python_files(root, exclude, shown_as, matched):
         findings += scan_file(path, root)
     return sorted(findings, key=_sort_key)
 
@@ -80,20 +93,24 @@ def scan_tree(root: Path, *, exclude: Sequence[str] = ()) -> list[Finding]:
 # Files, text and suppression comments.
 
 
-def _python_files(root: Path, exclude: Sequence[str]) -> Iterator[Path]:
+def _python_files(
+    root: Path, exclude: Sequence[str], shown_as: str, matched: set[str]
+) -> Iterator[Path]:
     """The .py files under root, sorted, pruning what is not the project's code."""
     for folder, dirs, files in os.walk(root):
         here = Path(folder)
         relative = here.relative_to(root).as_posix()
-        prefix = "" if relative == "." else f"{relative}/"
+        prefix = shown_as + ("" if relative == "." else f"{relative}/")
         dirs[:] = sorted(
             name
             for name in dirs
             if not _skipped_dir(here / name)
-            and not _excluded(f"{prefix}{name}", exclude)
+            and not _excluded(f"{prefix}{name}", exclude, matched)
         )
         for name in sorted(files):
-            if name.endswith(".py") and not _excluded(f"{prefix}{name}", exclude):
+            if name.endswith(".py") and not _excluded(
+                f"{prefix}{name}", exclude, matched
+            ):
                 yield here / name
 
 
@@ -108,8 +125,10 @@ def _skipped_dir(path: Path) -> bool:
     )
 
 
-def _excluded(relative: str, exclude: Sequence[str]) -> bool:
-    return any(fnmatch.fnmatchcase(relative, pattern) for pattern in exclude)
+def _excluded(shown: str, exclude: Sequence[str], matched: set[str]) -> bool:
+    hits = {pattern for pattern in exclude if fnmatch.fnmatchcase(shown, pattern)}
+    matched |= hits
+    return bool(hits)
 
 
 def _decode(raw: bytes) -> tuple[str, str]:

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from topics.audit.code import scan_tree
-from topics.audit.findings import LEVELS, Finding
+from topics.audit.findings import LEVELS, Finding, findings_text, unused_excludes
 from topics.audit.risks import audit_settings
 from topics.audit.routes import audit_urls
 from topics.audit.stack import audit_middleware
@@ -46,13 +46,16 @@ def audit(*, exclude: list[str], server: str | None = None) -> dict[str, Any]:
     async_views = any(row.mode == "async" for row in routes)
     findings += audit_settings(settings, async_views=async_views, server=server)
     base = Path(settings.BASE_DIR).resolve()
+    matched: set[str] = set()
     for path in _outermost({Path(config.path).resolve() for config in own}):
         prefix = path.relative_to(base).as_posix()
-        for finding in scan_tree(path, exclude=exclude):
-            location = (
-                f"{prefix}/{finding.location}" if prefix != "." else finding.location
-            )
+        shown_as = "" if prefix == "." else f"{prefix}/"
+        for finding in scan_tree(
+            path, exclude=exclude, shown_as=shown_as, matched=matched
+        ):
+            location = f"{shown_as}{finding.location}"
             findings.append(Finding(**{**finding.as_dict(), "location": location}))
+    findings += unused_excludes(exclude, matched)
     return {"middleware": middleware, "urls": routes, "findings": findings}
 
 
@@ -96,8 +99,9 @@ class Command(BaseCommand):
             action="append",
             default=[],
             metavar="GLOB",
-            help="Skip matching files in the code scan (relative to each app); "
-            "adds to settings.ASYNC_AUDIT_EXCLUDE.",
+            help="Skip matching files in the code scan, written as the report "
+            "shows paths (from the project's root); adds to "
+            "settings.ASYNC_AUDIT_EXCLUDE.",
         )
 
     def handle(self, *args, **options) -> None:
@@ -164,24 +168,6 @@ def as_text(report: dict[str, Any]) -> str:
     )
     lines += ["", "Findings", *findings_text(report["findings"])]
     return "\n".join(lines)
-
-
-def findings_text(findings: list[Finding]) -> list[str]:
-    """The findings, most severe first, each with its fix; then the counts."""
-    lines = []
-    for finding in sorted(
-        findings, key=lambda f: (-LEVELS.index(f.level), f.area, f.location)
-    ):
-        lines.append(f"{finding.level.upper():7} {finding.code}  {finding.location}")
-        lines.append(f"        {finding.message}")
-        if finding.fix:
-            lines.append(f"        fix: {finding.fix}")
-    counts = {level: sum(f.level == level for f in findings) for level in LEVELS}
-    return [
-        *lines,
-        "",
-        ", ".join(f"{count} {level}" for level, count in counts.items()),
-    ]
 
 
 def _yes(value: bool) -> str:
