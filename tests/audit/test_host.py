@@ -193,3 +193,27 @@ class HostProjectTests(SimpleTestCase):
         self.assertNotIn("code.sync-orm", left_out.stdout)
         self.assertIn("config.unused-exclude  views.py", dead.stdout)
         self.assertIn("code.sync-orm  shop/views.py:8", dead.stdout)
+
+    def test_github_annotations_and_columns(self):
+        """--format github: one workflow annotation per finding, on the file's line
+        and column for code, the setting's name in the text otherwise; the text
+        report prints path:line:col as ruff does."""
+        github = run(["manage.py", "async_audit", "--format", "github"], self.root)
+        text = run(["-m", "topics.audit", "shop"], self.root)
+
+        lines = github.stdout.splitlines()
+        self.assertIn(
+            "::error file=shop/views.py,line=8,col=36,title=code.sync-orm::Iterating "
+            "Item.objects.all() runs a sync query",
+            "\n".join(lines),
+        )
+        self.assertTrue(
+            any(
+                line.startswith(
+                    "::error title=settings.conn-max-age::DATABASES['default']"
+                )
+                for line in lines
+            ),
+            lines,
+        )
+        self.assertIn("code.sync-orm  shop/views.py:8:36", text.stdout)

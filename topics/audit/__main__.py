@@ -16,7 +16,13 @@ import sys
 from pathlib import Path
 
 from topics.audit.code import scan_tree
-from topics.audit.findings import LEVELS, Finding, findings_text, unused_excludes
+from topics.audit.findings import (
+    LEVELS,
+    Finding,
+    findings_github,
+    findings_text,
+    unused_excludes,
+)
 
 
 def scan_paths(paths: list[Path], *, exclude: list[str]) -> list[Finding]:
@@ -42,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("paths", nargs="*", type=Path, metavar="PATH")
     parser.add_argument("--settings", help="The project's settings module.")
-    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument("--format", choices=("text", "json", "github"), default="text")
     parser.add_argument("--fail-level", choices=LEVELS)
     parser.add_argument("--exclude", action="append", default=[], metavar="GLOB")
     parser.add_argument("--server", choices=("asgi", "wsgi"))
@@ -54,6 +60,8 @@ def main(argv: list[str] | None = None) -> int:
         findings = scan_paths(args.paths, exclude=args.exclude)
         if args.format == "json":
             print(json.dumps({"findings": [f.as_dict() for f in findings]}, indent=2))
+        elif args.format == "github":
+            print("\n".join(findings_github(findings)))
         else:
             print("\n".join(findings_text(findings)))
         level = args.fail_level

@@ -15,6 +15,14 @@ class Finding:
     location: str  # "path/to/file.py:12", a dotted path, or a setting's name
     message: str
     fix: str = ""
+    column: int | None = None  # 1-based, for a finding in code
+
+    @property
+    def shown_at(self) -> str:
+        """Where, as editors and ruff print it: path:line:col for code."""
+        if self.column is None:
+            return self.location
+        return f"{self.location}:{self.column}"
 
     def __post_init__(self) -> None:
         if self.level not in LEVELS:
@@ -51,7 +59,7 @@ def findings_text(findings: list[Finding]) -> list[str]:
     for finding in sorted(
         findings, key=lambda f: (-LEVELS.index(f.level), f.area, f.location)
     ):
-        lines.append(f"{finding.level.upper():7} {finding.code}  {finding.location}")
+        lines.append(f"{finding.level.upper():7} {finding.code}  {finding.shown_at}")
         lines.append(f"        {finding.message}")
         if finding.fix:
             lines.append(f"        fix: {finding.fix}")
@@ -61,3 +69,33 @@ def findings_text(findings: list[Finding]) -> list[str]:
         "",
         ", ".join(f"{count} {level}" for level, count in counts.items()),
     ]
+
+
+# GitHub's workflow commands: one annotation per finding, on the diff's line.
+GITHUB_COMMANDS = {"info": "notice", "warning": "warning", "error": "error"}
+
+
+def _escaped(text: str, *, prop: bool = False) -> str:
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return text.replace(":", "%3A").replace(",", "%2C") if prop else text
+
+
+def findings_github(findings: list[Finding]) -> list[str]:
+    """The findings as GitHub Actions annotations (::error file=…,line=…::…)."""
+    lines = []
+    for finding in findings:
+        text = (
+            f"{finding.message} Fix: {finding.fix}" if finding.fix else finding.message
+        )
+        path, _, line = finding.location.rpartition(":")
+        if finding.column is not None and line.isdigit():
+            where = (
+                f"file={_escaped(path, prop=True)},line={line},col={finding.column},"
+            )
+        else:
+            text = f"{finding.location}: {text}"
+            where = ""
+        command = GITHUB_COMMANDS[finding.level]
+        title = _escaped(finding.code, prop=True)
+        lines.append(f"::{command} {where}title={title}::{_escaped(text)}")
+    return lines

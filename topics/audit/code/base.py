@@ -165,5 +165,6 @@ class ScannerBase(ast.NodeVisitor):
                 location=f"{self.path}:{node.lineno}",
                 message=message,
                 fix=fix,
+                column=node.col_offset + 1,
             )
         )

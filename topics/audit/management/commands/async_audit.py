@@ -15,7 +15,13 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from topics.audit.code import scan_tree
-from topics.audit.findings import LEVELS, Finding, findings_text, unused_excludes
+from topics.audit.findings import (
+    LEVELS,
+    Finding,
+    findings_github,
+    findings_text,
+    unused_excludes,
+)
 from topics.audit.risks import audit_settings
 from topics.audit.routes import audit_urls
 from topics.audit.stack import audit_middleware
@@ -81,7 +87,9 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--format", choices=("text", "json"), default="text")
+        parser.add_argument(
+            "--format", choices=("text", "json", "github"), default="text"
+        )
         parser.add_argument(
             "--fail-level",
             choices=LEVELS,
@@ -109,6 +117,8 @@ class Command(BaseCommand):
         report = audit(exclude=exclude, server=options["server"])
         if options["format"] == "json":
             self.stdout.write(json.dumps(as_json(report), indent=2))
+        elif options["format"] == "github":
+            self.stdout.write("\n".join(findings_github(report["findings"])))
         else:
             self.stdout.write(as_text(report))
         if level := options["fail_level"]:
