@@ -155,6 +155,8 @@ class RequestGuardMiddleware:
         async def guarded_receive() -> Message:
             nonlocal received, body_done, refusal
             if body_done:
+                if self.send_timeout is None:
+                    return await receive()  # http.disconnect, while Django listens
                 # Django listens here for http.disconnect; a stalled reader is one.
                 return await _receive_unless(receive, stalled)
             try:

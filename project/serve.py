@@ -45,16 +45,15 @@ class H11Protocol(h11_impl.H11Protocol):
         # while a head is awaited, hand h11 at most one byte past the limit
         # beyond what it holds: a longer head is then incomplete at the limit,
         # and h11 refuses it (400) like one that trickles in.
-        rest = memoryview(data)
-        while rest and self.conn.their_state is h11.IDLE:
-            if self.transport.is_closing():
-                return
-            held = len(self.conn.trailing_data[0])
-            room = settings.REQUEST_HEAD_MAX_SIZE + 1 - held
-            piece, rest = rest[:room], rest[room:]
-            super().data_received(bytes(piece))
-        if rest and not self.transport.is_closing():
-            super().data_received(bytes(rest))
+        limit = settings.REQUEST_HEAD_MAX_SIZE + 1
+        while self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+            room = limit - len(self.conn.trailing_data[0])
+            if len(data) <= room:
+                break  # the common case: handed over whole, uncopied
+            super().data_received(data[:room])
+            data = data[room:]
+        if not self.transport.is_closing():
+            super().data_received(data)
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)

@@ -9,6 +9,7 @@ from typing import Any
 from asgiref.sync import iscoroutinefunction
 from django.conf import settings
 from django.core.exceptions import BadRequest, RequestDataTooBig
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
 
 NOT_FOUND = "not_found"
@@ -120,6 +121,11 @@ class MethodNotAllowed(ApiError):
             f"{method} is not allowed here; use {', '.join(allowed)}.",
         )
         self.headers = {"Allow": ", ".join(allowed)}
+
+
+# A lost connection, a refused one, a pool timeout (psycopg_pool.PoolTimeout) or
+# a full wait queue (TooManyRequests): Django raises them all as one of these.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
 
 
 class ServiceUnavailable(ApiError):

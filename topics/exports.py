@@ -35,10 +35,16 @@ import aiofiles.os
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import InterfaceError, OperationalError, connections
+from django.db import connections
 from django.db.models import QuerySet
 
-from topics.api import ApiError, Conflict, InvalidParameter, NotFound
+from topics.api import (
+    DATABASE_UNAVAILABLE,
+    ApiError,
+    Conflict,
+    InvalidParameter,
+    NotFound,
+)
 from topics.models import NEWEST_FIRST
 
 logger = logging.getLogger(__name__)
@@ -59,9 +65,6 @@ NAME_RULE = "1 to 64 letters, digits, - or _, not starting with - or _"
 NAME_IS_A_FOLDER = "A folder in the export folder has this name; choose another."
 
 Row = dict[str, Any]
-# A connection refused or lost, a pool timeout, a full pool queue: Django
-# raises them all as one of these.
-DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
 
 
 class InsufficientStorage(ApiError):

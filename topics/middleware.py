@@ -1,15 +1,10 @@
 """Django middleware of the app: sync- and async-capable, so it costs no hop."""
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
-from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.utils.log import log_response
 
-from topics.api import ServiceUnavailable
-
-# A lost connection, a refused one, a pool timeout (psycopg_pool.PoolTimeout) or
-# a full wait queue (TooManyRequests): Django raises them all as one of these.
-DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
+from topics.api import DATABASE_UNAVAILABLE, ServiceUnavailable
 
 
 def database_unavailable(exception: BaseException) -> bool:

@@ -24,11 +24,6 @@ class Created(NamedTuple):
     body: str  # the 201's JSON text, kept with the key: a replay sends it as is
     replayed: bool  # True: an earlier request with the same key created it
 
-    @property
-    def payload(self) -> dict[str, Any]:
-        """The created topic, decoded from the body."""
-        return json.loads(self.body)
-
 
 def _fingerprint(data: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()

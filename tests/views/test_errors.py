@@ -130,7 +130,7 @@ class IdempotencyKeyTests(TestCase):
             created = services.topic_create(data=data, idempotency_key="raced-key")
 
         self.assertTrue(created.replayed)
-        self.assertEqual(created.payload["slug"], "raced")
+        self.assertEqual(json.loads(created.body)["slug"], "raced")
         self.assertEqual(Topic.objects.filter(slug="raced").count(), 1)
 
 

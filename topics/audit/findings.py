@@ -46,7 +46,7 @@ def unused_excludes(exclude: list[str], matched: set[str]) -> list[Finding]:
             glob,
             f"The exclude {glob!r} matched no file or folder: nothing was left out.",
             "Write it as the report shows paths, from the project's root "
-            "(topics/pitfalls/*, say).",
+            "(myapp/legacy/*, say).",
         )
         for glob in dict.fromkeys(exclude)
         if glob not in matched

@@ -1,10 +1,7 @@
 """Delete what ages out: old exports, abandoned temporaries, expired keys."""
 
-from datetime import timedelta
-
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
-from django.utils import timezone
 
 from topics.exports import stale_files
 from topics.models import IdempotencyKey
@@ -27,8 +24,7 @@ class Command(BaseCommand):
             export_max_age=settings.EXPORT_MAX_AGE,
             temporary_max_age=settings.EXPORT_TEMPORARY_MAX_AGE,
         )
-        expired = timezone.now() - timedelta(seconds=settings.IDEMPOTENCY_KEY_MAX_AGE)
-        keys = IdempotencyKey.objects.filter(created__lt=expired)
+        keys = IdempotencyKey.objects.expired()
         verb = "Would delete" if dry_run else "Deleted"
         for path in files:
             if not dry_run:
