@@ -1,6 +1,6 @@
 """One finding of the audit: where, how bad, what is wrong, and the fix."""
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 # Ordered: --fail-level picks one, and every finding at or above it fails.
@@ -99,3 +99,13 @@ def findings_github(findings: list[Finding]) -> list[str]:
         title = _escaped(finding.code, prop=True)
         lines.append(f"::{command} {where}title={title}::{_escaped(text)}")
     return lines
+
+
+@dataclass
+class Report:
+    """What one run of the audit found, and what it looked at."""
+
+    findings: list[Finding]
+    middleware: list[Any] = field(default_factory=list)  # stack.MiddlewareRow
+    urls: list[Any] = field(default_factory=list)  # routes.RouteRow
+    scanned: list[str] = field(default_factory=list)  # folders and files, as shown
