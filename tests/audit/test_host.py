@@ -51,17 +51,22 @@ DATABASES = {"default": {
 """
 
 
-def run(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
-    """Run Python in the host project, with this checkout importable (as an
-    installed package would be) and no settings of ours in the environment."""
+def run(
+    args: list[str], cwd: Path, *, python: str | None = None
+) -> subprocess.CompletedProcess:
+    """Run Python in the host project with no settings of ours in the
+    environment: `python` (a virtualenv the audit is installed in), or this
+    interpreter with this checkout importable, as an installed package would be."""
     env = {
         key: value
         for key, value in os.environ.items()
-        if key not in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL", "PYTHONDEVMODE")
+        if key
+        not in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL", "PYTHONDEVMODE", "PYTHONPATH")
     }
-    env["PYTHONPATH"] = str(settings.BASE_DIR)
+    if python is None:
+        env["PYTHONPATH"] = str(settings.BASE_DIR)
     return subprocess.run(
-        [sys.executable, *args],
+        [python or sys.executable, *args],
         cwd=cwd,
         env=env,
         capture_output=True,
@@ -71,33 +76,40 @@ def run(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
     )
 
 
+def make_host(root: Path, *, python: str | None = None) -> None:
+    """A startproject host in `root`: the app `shop` with a sync query in an
+    async view and a failing check, a database nobody serves, a Procfile
+    naming uvicorn; host.settings adds "topics.audit", host.settings_plain not."""
+    for command in (["startproject", "host", "."], ["startapp", "shop"]):
+        made = run(["-m", "django", *command], root, python=python)
+        assert made.returncode == 0, made.stderr
+    shop = root / "shop"
+    (shop / "views.py").write_text(SHOP_VIEWS)
+    (shop / "models.py").write_text(SHOP_MODELS)
+    (shop / "apps.py").write_text(SHOP_APPS)
+    (root / "host" / "urls.py").write_text(
+        "from django.urls import path\n\nfrom shop.views import item_list\n\n"
+        'urlpatterns = [path("items/", item_list)]\n'
+    )
+    # No ASGI_APPLICATION (startproject sets none): the Procfile says ASGI.
+    (root / "Procfile").write_text(
+        "release: python manage.py migrate\nweb: uvicorn host.asgi:application\n"
+    )
+    with (root / "host" / "settings.py").open("a") as host_settings:
+        host_settings.write(HOST_SETTINGS)
+    # The same project with no line of ours at all.
+    (root / "host" / "settings_plain.py").write_text(
+        "from host.settings import *  # noqa: F403\n\n"
+        "INSTALLED_APPS = [a for a in INSTALLED_APPS if a != 'topics.audit']\n"
+    )
+
+
 class HostProjectTests(SimpleTestCase):
     @classmethod
     def setUpClass(cls) -> None:
         super().setUpClass()
         cls.root = Path(cls.enterClassContext(tempfile.TemporaryDirectory()))
-        for command in (["startproject", "host", "."], ["startapp", "shop"]):
-            made = run(["-m", "django", *command], cwd=cls.root)
-            assert made.returncode == 0, made.stderr
-        shop = cls.root / "shop"
-        (shop / "views.py").write_text(SHOP_VIEWS)
-        (shop / "models.py").write_text(SHOP_MODELS)
-        (shop / "apps.py").write_text(SHOP_APPS)
-        (cls.root / "host" / "urls.py").write_text(
-            "from django.urls import path\n\nfrom shop.views import item_list\n\n"
-            'urlpatterns = [path("items/", item_list)]\n'
-        )
-        # No ASGI_APPLICATION (startproject sets none): the Procfile says ASGI.
-        (cls.root / "Procfile").write_text(
-            "release: python manage.py migrate\nweb: uvicorn host.asgi:application\n"
-        )
-        with (cls.root / "host" / "settings.py").open("a") as host_settings:
-            host_settings.write(HOST_SETTINGS)
-        # The same project with no line of ours at all.
-        (cls.root / "host" / "settings_plain.py").write_text(
-            "from host.settings import *  # noqa: F403\n\n"
-            "INSTALLED_APPS = [a for a in INSTALLED_APPS if a != 'topics.audit']\n"
-        )
+        make_host(cls.root)
 
     def test_one_line_in_installed_apps_is_enough(self):
         """`manage.py async_audit` runs although a system check fails and no

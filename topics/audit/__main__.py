@@ -45,7 +45,16 @@ def main(argv: list[str] | None = None) -> int:
         sys.path.insert(0, os.getcwd())
         import django
 
-        django.setup()
+        try:
+            django.setup()
+        except Exception as exc:  # the host's own code: any error is possible
+            # As for manage.py, the project loads with its dependencies (apps,
+            # the database driver) installed; the code scan needs none of them.
+            parser.error(
+                f"cannot load {settings_module}: {exc!r}. Run where the "
+                "project's dependencies are installed, or give PATHs to scan "
+                "the code alone."
+            )
         from django.conf import settings
 
         from topics.audit.project import audit_project
