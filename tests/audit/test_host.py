@@ -208,7 +208,7 @@ class HostProjectTests(SimpleTestCase):
 
     def test_github_annotations_and_columns(self):
         """--format github: one workflow annotation per finding, on the file's line
-        and column for code, the setting's name in the text otherwise; the text
+        and column for code and for the settings line a finding is about; the text
         report prints path:line:col as ruff does."""
         github = run(["manage.py", "async_audit", "--format", "github"], self.root)
         text = run(["-m", "topics.audit", "shop"], self.root)
@@ -219,10 +219,19 @@ class HostProjectTests(SimpleTestCase):
             "Item.objects.all() runs a sync query",
             "\n".join(lines),
         )
+        # A settings finding is annotated on the line that causes it.
+        settings_line = next(
+            n
+            for n, line in enumerate(
+                (self.root / "host" / "settings.py").read_text().splitlines(), 1
+            )
+            if '"CONN_MAX_AGE": 60' in line
+        )
         self.assertTrue(
             any(
                 line.startswith(
-                    "::error title=settings.conn-max-age::DATABASES['default']"
+                    f"::error file=host/settings.py,line={settings_line},col=5,"
+                    "title=settings.conn-max-age::DATABASES['default']['CONN_MAX_AGE']"
                 )
                 for line in lines
             ),

@@ -10,6 +10,7 @@ from topics.audit.findings import Finding, Report, unused_excludes
 from topics.audit.risks import audit_settings
 from topics.audit.routes import audit_urls
 from topics.audit.stack import audit_middleware
+from topics.audit.where import located
 
 # Folders that hold installed packages, not the project's own code.
 NOT_OWN = {"site-packages", "dist-packages"}
@@ -37,6 +38,7 @@ def audit_project(*, exclude: list[str], server: str | None = None) -> Report:
     async_views = any(row.mode == "async" for row in routes)
     findings += audit_settings(settings, async_views=async_views, server=server)
     base = Path(settings.BASE_DIR).resolve()
+    findings[:] = located(findings, settings, base)
     report = Report(findings, middleware=middleware, urls=routes)
     matched: set[str] = set()
     for path in _outermost({Path(config.path).resolve() for config in own}):

@@ -101,8 +101,9 @@ def _database_findings(
                 "settings.conn-max-age",
                 "settings",
                 f"{where}['CONN_MAX_AGE']",
-                f"CONN_MAX_AGE is {age!r} under ASGI (seen at {asgi}): each thread "
-                "keeps its own connection, and they pile up (pitfall 11).",
+                f"{where}['CONN_MAX_AGE'] is {age!r} under ASGI (seen at {asgi}): "
+                "each thread keeps its own connection, and they pile up until the "
+                "database refuses more.",
                 "Set CONN_MAX_AGE = 0 and reuse connections through the pool.",
             )
         )
@@ -113,7 +114,8 @@ def _database_findings(
                 "settings.atomic-requests",
                 "settings",
                 f"{where}['ATOMIC_REQUESTS']",
-                "ATOMIC_REQUESTS is on and there are async views: Django refuses "
+                f"{where}['ATOMIC_REQUESTS'] is on and there are async views: Django "
+                "refuses "
                 "to wrap an async view in a transaction.",
                 "Turn it off; wrap each write's unit of work in transaction.atomic() "
                 "inside one sync_to_async.",
@@ -127,7 +129,8 @@ def _database_findings(
                 "settings.no-pool",
                 "settings",
                 f"{where}['OPTIONS']",
-                "PostgreSQL without a pool: with CONN_MAX_AGE = 0, as ASGI needs, "
+                f"{where} is PostgreSQL without a pool: with CONN_MAX_AGE = 0, as ASGI "
+                "needs, "
                 "every request opens a new connection.",
                 "Set OPTIONS['pool'] (Django 5.1+, psycopg_pool) with max_size, "
                 "timeout and max_waiting.",
@@ -158,7 +161,7 @@ def _cache_findings(alias: str, cache: dict[str, Any]) -> list[Finding]:
                 "settings.sync-cache",
                 "settings",
                 where,
-                f"{backend} has no async API (aget/aset).",
+                f"{where}: {backend} has no async API (aget/aset).",
                 "Use a backend built on django.core.cache.backends.base.BaseCache.",
             )
         ]
@@ -169,8 +172,8 @@ def _cache_findings(alias: str, cache: dict[str, Any]) -> list[Finding]:
                 "settings.cache-hops",
                 "settings",
                 where,
-                f"{backend.rsplit('.', 1)[1]}'s async API runs the sync one in a "
-                "thread: each await cache.aget() is a hop.",
+                f"{where}: {backend.rsplit('.', 1)[1]}'s async API runs the sync one "
+                "in a thread: each await cache.aget() is a hop.",
                 "Cache whole results, not many small keys per request.",
             )
         ]

@@ -19,7 +19,11 @@ from django.utils.module_loading import import_string
 from topics.audit.findings import Finding
 
 MIXIN_HOOKS = ("process_request", "process_response")
-OWN_MIDDLEWARE_EXAMPLE = "topics/middleware.py"
+# Django's own recipe for a middleware that runs in both modes, hop-free.
+BOTH_MODES_DOC = (
+    "https://docs.djangoproject.com/en/stable/topics/http/middleware/"
+    "#asynchronous-support"
+)
 
 
 @dataclass(frozen=True)
@@ -118,7 +122,7 @@ def audit_middleware(paths: Sequence[str]) -> tuple[list[MiddlewareRow], list[Fi
                     f"{path} is sync-only: under ASGI every request holds a thread "
                     "from here outwards.",
                     "Make it sync- and async-capable (sync_capable = async_capable = "
-                    f"True, as {OWN_MIDDLEWARE_EXAMPLE} does) or drop it.",
+                    f"True, and an async __call__: {BOTH_MODES_DOC}) or drop it.",
                 )
             )
         elif mixin and is_async and _mixin_hops(middleware):
@@ -132,7 +136,7 @@ def audit_middleware(paths: Sequence[str]) -> tuple[list[MiddlewareRow], list[Fi
                     f"{path} is MiddlewareMixin-based: {_mixin_hops(middleware)} "
                     "sync_to_async hop(s) per request in async mode.",
                     "For your own middleware, write __call__ in both modes "
-                    f"({OWN_MIDDLEWARE_EXAMPLE}); Django's own cost what they cost.",
+                    f"({BOTH_MODES_DOC}); Django's own cost what they cost.",
                 )
             )
         handler_is_async = is_async
