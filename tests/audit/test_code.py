@@ -2,6 +2,7 @@
 
 import ast
 import re
+import sys
 import tempfile
 import textwrap
 import warnings
@@ -510,6 +511,9 @@ class FileAndTreeTests(TestCase):
         )
         self.assertIn("SyntaxError", findings[0].message)
         self.assertIn("utf-8", findings[1].message)
+        # Newer syntax than this Python reads is the likeliest cause: say so.
+        running = f"Python {sys.version_info.major}.{sys.version_info.minor}'s grammar"
+        self.assertIn(running, findings[0].fix)
 
     def test_an_encoding_declaration_is_honoured(self):
         write(

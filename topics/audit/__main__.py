@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
 
         try:
             django.setup()
-        except Exception as exc:  # the host's own code: any error is possible
+        except Exception as exc:  # noqa: BLE001 — the host's own code: any error is possible
             # As for manage.py, the project loads with its dependencies (apps,
             # the database driver) installed; the code scan needs none of them.
             parser.error(

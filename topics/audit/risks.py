@@ -22,7 +22,7 @@ def is_postgresql(database: dict[str, Any]) -> bool:
         from django.db.backends.postgresql.base import DatabaseWrapper as PostgreSQL
 
         wrapper = import_string(f"{engine}.base.DatabaseWrapper")
-    except Exception:
+    except Exception:  # noqa: BLE001
         return False
     return isinstance(wrapper, type) and issubclass(wrapper, PostgreSQL)
 
@@ -144,7 +144,7 @@ def _cache_findings(alias: str, cache: dict[str, Any]) -> list[Finding]:
     where = f"CACHES[{alias!r}]"
     try:
         backend_class = import_string(backend)
-    except Exception as exc:  # report, never crash
+    except Exception as exc:  # noqa: BLE001 — report, never crash
         return [
             Finding(
                 "warning",

@@ -119,7 +119,7 @@ def _walk(
         if isinstance(entry, URLResolver):
             try:
                 children = entry.url_patterns
-            except Exception as exc:  # a broken include is a finding
+            except Exception as exc:  # noqa: BLE001 — a broken include is a finding
                 findings.append(
                     Finding(
                         "warning",
@@ -149,7 +149,7 @@ def audit_urls(
     findings: list[Finding] = []
     try:
         patterns = get_resolver(urlconf).url_patterns
-    except Exception as exc:  # report, never crash
+    except Exception as exc:  # noqa: BLE001 — report, never crash
         finding = Finding(
             "warning", "import.urls", "import", str(urlconf), f"Cannot load: {exc!r}."
         )

@@ -64,7 +64,7 @@ def _not_used(middleware: Any, *, is_async: bool) -> bool:
         middleware(aget_response if is_async else get_response)
     except MiddlewareNotUsed:
         return True
-    except Exception:
+    except Exception:  # noqa: BLE001
         return False
     return False
 
@@ -77,7 +77,7 @@ def audit_middleware(paths: Sequence[str]) -> tuple[list[MiddlewareRow], list[Fi
     for path in reversed(paths):
         try:
             middleware = import_string(path)
-        except Exception as exc:  # any import error is a finding
+        except Exception as exc:  # noqa: BLE001 — any import error is a finding
             findings.append(
                 Finding(
                     "warning",

@@ -9,6 +9,7 @@ import fnmatch
 import io
 import os
 import re
+import sys
 import tokenize
 import warnings
 from collections.abc import Iterator, Sequence
@@ -118,9 +119,8 @@ def _skipped_dir(path: Path) -> bool:
     name = path.name
     # A virtualenv under any name carries pyvenv.cfg.
     return (
-        name.startswith(".")
+        name.startswith((".", "venv"))
         or name in SKIPPED_DIRS
-        or name.startswith("venv")
         or (path / "pyvenv.cfg").is_file()
     )
 
@@ -153,7 +153,10 @@ def _unparsable(location: str, why: str) -> Finding:
         area="import",
         location=location,
         message=f"This file could not be scanned: {why}.",
-        fix="Fix the file (Python 3.11+ syntax, UTF-8), or exclude it from the audit.",
+        fix="The scan reads Python "
+        f"{sys.version_info.major}.{sys.version_info.minor}'s grammar: run the audit "
+        "with the Python your project runs on, fix the file (UTF-8, valid syntax), "
+        "or exclude it.",
     )
 
 
