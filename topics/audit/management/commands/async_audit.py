@@ -1,9 +1,9 @@
 """`manage.py async_audit`: what stands between this project and async views.
 
 Add "topics.audit" to INSTALLED_APPS: it reads the middleware, the URLconfs, the
-settings and the project's own source (see topics.audit.scope). It runs no system check and
-opens no database connection, so a project whose checks fail, or whose
-database is down, is audited all the same.
+settings and the project's own source (see topics.audit.scope). It runs no
+system check and opens no database connection, so a project whose checks fail,
+or whose database is down, is audited all the same.
 """
 
 from django.conf import settings
