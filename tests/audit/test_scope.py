@@ -2,6 +2,7 @@
 BASE_DIR and every file its URLconfs route to (django-hosts' and --urlconf's
 too), but no virtualenv, installed or vendored package, nor its tests."""
 
+import functools
 import json
 import tempfile
 from pathlib import Path
@@ -10,6 +11,7 @@ from django.test import SimpleTestCase, override_settings
 
 from tests.audit.test_host import run
 from topics.audit.routes import urlconfs_to_walk
+from topics.audit.scope import routed_files, source_file
 
 # Planted in each file the audit must scan, or must not: a query run on the loop.
 PLANTED = """
@@ -225,4 +227,35 @@ class HostConfTests(SimpleTestCase):
         )
         self.assertEqual(
             audit.not_loaded[0]["target"], "tests.audit.no_such_hosts (ROOT_HOSTCONF)"
+        )
+
+
+class Greeter:
+    def __call__(self, request):
+        return None
+
+
+class SourceFileTests(SimpleTestCase):
+    def test_a_view_leads_to_its_file_whatever_callable_it_is(self):
+        """A partial, a callable object, a method: the file that defines them;
+        a wrapper made with functools.wraps: the wrapped function's."""
+        here = Path(__file__).resolve()
+
+        for view in (
+            functools.partial(write, text=""),
+            Greeter(),
+            Greeter().__call__,
+        ):
+            self.assertEqual(source_file(view), here, view)
+        wrapper = functools.wraps(json.dumps)(lambda *args: None)
+        self.assertEqual(source_file(wrapper), Path(json.__file__).resolve())
+
+    def test_a_view_with_no_source_is_told_not_scanned(self):
+        """A builtin has no file: named, with why, not an error."""
+        files, left_out = routed_files([len], Path(__file__).parent)
+
+        self.assertEqual(files, [])
+        self.assertEqual(
+            left_out,
+            [{"target": "builtins.len", "reason": "its source file cannot be located"}],
         )

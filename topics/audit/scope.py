@@ -114,13 +114,21 @@ def source_file(view: Any) -> Path | None:
     if inspect.isfunction(view):
         with contextlib.suppress(ValueError):  # a __wrapped__ cycle
             view = inspect.unwrap(view)
-    elif not inspect.isclass(view):
+        return _existing(view.__code__.co_filename)
+    if not inspect.isclass(view):
         view = type(view)
     try:
         found = inspect.getsourcefile(view)
     except (OSError, TypeError):  # builtins, and classes of no file (__main__)
         return None
-    return Path(found).resolve() if found else None
+    return _existing(found) if found else None
+
+
+# Views share files: a project routes hundreds of views to a few dozen modules.
+@functools.lru_cache(maxsize=4096)
+def _existing(filename: str) -> Path | None:
+    path = Path(filename)
+    return path.resolve() if path.suffix == ".py" and path.is_file() else None
 
 
 def routed_files(
@@ -133,13 +141,14 @@ def routed_files(
     files: set[Path] = set()
     installed: dict[str, int] = {}
     left_out: dict[str, str] = {}
+    folder_not_own = functools.cache(functools.partial(not_own, base=base))
     for view in {id(view): view for view in views}.values():
         path = source_file(view)
         if path is None:
             name = f"{getattr(view, '__module__', '?')}.{_name(view)}"
             left_out[name] = "its source file cannot be located"
             continue
-        why = not_own(path.parent, base)
+        why = folder_not_own(path.parent)
         if not why:
             files.add(path)
         elif why in (INSTALLED, "a virtualenv"):
