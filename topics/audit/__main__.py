@@ -60,7 +60,9 @@ def main(argv: list[str] | None = None) -> int:
         from topics.audit.project import audit_project
 
         exclude = [*getattr(settings, "ASYNC_AUDIT_EXCLUDE", []), *args.exclude]
-        report = audit_project(exclude=exclude, server=args.server)
+        report = audit_project(
+            exclude=exclude, server=args.server, urlconfs=args.urlconf
+        )
     print(render(report, args.format))
     return int(bool(failing(report.findings, args.fail_level)))
 

@@ -29,6 +29,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="Skip matching files in the code scan, written as the report "
         "shows paths (from the project's root).",
     )
+    parser.add_argument(
+        "--urlconf",
+        action="append",
+        default=[],
+        metavar="DOTTED",
+        help="Walk this URLconf too (repeatable): one a middleware sets as "
+        "request.urlconf, say. ROOT_URLCONF and django-hosts' host URLconfs "
+        "are walked anyway.",
+    )
 
 
 def failing(findings: list[Finding], level: str | None) -> list[Finding]:

@@ -109,3 +109,5 @@ class Report:
     middleware: list[Any] = field(default_factory=list)  # stack.MiddlewareRow
     urls: list[Any] = field(default_factory=list)  # routes.RouteRow
     scanned: list[str] = field(default_factory=list)  # folders and files, as shown
+    # What the scan left out, and why: {"target": ..., "reason": ...}
+    not_scanned: list[dict[str, str]] = field(default_factory=list)

@@ -26,6 +26,7 @@ def as_json(report: Report) -> dict[str, Any]:
         "findings": [finding.as_dict() for finding in findings],
         "summary": {level: sum(f.level == level for f in findings) for level in LEVELS},
         "scanned": report.scanned,
+        "not_scanned": report.not_scanned,
     }
 
 
@@ -63,11 +64,21 @@ def as_text(report: Report) -> str:
         )
         lines.append("")
     if report.urls:
+        several = len({row.urlconf for row in report.urls}) > 1
         lines += ["Views"]
         lines += _table(
-            ["mode", "route", "view"],
-            [[row.mode, row.route, row.view] for row in report.urls],
+            ["mode", "route", "view"] + ["urlconf"] * several,
+            [
+                [row.mode, row.route, row.view] + [row.urlconf] * several
+                for row in report.urls
+            ],
         )
+        lines.append("")
+    if report.scanned or report.not_scanned:
+        lines.append(f"Scanned: {', '.join(report.scanned) or 'nothing'}")
+        lines += [
+            f"Not scanned: {n['target']} ({n['reason']})" for n in report.not_scanned
+        ]
         lines.append("")
     if lines:
         lines.append("Findings")

@@ -1,5 +1,7 @@
 """What the audit reads of a project: its stack, URLs, settings and own code."""
 
+import fnmatch
+from collections.abc import Sequence
 from pathlib import Path
 
 from django.apps import AppConfig, apps
@@ -8,43 +10,59 @@ from django.conf import settings
 from topics.audit.code import scan_tree
 from topics.audit.findings import Finding, Report, unused_excludes
 from topics.audit.risks import audit_settings
-from topics.audit.routes import audit_urls
+from topics.audit.routes import urlconfs_to_walk, walk_urlconfs
+from topics.audit.scope import not_own, project_packages, project_root, routed_files
 from topics.audit.stack import audit_middleware
 from topics.audit.where import located
-
-# Folders that hold installed packages, not the project's own code.
-NOT_OWN = {"site-packages", "dist-packages"}
 
 
 def own_apps() -> list[AppConfig]:
     """The installed apps whose code lives in this project, not in a package."""
-    base = Path(settings.BASE_DIR).resolve()
-    own = []
-    for config in apps.get_app_configs():
-        path = Path(config.path).resolve()
-        inside = path.is_relative_to(base) and not NOT_OWN & set(path.parts)
-        if inside and not any(part.startswith(".venv") for part in path.parts):
-            own.append(config)
-    return own
+    base = project_root(settings)
+    return [
+        config
+        for config in apps.get_app_configs()
+        if not not_own(Path(config.path).resolve(), base)
+    ]
 
 
-def audit_project(*, exclude: list[str], server: str | None = None) -> Report:
-    """Every part of the audit, on the project whose settings are loaded."""
+def audit_project(
+    *, exclude: list[str], server: str | None = None, urlconfs: Sequence[str] = ()
+) -> Report:
+    """Every part of the audit, on the project whose settings are loaded.
+
+    The code scanned is the project's own (see topics.audit.scope): its installed
+    apps, its packages, and the files its URLconfs route to; `urlconfs` (dotted)
+    are walked besides ROOT_URLCONF and django-hosts' ones. Whatever fails to
+    load is a warning finding; what was left out is in `report.not_scanned`.
+    """
+    base = project_root(settings)
     middleware, findings = audit_middleware(settings.MIDDLEWARE)
     own = own_apps()
-    packages = [config.name for config in own] + [settings.ROOT_URLCONF.split(".")[0]]
-    routes, route_findings = audit_urls(settings.ROOT_URLCONF, packages=packages)
-    findings += route_findings
-    async_views = any(row.mode == "async" for row in routes)
+    names, urls = urlconfs_to_walk(urlconfs)
+    packages = [config.name for config in own] + [n.split(".")[0] for n in names]
+    walk_urlconfs(names, packages=packages, audit=urls)
+    findings += urls.findings
+    async_views = any(row.mode == "async" for row in urls.rows)
     findings += audit_settings(settings, async_views=async_views, server=server)
-    base = Path(settings.BASE_DIR).resolve()
     findings[:] = located(findings, settings, base)
-    report = Report(findings, middleware=middleware, urls=routes)
+    report = Report(findings, middleware=middleware, urls=urls.rows)
+
+    assets = [getattr(settings, name, None) for name in ("STATIC_ROOT", "MEDIA_ROOT")]
+    folders, left_out = project_packages(base, skip=[a for a in assets if a])
+    folders = _outermost({*folders, *(Path(c.path).resolve() for c in own)})
+    files, not_ours = routed_files([h.target for h in urls.handlers], base)
+    files = [f for f in files if not any(f.is_relative_to(d) for d in folders)]
+    report.not_scanned += urls.not_loaded + left_out + not_ours
+
     matched: set[str] = set()
-    for path in _outermost({Path(config.path).resolve() for config in own}):
-        prefix = path.relative_to(base).as_posix()
-        shown_as = "" if prefix == "." else f"{prefix}/"
-        report.scanned.append(shown_as or ".")
+    for path in [*folders, *files]:
+        shown = path.relative_to(base).as_posix()
+        root = path if path.is_dir() else path.parent
+        shown_as = "" if root == base else f"{root.relative_to(base).as_posix()}/"
+        if _excluded(shown, exclude, matched):
+            continue
+        report.scanned.append(f"{shown}/" if path.is_dir() and shown != "." else shown)
         for finding in scan_tree(
             path, exclude=exclude, shown_as=shown_as, matched=matched
         ):
@@ -52,6 +70,14 @@ def audit_project(*, exclude: list[str], server: str | None = None) -> Report:
             findings.append(Finding(**{**finding.as_dict(), "location": location}))
     findings += unused_excludes(exclude, matched)
     return report
+
+
+def _excluded(shown: str, exclude: list[str], matched: set[str]) -> bool:
+    """An exclude glob matches a folder as its files do, by the printed path;
+    scan_tree only matches what is under the folder it is given."""
+    hits = {glob for glob in exclude if fnmatch.fnmatchcase(shown, glob)}
+    matched |= hits
+    return bool(hits)
 
 
 def _outermost(paths: set[Path]) -> list[Path]:

@@ -1,29 +1,38 @@
 """Every URL pattern's view: sync or async, and the mistakes Django finds too late."""
 
+import functools
 import inspect
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
+from importlib import import_module
 from typing import Any
 
 from asgiref.sync import iscoroutinefunction
+from django.conf import settings
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.views import View
 
 from topics.audit.findings import Finding
+from topics.audit.handlers import Handler, handlers
 
 
 @dataclass(frozen=True)
 class RouteRow:
     route: str
-    view: str  # dotted path of the view (its class for a class-based view)
+    view: str  # dotted path of what runs (a class-based view's class)
     mode: str  # "async" or "sync"
+    urlconf: str = ""  # the URLconf's dotted path
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
 def _dotted(obj: Any) -> str:
-    return f"{getattr(obj, '__module__', '?')}.{getattr(obj, '__qualname__', obj)}"
+    while isinstance(obj, functools.partial):  # django-ninja's docs views
+        obj = obj.func
+    if not hasattr(obj, "__qualname__"):  # a callable object
+        obj = type(obj)
+    return f"{getattr(obj, '__module__', '?')}.{obj.__qualname__}"
 
 
 def _wrapped_coroutine(view: Any) -> Any | None:
@@ -85,87 +94,153 @@ def mixed_handler_views(packages: Sequence[str] | None = None) -> list[Finding]:
     return findings
 
 
-def _pattern_findings(route: str, callback: Any) -> tuple[RouteRow, list[Finding]]:
-    view_class = getattr(callback, "view_class", None)
-    target = view_class or callback
-    mode = "async" if iscoroutinefunction(callback) else "sync"
-    row = RouteRow(route or "/", _dotted(target), mode)
+DRF_SYNC_FIX = "Use adrf's api_view, which awaits it, or make the function sync."
+DECORATOR_FIX = (
+    "Use a decorator Django documents as async-capable (https://docs."
+    "djangoproject.com/en/stable/topics/async/#decorators), or write the wrapper "
+    "in both modes: when iscoroutinefunction(view), return an async def wrapper."
+)
+
+
+def _hidden_coroutine_finding(route: str, hidden: Any, fix: str) -> Finding:
+    return Finding(
+        "error",
+        "urls.sync-decorator",
+        "urls",
+        f"{route} → {_dotted(hidden)}",
+        f"The async view {hidden.__qualname__} is wrapped by a sync-only "
+        "decorator: Django calls it as sync and gets an unawaited coroutine.",
+        fix,
+    )
+
+
+def _pattern_rows(
+    route: str, callback: Any, urlconf: str
+) -> tuple[list[RouteRow], list[Handler], list[Finding]]:
+    route = route or "/"
+    found = handlers(callback)
+    rows = [RouteRow(route, _dotted(h.target), h.mode, urlconf) for h in found]
+    findings = [
+        _hidden_coroutine_finding(route, h.hidden_coroutine, DRF_SYNC_FIX)
+        for h in found
+        if h.hidden_coroutine is not None
+    ]
     if (
-        view_class is None
-        and mode == "sync"
+        found == [Handler(callback, "sync")]
         and (hidden := _wrapped_coroutine(callback)) is not None
     ):
-        return row, [
+        findings.append(_hidden_coroutine_finding(route, hidden, DECORATOR_FIX))
+    return rows, found, findings
+
+
+@dataclass
+class UrlAudit:
+    """What walking the URLconfs found: a row per view, what each runs, the
+    problems, and the URLconfs (or includes) that would not load."""
+
+    rows: list[RouteRow] = field(default_factory=list)
+    handlers: list[Handler] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    not_loaded: list[dict[str, str]] = field(default_factory=list)
+
+    def cannot_load(self, urlconf: str, route: str, exc: Exception) -> None:
+        where = f"{urlconf} at {route or '/'}" if route else urlconf
+        self.findings.append(
             Finding(
-                "error",
-                "urls.sync-decorator",
-                "urls",
-                f"{row.route} → {_dotted(hidden)}",
-                f"The async view {hidden.__qualname__} is wrapped by a sync-only "
-                "decorator: Django calls it as sync and gets an unawaited coroutine.",
-                "Use a decorator that supports async views (Django's own do since "
-                "5.0), or write the wrapper in both modes, as topics.api.api_view "
-                "does.",
+                "warning",
+                "import.urls",
+                "import",
+                route or urlconf,
+                f"Cannot load the URLconf {where}: {exc!r}; skipped.",
             )
-        ]
-    return row, []
+        )
+        self.not_loaded.append({"target": where, "reason": f"would not load: {exc!r}"})
 
 
-def _walk(
-    patterns: list, prefix: str, rows: list[RouteRow], findings: list[Finding]
-) -> None:
+def _walk(patterns: list, prefix: str, urlconf: str, audit: UrlAudit) -> None:
+    seen = {(row.route, row.view) for row in audit.rows if row.urlconf == urlconf}
     for entry in patterns:
         route = prefix + str(entry.pattern)
         if isinstance(entry, URLResolver):
             try:
                 children = entry.url_patterns
             except Exception as exc:  # noqa: BLE001 — a broken include is a finding
-                findings.append(
-                    Finding(
-                        "warning",
-                        "import.urls",
-                        "import",
-                        route or "/",
-                        f"Cannot load the URLconf included at {route or '/'}: {exc!r}; "
-                        "skipped.",
-                    )
-                )
+                audit.cannot_load(urlconf, route or "/", exc)
                 continue
-            _walk(children, route, rows, findings)
+            _walk(children, route, urlconf, audit)
         elif isinstance(entry, URLPattern):
-            row, found = _pattern_findings(route, entry.callback)
-            rows.append(row)
-            findings += found
+            rows, found, findings = _pattern_rows(route, entry.callback, urlconf)
+            # django-ninja adds a pattern per operation, each for all of the
+            # path's operations: Django only ever matches the first.
+            if {(row.route, row.view) for row in rows} <= seen:
+                continue
+            seen |= {(row.route, row.view) for row in rows}
+            audit.rows += rows
+            audit.handlers += found
+            audit.findings += findings
 
 
-def audit_urls(
-    urlconf: str | None = None, *, packages: Sequence[str] | None = None
-) -> tuple[list[RouteRow], list[Finding]]:
-    """Every pattern of the URLconf, with its view's mode; the problems found.
+def urlconfs_to_walk(extra: Sequence[str] = ()) -> tuple[list[str], UrlAudit]:
+    """ROOT_URLCONF, each host's URLconf when django-hosts' ROOT_HOSTCONF is
+    set, then `extra` (--urlconf), each once. A ROOT_HOSTCONF that will not
+    load is in the UrlAudit returned, as a finding and as not loaded."""
+    found = UrlAudit()
+    names = [settings.ROOT_URLCONF]
+    if hostconf := getattr(settings, "ROOT_HOSTCONF", None):
+        try:
+            hosts = import_module(hostconf).host_patterns
+            names += [_module_name(host.urlconf) for host in hosts]
+        except Exception as exc:  # noqa: BLE001 — report, never crash
+            found.cannot_load(f"{hostconf} (ROOT_HOSTCONF)", "", exc)
+    return list(dict.fromkeys([*names, *extra])), found
 
-    `packages` limits the class-based view check to the project's own code.
+
+def _module_name(urlconf: Any) -> str:
+    return urlconf if isinstance(urlconf, str) else urlconf.__name__
+
+
+def walk_urlconfs(
+    urlconfs: Sequence[str],
+    *,
+    packages: Sequence[str] | None = None,
+    audit: UrlAudit | None = None,
+) -> UrlAudit:
+    """Every pattern of each URLconf (dotted paths), with its view's mode, into
+    `audit` (a new one by default); then the summary finding.
+
+    `packages` limits the class-based view check to the project's own code. A
+    URLconf, or an include, that will not load is a warning: never an error.
     """
-    rows: list[RouteRow] = []
-    findings: list[Finding] = []
-    try:
-        patterns = get_resolver(urlconf).url_patterns
-    except Exception as exc:  # noqa: BLE001 — report, never crash
-        finding = Finding(
-            "warning", "import.urls", "import", str(urlconf), f"Cannot load: {exc!r}."
-        )
-        return rows, [finding, *mixed_handler_views(packages)]
-    _walk(patterns, "", rows, findings)
-    findings += mixed_handler_views(packages)
+    audit = UrlAudit() if audit is None else audit
+    for urlconf in urlconfs:
+        try:
+            patterns = get_resolver(urlconf).url_patterns
+        except Exception as exc:  # noqa: BLE001 — report, never crash
+            audit.cannot_load(urlconf, "", exc)
+            continue
+        _walk(patterns, "", urlconf, audit)
+    audit.findings += mixed_handler_views(packages)
+    rows = audit.rows
     sync_count = sum(row.mode == "sync" for row in rows)
-    findings.append(
+    across = f" (in {len(urlconfs)} URLconfs)" if len(urlconfs) > 1 else ""
+    audit.findings.append(
         Finding(
             "info",
             "urls.sync-views",
             "urls",
             "ROOT_URLCONF",
-            f"{sync_count} of {len(rows)} views are sync: under ASGI each holds a "
-            "thread while it runs.",
+            f"{sync_count} of {len(rows)} views{across} are sync: under ASGI each "
+            "holds a thread while it runs.",
             "Convert those that wait on I/O; leave the rest (see the guide).",
         )
     )
-    return rows, findings
+    return audit
+
+
+def audit_urls(
+    urlconf: str | None = None, *, packages: Sequence[str] | None = None
+) -> tuple[list[RouteRow], list[Finding]]:
+    """Every pattern of the URLconf (ROOT_URLCONF by default), with its view's
+    mode; the problems found. See walk_urlconfs()."""
+    audit = walk_urlconfs([urlconf or settings.ROOT_URLCONF], packages=packages)
+    return audit.rows, audit.findings

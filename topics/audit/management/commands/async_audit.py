@@ -1,9 +1,9 @@
 """`manage.py async_audit`: what stands between this project and async views.
 
-Add "topics.audit" to INSTALLED_APPS: it reads the middleware, the URLconf, the
-settings and the source of the project's own apps. It runs no system check and
-opens no database connection, so a project whose checks fail, or whose
-database is down, is audited all the same.
+Add "topics.audit" to INSTALLED_APPS: it reads the middleware, the URLconfs, the
+settings and the project's own source (see topics.audit.scope). It runs no
+system check and opens no database connection, so a project whose checks fail,
+or whose database is down, is audited all the same.
 """
 
 from django.conf import settings
@@ -30,7 +30,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         exclude = [*getattr(settings, "ASYNC_AUDIT_EXCLUDE", []), *options["exclude"]]
-        report = audit_project(exclude=exclude, server=options["server"])
+        report = audit_project(
+            exclude=exclude, server=options["server"], urlconfs=options["urlconf"]
+        )
         self.stdout.write(render(report, options["format"]))
         level = options["fail_level"]
         if found := failing(report.findings, level):
