@@ -139,6 +139,21 @@ class FormatTests(SimpleTestCase):
                 )
                 self.assertEqual(anchor is None, "physicalLocation" not in no_file)
 
+    def test_github_annotates_any_finding_in_a_file(self):
+        """A settings file's finding lands on its line too, with no column;
+        one in no file names its target in the text."""
+        lines = render(REPORT, "github").splitlines()
+
+        self.assertEqual(
+            [line.split("::")[1] for line in lines],
+            [
+                "notice title=settings.cache-hops",
+                "error file=shop/views.py,line=8,col=36,title=code.sync-orm",
+                "warning file=host/settings.py,line=42,title=settings.no-pool",
+            ],
+        )
+        self.assertIn("::CACHES['default']: LocMemCache", lines[0])
+
     def test_every_code_in_the_source_is_described(self):
         """A code added to a module but not to CODES would be an unknown
         prefix in select and a rule without a description in SARIF."""

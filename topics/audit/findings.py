@@ -113,11 +113,10 @@ def findings_github(findings: list[Finding]) -> list[str]:
         text = (
             f"{finding.message} Fix: {finding.fix}" if finding.fix else finding.message
         )
-        path, _, line = finding.location.rpartition(":")
-        if finding.column is not None and line.isdigit():
-            where = (
-                f"file={_escaped(path, prop=True)},line={line},col={finding.column},"
-            )
+        if finding.path is not None:
+            column = "" if finding.column is None else f"col={finding.column},"
+            where = f"file={_escaped(finding.path, prop=True)},line={finding.line},"
+            where += column
         else:
             text = f"{finding.location}: {text}"
             where = ""
