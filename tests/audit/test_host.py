@@ -113,10 +113,11 @@ class HostProjectTests(SimpleTestCase):
 
     def test_one_line_in_installed_apps_is_enough(self):
         """`manage.py async_audit` runs although a system check fails and no
-        database answers, and finds the sync ORM call in the async view."""
+        database answers, and finds the sync ORM call in the async view: an
+        error, so it exits 1 (--fail-level is error by default)."""
         audited = run(["manage.py", "async_audit", "--format", "json"], self.root)
 
-        self.assertEqual(audited.returncode, 0, audited.stderr)
+        self.assertEqual(audited.returncode, 1, audited.stderr)
         report = json.loads(audited.stdout)
         found = {(f["code"], f["location"]) for f in report["findings"]}
         self.assertIn(("code.sync-orm", "shop/views.py:8"), found)
@@ -147,7 +148,7 @@ class HostProjectTests(SimpleTestCase):
             self.root,
         )
 
-        self.assertEqual(audited.returncode, 0, audited.stderr)
+        self.assertEqual(audited.returncode, 1, audited.stderr)
         found = {
             (f["code"], f["location"]) for f in json.loads(audited.stdout)["findings"]
         }
@@ -159,7 +160,7 @@ class HostProjectTests(SimpleTestCase):
         scanned = run(["-m", "topics.audit", "shop", "--fail-level", "info"], self.root)
 
         self.assertEqual(scanned.returncode, 1, scanned.stderr)
-        self.assertIn("code.sync-orm  shop/views.py:8", scanned.stdout)
+        self.assertIn("shop/views.py:8:36: error code.sync-orm ", scanned.stdout)
         clean = run(["-m", "topics.audit", "host/urls.py"], self.root)
         self.assertEqual(
             (clean.returncode, clean.stdout.split()[-6:]),
@@ -203,8 +204,8 @@ class HostProjectTests(SimpleTestCase):
         dead = run(["-m", "topics.audit", "shop", "--exclude", "views.py"], self.root)
 
         self.assertNotIn("code.sync-orm", left_out.stdout)
-        self.assertIn("config.unused-exclude  views.py", dead.stdout)
-        self.assertIn("code.sync-orm  shop/views.py:8", dead.stdout)
+        self.assertIn("views.py: warning config.unused-exclude ", dead.stdout)
+        self.assertIn("shop/views.py:8:36: error code.sync-orm ", dead.stdout)
 
     def test_github_annotations_and_columns(self):
         """--format github: one workflow annotation per finding, on the file's line
@@ -237,4 +238,4 @@ class HostProjectTests(SimpleTestCase):
             ),
             lines,
         )
-        self.assertIn("code.sync-orm  shop/views.py:8:36", text.stdout)
+        self.assertIn("shop/views.py:8:36: error code.sync-orm ", text.stdout)

@@ -86,7 +86,8 @@ class InstalledAuditTests(SimpleTestCase):
         the missing database stop nothing."""
         audited = self.audit("manage.py", "async_audit", "--format", "json")
 
-        self.assertEqual(audited.returncode, 0, audited.stderr)
+        # The planted sync query is an error: status 1 (--fail-level error).
+        self.assertEqual(audited.returncode, 1, audited.stderr)
         found = {
             (f["code"], f["location"]) for f in json.loads(audited.stdout)["findings"]
         }
@@ -104,7 +105,7 @@ class InstalledAuditTests(SimpleTestCase):
                     python=program,
                 )
 
-                self.assertEqual(audited.returncode, 0, audited.stderr)
+                self.assertEqual(audited.returncode, 1, audited.stderr)
                 findings = json.loads(audited.stdout)["findings"]
                 found = {(f["code"], f["location"]) for f in findings}
                 self.assertIn(("code.sync-orm", "shop/views.py:8"), found)

@@ -278,6 +278,13 @@ class CommandTests(TestCase):
             call_command("async_audit", "--fail-level", "error", stdout=out)
         text = out.getvalue()
 
-        self.assertIn("WARNING middleware.sync-only  tests.audit.planted.Sync", text)
-        self.assertIn("ERROR   urls.sync-decorator  hidden/", text)
+        self.assertIn(
+            "tests.audit.planted.SyncOnlyMiddleware: warning middleware.sync-only ",
+            text,
+        )
+        self.assertIn(
+            "hidden/ → tests.audit.planted.hidden_async_view: error "
+            "urls.sync-decorator ",
+            text,
+        )
         self.assertIn("fix: Make every handler async, or every one sync.", text)

@@ -111,7 +111,8 @@ class ProjectScopeTests(SimpleTestCase):
         with (root / "host" / "settings.py").open("a") as settings:
             settings.write(SETTINGS)
         cls.audited = run(["manage.py", "async_audit", "--format", "json"], root)
-        assert cls.audited.returncode == 0, cls.audited.stderr
+        # The planted sync queries are errors: status 1, as --fail-level error.
+        assert cls.audited.returncode == 1, cls.audited.stderr
         cls.report = json.loads(cls.audited.stdout)
 
     def sync_orm_paths(self, report: dict) -> list[str]:
@@ -187,7 +188,7 @@ class ProjectScopeTests(SimpleTestCase):
         ):
             audited = run([*command, *options], self.root)
 
-            self.assertEqual(audited.returncode, 0, audited.stderr)
+            self.assertEqual(audited.returncode, 1, audited.stderr)
             report = json.loads(audited.stdout)
             self.assertIn("tenants/views.py", self.sync_orm_paths(report))
             self.assertIn(

@@ -6,16 +6,18 @@
 With --settings (or DJANGO_SETTINGS_MODULE), run from the project's root, it
 audits what `manage.py async_audit` does. With paths it needs no Django project:
 it runs the code rules, which read source only, on those files and folders.
-Exit status: 0 below --fail-level, 1 at or above it, 2 on a usage error.
+Exit status: 0 below --fail-level (default: error), 1 at or above it, 2 on a
+usage error (a bad option or configuration, a missing baseline file).
 """
 
 import argparse
+import fnmatch
 import os
 import sys
 from pathlib import Path
 
-from topics.audit.cli import add_arguments, failing
-from topics.audit.output import render
+from topics.audit.cli import add_arguments, conclude, configure
+from topics.audit.config import UsageError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,13 +29,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--settings", help="The project's settings module.")
     add_arguments(parser)
     args = parser.parse_args(argv)
+    try:
+        return _run(parser, args)
+    except UsageError as error:
+        parser.error(str(error))
 
+
+def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     if args.paths:
         if missing := [str(path) for path in args.paths if not path.exists()]:
             parser.error(f"no such file or folder: {', '.join(missing)}")
         from topics.audit.project import scan_paths
 
-        report = scan_paths(args.paths, exclude=args.exclude)
+        config = configure(vars(args), start=Path.cwd(), setting=None)
+        paths = _not_excluded(args.paths, config.exclude)
+        report = scan_paths(paths, exclude=list(config.exclude))
+        if all(path.is_file() for path in args.paths):
+            # Files named one by one (pre-commit's staged files): a glob that
+            # matched none of them is no mistake.
+            report.findings = [
+                f for f in report.findings if f.code != "config.unused-exclude"
+            ]
+        root = anchor = None
     else:
         settings_module = args.settings or os.environ.get("DJANGO_SETTINGS_MODULE")
         if not settings_module:
@@ -58,13 +75,44 @@ def main(argv: list[str] | None = None) -> int:
         from django.conf import settings
 
         from topics.audit.project import audit_project
+        from topics.audit.scope import project_root
 
-        exclude = [*getattr(settings, "ASYNC_AUDIT_EXCLUDE", []), *args.exclude]
+        root = project_root(settings)
+        config = configure(
+            vars(args), start=root, setting=getattr(settings, "ASYNC_AUDIT", None)
+        )
+        exclude = [*getattr(settings, "ASYNC_AUDIT_EXCLUDE", []), *config.exclude]
         report = audit_project(
             exclude=exclude, server=args.server, urlconfs=args.urlconf
         )
-    print(render(report, args.format))
-    return int(bool(failing(report.findings, args.fail_level)))
+        anchor_file = getattr(sys.modules.get(settings_module), "__file__", None)
+        anchor = Path(anchor_file) if anchor_file else None
+    outcome = conclude(
+        report,
+        config,
+        fmt=args.format,
+        write_baseline=args.write_baseline,
+        root=root,
+        anchor=anchor,
+    )
+    print(outcome.output)
+    return outcome.status
+
+
+def _not_excluded(paths: list[Path], exclude: tuple[str, ...]) -> list[Path]:
+    """The paths but the files an exclude glob matches, or one of their
+    folders: a file named on the command line is excluded too, as ruff's
+    force-exclude does, so that pre-commit honours the configuration."""
+    return [
+        path
+        for path in paths
+        if not path.is_file()
+        or not any(
+            fnmatch.fnmatchcase(shown.as_posix(), glob)
+            for shown in (path, *list(path.parents)[:-1])
+            for glob in exclude
+        )
+    ]
 
 
 if __name__ == "__main__":

@@ -1,7 +1,12 @@
 """One finding of the audit: where, how bad, what is wrong, and the fix."""
 
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+# "shop/views.py:8", "project/settings.py:42": a file and a line; a dotted path
+# or a setting's name ("CACHES['default']") is no file.
+IN_FILE = re.compile(r"(?P<path>.*[^\s:]):(?P<line>[0-9]+)")
 
 # Ordered: --fail-level picks one, and every finding at or above it fails.
 LEVELS = ("info", "warning", "error")
@@ -16,6 +21,9 @@ class Finding:
     message: str
     fix: str = ""
     column: int | None = None  # 1-based, for a finding in code
+    # What a finding outside code is about ("DATABASES['default']", a
+    # middleware's path), kept when `location` becomes the settings line.
+    target: str | None = None
 
     @property
     def shown_at(self) -> str:
@@ -23,6 +31,18 @@ class Finding:
         if self.column is None:
             return self.location
         return f"{self.location}:{self.column}"
+
+    @property
+    def path(self) -> str | None:
+        """The file, as the location gives it; None for a finding in no file."""
+        match = IN_FILE.fullmatch(self.location)
+        return match["path"] if match else None
+
+    @property
+    def line(self) -> int | None:
+        """The 1-based line in `path`; None for a finding in no file."""
+        match = IN_FILE.fullmatch(self.location)
+        return int(match["line"]) if match else None
 
     def __post_init__(self) -> None:
         if self.level not in LEVELS:
@@ -54,21 +74,30 @@ def unused_excludes(exclude: list[str], matched: set[str]) -> list[Finding]:
 
 
 def findings_text(findings: list[Finding]) -> list[str]:
-    """The findings, most severe first, each with its fix; then the counts."""
+    """One line per finding, as ruff prints them (`path:line:col: level code
+    message`), its fix indented below; a file's findings together, in line
+    order, then those in no file (the stack, the settings); then the counts."""
     lines = []
-    for finding in sorted(
-        findings, key=lambda f: (-LEVELS.index(f.level), f.area, f.location)
-    ):
-        lines.append(f"{finding.level.upper():7} {finding.code}  {finding.shown_at}")
-        lines.append(f"        {finding.message}")
+    for finding in sorted(findings, key=_text_order):
+        lines.append(
+            f"{finding.shown_at}: {finding.level} {finding.code} {finding.message}"
+        )
         if finding.fix:
-            lines.append(f"        fix: {finding.fix}")
+            lines.append(f"    fix: {finding.fix}")
+    return [*lines, "", summary_line(findings)]
+
+
+def summary_line(findings: list[Finding]) -> str:
+    """The counts by level: "2 info, 0 warning, 1 error"."""
     counts = {level: sum(f.level == level for f in findings) for level in LEVELS}
-    return [
-        *lines,
-        "",
-        ", ".join(f"{count} {level}" for level, count in counts.items()),
-    ]
+    return ", ".join(f"{count} {level}" for level, count in counts.items())
+
+
+def _text_order(finding: Finding) -> tuple[bool, str, int, int, str, str]:
+    if finding.path is None:
+        return (True, finding.area, 0, 0, finding.location, finding.code)
+    line, column = finding.line or 0, finding.column or 0
+    return (False, finding.path, line, column, finding.code, finding.message)
 
 
 # GitHub's workflow commands: one annotation per finding, on the diff's line.
@@ -87,11 +116,10 @@ def findings_github(findings: list[Finding]) -> list[str]:
         text = (
             f"{finding.message} Fix: {finding.fix}" if finding.fix else finding.message
         )
-        path, _, line = finding.location.rpartition(":")
-        if finding.column is not None and line.isdigit():
-            where = (
-                f"file={_escaped(path, prop=True)},line={line},col={finding.column},"
-            )
+        if finding.path is not None:
+            column = "" if finding.column is None else f"col={finding.column},"
+            where = f"file={_escaped(finding.path, prop=True)},line={finding.line},"
+            where += column
         else:
             text = f"{finding.location}: {text}"
             where = ""
@@ -111,3 +139,6 @@ class Report:
     scanned: list[str] = field(default_factory=list)  # folders and files, as shown
     # What the scan left out, and why: {"target": ..., "reason": ...}
     not_scanned: list[dict[str, str]] = field(default_factory=list)
+    # {"known": n, "stale": n} when a baseline was applied: the findings it
+    # held back, and its entries that matched none.
+    baseline: dict[str, int] | None = None

@@ -1,32 +1,90 @@
-"""The report in each --format: text for a terminal, JSON, GitHub annotations."""
+"""The report in each --format: text for a terminal, JSON, GitHub annotations,
+SARIF. Every format prints a file's path from the current directory."""
 
 import json
+import os
+from dataclasses import replace
+from importlib.resources import files
+from pathlib import Path
 from typing import Any
 
-from topics.audit.findings import LEVELS, Report, findings_github, findings_text
+from topics.audit.findings import (
+    LEVELS,
+    Finding,
+    Report,
+    findings_github,
+    findings_text,
+)
+from topics.audit.sarif import as_sarif
 
-FORMATS = ("text", "json", "github")
+FORMATS = ("text", "json", "github", "sarif")
+# The JSON format's schema, shipped with the package.
+REPORT_SCHEMA = files("topics.audit") / "report.schema.json"
 
 
-def render(report: Report, fmt: str) -> str:
-    """The report as `fmt` (one of FORMATS) prints it."""
+def render(
+    report: Report, fmt: str, *, root: Path | None = None, anchor: Path | None = None
+) -> str:
+    """The report as `fmt` (one of FORMATS) prints it. Locations in the report
+    are relative to `root` (None: the current directory); `anchor` is the file
+    SARIF puts findings in no file on (the settings module's)."""
+    report = replace(report, findings=_from_here(report.findings, root))
     if fmt == "json":
         return json.dumps(as_json(report), indent=2)
     if fmt == "github":
         return "\n".join(findings_github(report.findings))
+    if fmt == "sarif":
+        shown = None if anchor is None else _relative(anchor.resolve())
+        return json.dumps(as_sarif(report.findings, anchor=shown), indent=2)
     return as_text(report)
 
 
+def _from_here(findings: list[Finding], root: Path | None) -> list[Finding]:
+    """The findings with each file's path from the current directory."""
+    if root is None:
+        return findings
+    return [
+        finding
+        if finding.path is None or Path(finding.path).is_absolute()
+        else replace(
+            finding, location=f"{_relative(root / finding.path)}:{finding.line}"
+        )
+        for finding in findings
+    ]
+
+
+def _relative(path: Path) -> str:
+    return Path(os.path.relpath(path.resolve(), Path.cwd())).as_posix()
+
+
 def as_json(report: Report) -> dict[str, Any]:
-    """The report as plain data."""
+    """The report as plain data, as report.schema.json describes it."""
     findings = report.findings
     return {
-        "middleware": [row.as_dict() for row in report.middleware],
-        "urls": [row.as_dict() for row in report.urls],
-        "findings": [finding.as_dict() for finding in findings],
+        "findings": [_finding_json(finding) for finding in findings],
         "summary": {level: sum(f.level == level for f in findings) for level in LEVELS},
+        "baseline": report.baseline,
         "scanned": report.scanned,
         "not_scanned": report.not_scanned,
+        "middleware": [row.as_dict() for row in report.middleware],
+        "urls": [row.as_dict() for row in report.urls],
+    }
+
+
+def _finding_json(finding: Finding) -> dict[str, Any]:
+    return {
+        "code": finding.code,
+        "level": finding.level,
+        "area": finding.area,
+        "path": finding.path,
+        "line": finding.line,
+        "col": finding.column if finding.path is not None else None,
+        "location": finding.location,
+        "target": finding.target or (None if finding.path else finding.location),
+        "message": finding.message,
+        "fix": finding.fix,
+        # Call chains (view -> helper -> blocking call) are a later issue's.
+        "chain": [],
     }
 
 
@@ -82,7 +140,17 @@ def as_text(report: Report) -> str:
         lines.append("")
     if lines:
         lines.append("Findings")
-    return "\n".join([*lines, *findings_text(report.findings)])
+    text = findings_text(report.findings)
+    if report.baseline:
+        known, stale = report.baseline["known"], report.baseline["stale"]
+        note = f"{known} more in the baseline, not shown."
+        if stale:
+            note += (
+                f" {stale} of its entries match nothing now: "
+                "--write-baseline shrinks it."
+            )
+        text.insert(-1, note)
+    return "\n".join([*lines, *text])
 
 
 def _yes(value: bool) -> str:

@@ -143,5 +143,12 @@ def located(findings: list[Finding], settings: Any, base: Path) -> list[Finding]
             continue
         path, line, column = where
         shown = Path(os.path.relpath(path, base)).as_posix()
-        result.append(replace(finding, location=f"{shown}:{line}", column=column))
+        result.append(
+            replace(
+                finding,
+                location=f"{shown}:{line}",
+                column=column,
+                target=finding.location,
+            )
+        )
     return result

@@ -6,12 +6,16 @@ system check and opens no database connection, so a project whose checks fail,
 or whose database is down, is audited all the same.
 """
 
+import sys
+from pathlib import Path
+
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from topics.audit.cli import add_arguments, failing
-from topics.audit.output import render
+from topics.audit.cli import add_arguments, conclude, configure
+from topics.audit.config import UsageError
 from topics.audit.project import audit_project
+from topics.audit.scope import project_root
 
 
 class Command(BaseCommand):
@@ -29,13 +33,36 @@ class Command(BaseCommand):
         add_arguments(parser)
 
     def handle(self, *args, **options) -> None:
-        exclude = [*getattr(settings, "ASYNC_AUDIT_EXCLUDE", []), *options["exclude"]]
-        report = audit_project(
-            exclude=exclude, server=options["server"], urlconfs=options["urlconf"]
-        )
-        self.stdout.write(render(report, options["format"]))
-        level = options["fail_level"]
-        if found := failing(report.findings, level):
-            raise CommandError(
-                f"{len(found)} finding(s) at level {level} or above.", returncode=1
+        base = project_root(settings)
+        try:
+            config = configure(
+                options, start=base, setting=getattr(settings, "ASYNC_AUDIT", None)
             )
+            exclude = [*getattr(settings, "ASYNC_AUDIT_EXCLUDE", []), *config.exclude]
+            report = audit_project(
+                exclude=exclude,
+                server=options["server"],
+                urlconfs=options["urlconf"],
+            )
+            outcome = conclude(
+                report,
+                config,
+                fmt=options["format"],
+                write_baseline=options["write_baseline"],
+                root=base,
+                anchor=_settings_file(),
+            )
+        except UsageError as error:
+            # As argparse does for a bad option: status 2, not a failed audit's 1.
+            raise CommandError(str(error), returncode=2) from None
+        self.stdout.write(outcome.output)
+        if outcome.status:
+            raise CommandError(
+                f"Findings at level {config.fail_level} or above.", returncode=1
+            )
+
+
+def _settings_file() -> Path | None:
+    module = sys.modules.get(settings.SETTINGS_MODULE or "")
+    file = getattr(module, "__file__", None)
+    return Path(file) if file else None
