@@ -7,8 +7,9 @@ import tempfile
 import textwrap
 import warnings
 from pathlib import Path
-from unittest import TestCase
+from unittest import TestCase, mock
 
+from topics.audit.code import files as code_files
 from topics.audit.code import scan_file, scan_source, scan_tree
 from topics.audit.findings import Finding
 
@@ -483,6 +484,31 @@ class SuppressionTests(TestCase):
 class FileAndTreeTests(TestCase):
     def setUp(self):
         self.root = Path(self.enterContext(tempfile.TemporaryDirectory()))
+
+    def test_a_large_tree_is_scanned_in_workers_with_the_same_findings(self):
+        """From PARALLEL_FROM files on, worker processes scan the tree: the
+        findings, their order and suppressions are those of one process."""
+        files = {
+            f"app{n}/views.py": (
+                "import time\n\nasync def view():\n    time.sleep(1)\n"
+                "    time.sleep(2)  # async-audit: ignore[code.blocking-call]\n"
+            )
+            for n in range(12)
+        }
+        files["app3/broken.py"] = "def view(:\n"
+        write(self.root, files)
+        serial = scan_tree(self.root)
+
+        pool = mock.Mock(wraps=code_files.ProcessPoolExecutor)
+        with (
+            mock.patch.object(code_files, "PARALLEL_FROM", 2),
+            mock.patch.object(code_files, "ProcessPoolExecutor", pool),
+        ):
+            parallel = scan_tree(self.root)
+
+        pool.assert_called_once()
+        self.assertEqual(len(serial), 13)
+        self.assertEqual(parallel, serial)
 
     def test_unparsable_files_are_one_warning_each_and_the_scan_goes_on(self):
         write(

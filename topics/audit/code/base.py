@@ -29,14 +29,17 @@ class ScannerBase(ast.NodeVisitor):
         self.tree = tree
         self.path = path
         self.findings: list[Finding] = []
-        self.imports = self._imports(tree)
+        # One walk of the tree, which the module-wide lookups below share: on a
+        # large project the walks, not the checks, are most of the time.
+        nodes: list[ast.AST] = [tree]
+        self.parents: dict[int, ast.AST] = {}
+        for node in nodes:  # grows as it goes: breadth first, as ast.walk
+            for child in ast.iter_child_nodes(node):
+                self.parents[id(child)] = node
+                nodes.append(child)
+        self.imports = self._imports(nodes)
         self.module_names = self._module_names(tree)
-        self.coroutines = self._coroutine_names(tree)
-        self.parents: dict[int, ast.AST] = {
-            id(child): parent
-            for parent in ast.walk(tree)
-            for child in ast.iter_child_nodes(parent)
-        }
+        self.coroutines = self._coroutine_names(nodes)
         self.awaited: set[int] = set()
         self.scopes = [Scope(None, False, frozenset(), frozenset(), None)]
 
@@ -47,10 +50,11 @@ class ScannerBase(ast.NodeVisitor):
     # What the module defines and imports.
 
     @staticmethod
-    def _imports(tree: ast.Module) -> dict[str, str]:
-        """Local name -> dotted name it stands for, from every import in the file."""
+    def _imports(nodes: list[ast.AST]) -> dict[str, str]:
+        """Local name -> dotted name it stands for, from every import in the file
+        (`nodes`: all of its nodes)."""
         names: dict[str, str] = {}
-        for node in ast.walk(tree):
+        for node in nodes:
             if isinstance(node, ast.Import):
                 for alias in node.names:
                     if alias.asname:
@@ -79,17 +83,18 @@ class ScannerBase(ast.NodeVisitor):
         return frozenset(names)
 
     @staticmethod
-    def _coroutine_names(tree: ast.Module) -> frozenset[str]:
-        """Names bound only ever to an `async def` (methods aside) in the module."""
+    def _coroutine_names(nodes: list[ast.AST]) -> frozenset[str]:
+        """Names bound only ever to an `async def` (methods aside) in the module
+        (`nodes`: all of its nodes)."""
         async_names: set[str] = set()
         other: set[str] = set()
         methods = {
             id(item)
-            for node in ast.walk(tree)
+            for node in nodes
             if isinstance(node, ast.ClassDef)
             for item in node.body
         }
-        for node in ast.walk(tree):
+        for node in nodes:
             if id(node) in methods:
                 continue
             if is_coroutine_function(node):

@@ -7,12 +7,16 @@ cannot be scanned, `# async-audit: ignore` comments, and the order of findings.
 import ast
 import fnmatch
 import io
+import multiprocessing
 import os
 import re
 import sys
 import tokenize
 import warnings
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from itertools import repeat
 from pathlib import Path
 
 from topics.audit.code.rules import UNPARSABLE
@@ -86,9 +90,32 @@ def scan_tree(
         return scan_file(root, root.parent)
     findings: list[Finding] = []
     matched = set() if matched is None else matched
-    for path in _python_files(root, exclude, shown_as, matched):
-        findings += scan_file(path, root)
+    paths = list(_python_files(root, exclude, shown_as, matched))
+    for found in _scanned(paths, root):
+        findings += found
     return sorted(findings, key=_sort_key)
+
+
+# Parsing is CPU-bound and per file: a large tree is scanned on every core.
+# Below this many files, starting the workers costs more than they save.
+PARALLEL_FROM = 200
+
+
+def _scanned(paths: list[Path], root: Path) -> Iterator[list[Finding]]:
+    """scan_file() of each path, in order; in worker processes for many files."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+    if len(paths) < PARALLEL_FROM or cores < 2:
+        return (scan_file(path, root) for path in paths)
+    try:
+        # spawn, not fork: forking a process that may run threads (a Django
+        # project's) can deadlock, and Python 3.12 warns about it.
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(min(cores, 8), mp_context=context) as pool:
+            return iter(list(pool.map(scan_file, paths, repeat(root), chunksize=8)))
+    except (OSError, BrokenProcessPool):
+        # No worker processes here (a sandbox, a main module that cannot be
+        # re-imported): one core it is.
+        return (scan_file(path, root) for path in paths)
 
 
 # Files, text and suppression comments.
@@ -163,6 +190,8 @@ def _unparsable(location: str, why: str) -> Finding:
 def _suppressions(source: str) -> dict[int, frozenset[str] | None]:
     """Line -> suppressed codes (None: all) from `# async-audit: ignore` comments."""
     found: dict[int, frozenset[str] | None] = {}
+    if "async-audit" not in source:
+        return found  # most files: no need to tokenize them
     try:
         comments = [
             (token.start[0], token.string)
