@@ -96,7 +96,7 @@ class ConfigEndToEndTests(SimpleTestCase):
                 self.assertEqual(configured.returncode, 1, configured.stderr)
                 self.assertNotIn("settings.conn-max-age", codes(configured))
                 self.assertNotIn("code.sync-orm", codes(configured))
-                self.assertIn("urls.sync-views", codes(configured))
+                self.assertIn("settings.no-pool", codes(configured))
                 self.assertEqual(codes(selected), [])
 
     def test_pyproject_is_found_above_the_project(self):

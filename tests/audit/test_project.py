@@ -1,6 +1,7 @@
 """async_audit on planted middleware, views and settings, and on this project."""
 
 import json
+import sys
 import tempfile
 from io import StringIO
 from pathlib import Path
@@ -95,6 +96,29 @@ class MiddlewareAuditTests(SimpleTestCase):
 
         self.assertIn("middleware.mixin-hops", {f.code for f in alone})
         self.assertNotIn("middleware.mixin-hops", {f.code for f in outside})
+
+    def test_an_installed_packages_middleware_is_not_yours_to_rewrite(self):
+        """The same sync-only middleware, once from the project, once from an
+        installed package: only the first is told to become async-capable."""
+        source = Path(self.enterContext(tempfile.TemporaryDirectory()))
+        package = source / "site-packages" / "vendored_mw"
+        package.mkdir(parents=True)
+        (package / "__init__.py").write_text(
+            "class SyncOnly:\n    async_capable = False\n\n"
+            "    def __init__(self, get_response):\n"
+            "        self.get_response = get_response\n"
+        )
+        self.enterContext(mock.patch("sys.path", [str(package.parent), *sys.path]))
+
+        _, findings = audit_middleware(
+            ["vendored_mw.SyncOnly", "tests.audit.planted.SyncOnlyMiddleware"]
+        )
+
+        fixes = {f.location: f.fix for f in findings if f.code.endswith("sync-only")}
+        self.assertIn("installed package", fixes["vendored_mw.SyncOnly"])
+        self.assertIn(
+            "async_capable = True", fixes["tests.audit.planted.SyncOnlyMiddleware"]
+        )
 
     def test_clean_stack_has_no_findings_and_no_hops(self):
         """A middleware in both modes, and no MiddlewareMixin: nothing to report."""

@@ -129,9 +129,8 @@ def _database_findings(
                 "settings.no-pool",
                 "settings",
                 f"{where}['OPTIONS']",
-                f"{where} is PostgreSQL without a pool: with CONN_MAX_AGE = 0, as ASGI "
-                "needs, "
-                "every request opens a new connection.",
+                f"{where} is PostgreSQL without a pool: under ASGI, where "
+                "CONN_MAX_AGE must be 0, every request opens a new connection.",
                 "Set OPTIONS['pool'] (Django 5.1+, psycopg_pool) with max_size, "
                 "timeout and max_waiting.",
             )

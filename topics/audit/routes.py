@@ -223,17 +223,19 @@ def walk_urlconfs(
     rows = audit.rows
     sync_count = sum(row.mode == "sync" for row in rows)
     across = f" (in {len(urlconfs)} URLconfs)" if len(urlconfs) > 1 else ""
-    audit.findings.append(
-        Finding(
-            "info",
-            "urls.sync-views",
-            "urls",
-            "ROOT_URLCONF",
-            f"{sync_count} of {len(rows)} views{across} are sync: under ASGI each "
-            "holds a thread while it runs.",
-            "Convert those that wait on I/O; leave the rest (see the guide).",
+    if sync_count:
+        audit.findings.append(
+            Finding(
+                "info",
+                "urls.sync-views",
+                "urls",
+                "ROOT_URLCONF",
+                f"{sync_count} of {len(rows)} views{across} are sync: under ASGI "
+                "each holds a thread while it runs.",
+                "Convert those that wait on I/O (HTTP calls, many queries) and are "
+                "called often; the rest can stay sync, at one thread hop each.",
+            )
         )
-    )
     return audit
 
 

@@ -9,6 +9,7 @@ raises MiddlewareNotUsed is left out.
 import inspect
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 from asgiref.sync import iscoroutinefunction
@@ -48,6 +49,23 @@ def _view_hook_hops(middleware: Any) -> int:
     # process_view is adapted to the handler's mode: a sync one is one hop.
     hook = getattr(middleware, "process_view", None)
     return int(hook is not None and not iscoroutinefunction(hook))
+
+
+# A middleware from an installed package is not the user's to rewrite.
+THIRD_PARTY_FIX = (
+    "It comes from an installed package, not yours to rewrite: look for a "
+    "release that is async-capable, or weigh what it does against a thread "
+    "per request, and replace or drop it."
+)
+
+
+def _installed(middleware: Any) -> bool:
+    """Whether the middleware's code lives in an installed package."""
+    try:
+        parts = Path(inspect.getfile(middleware)).parts
+    except TypeError:  # built in, or defined where no file is known
+        return False
+    return bool({"site-packages", "dist-packages"} & set(parts))
 
 
 def _not_used(middleware: Any, *, is_async: bool) -> bool:
@@ -121,8 +139,11 @@ def audit_middleware(paths: Sequence[str]) -> tuple[list[MiddlewareRow], list[Fi
                     path,
                     f"{path} is sync-only: under ASGI every request holds a thread "
                     "from here outwards.",
-                    "Make it sync- and async-capable (sync_capable = async_capable = "
-                    f"True, and an async __call__: {BOTH_MODES_DOC}) or drop it.",
+                    THIRD_PARTY_FIX
+                    if _installed(middleware)
+                    else "Make it sync- and async-capable (sync_capable = "
+                    f"async_capable = True, and an async __call__: {BOTH_MODES_DOC}) "
+                    "or drop it.",
                 )
             )
         elif mixin and is_async and _mixin_hops(middleware):
