@@ -6,7 +6,8 @@ import textwrap
 from pathlib import Path
 from types import SimpleNamespace
 
-from django.test import SimpleTestCase
+from django.conf import settings
+from django.test import SimpleTestCase, override_settings
 
 from topics.audit.findings import Finding
 from topics.audit.where import located, setting_line
@@ -79,6 +80,16 @@ class SettingLineTests(SimpleTestCase):
             ("production.py", 4, 1),
         )
         self.assertEqual(self.where("production", "CACHES"), ("base.py", 12, 10))
+
+    def test_override_settings_still_has_the_project_module(self):
+        """Under override_settings (as in a test) the holder's SETTINGS_MODULE
+        is None; the project's own settings are behind it."""
+        with override_settings(DEBUG=True), override_settings(USE_TZ=True):
+            found = setting_line(settings, "MIDDLEWARE")
+
+        self.assertEqual(
+            found and found[0], settings.BASE_DIR / "project" / "settings.py"
+        )
 
     def test_unwritten_settings_have_no_line(self):
         self.assertIsNone(self.where("production", "SECRET_KEY"))

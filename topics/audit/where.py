@@ -29,8 +29,21 @@ def setting_line(
     of a list literal (a middleware's dotted path); line and column are
     1-based. None when no settings source assigns it (a Django default, a
     setting built in a loop), or the module cannot be found or parsed."""
-    module = getattr(settings, "SETTINGS_MODULE", None)
+    module = _settings_module(settings)
     return _find(module, None, name, tuple(keys), MAX_DEPTH) if module else None
+
+
+def _settings_module(settings: Any) -> str | None:
+    """The dotted settings module, under override_settings too: its holder
+    says None and keeps the project's settings as default_settings."""
+    holder = getattr(settings, "_wrapped", settings)
+    for _ in range(MAX_DEPTH * 4):  # one holder per nested override
+        if module := getattr(holder, "SETTINGS_MODULE", None):
+            return module
+        holder = getattr(holder, "default_settings", None)
+        if holder is None:
+            return None
+    return None
 
 
 def _find(
