@@ -6,7 +6,7 @@ import json
 import subprocess
 from pathlib import Path
 
-from tests.audit.test_host import HOST_SETTINGS, SHOP_MODELS, SHOP_VIEWS, run
+from tests.audit.test_host import make_host, run
 
 COMMAND = ["manage.py", "async_audit"]
 PYTHON_M = ["-m", "topics.audit", "--settings", "host.settings"]
@@ -14,19 +14,8 @@ ENTRY_POINTS = {"manage.py async_audit": COMMAND, "python -m topics.audit": PYTH
 
 
 def build_host(root: Path) -> None:
-    """Generate the host project in `root`."""
-    for command in (["startproject", "host", "."], ["startapp", "shop"]):
-        made = run(["-m", "django", *command], cwd=root)
-        assert made.returncode == 0, made.stderr
-    (root / "shop" / "views.py").write_text(SHOP_VIEWS)
-    (root / "shop" / "models.py").write_text(SHOP_MODELS)
-    (root / "host" / "urls.py").write_text(
-        "from django.urls import path\n\nfrom shop.views import item_list\n\n"
-        'urlpatterns = [path("items/", item_list)]\n'
-    )
-    (root / "Procfile").write_text("web: uvicorn host.asgi:application\n")
-    with (root / "host" / "settings.py").open("a") as host_settings:
-        host_settings.write(HOST_SETTINGS)
+    """Generate the host project in `root` (test_host.make_host's)."""
+    make_host(root)
 
 
 def audit(
