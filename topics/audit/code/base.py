@@ -41,6 +41,8 @@ class ScannerBase(ast.NodeVisitor):
         self.module_names = self._module_names(tree)
         self.coroutines = self._coroutine_names(nodes)
         self.awaited: set[int] = set()
+        # id(class) -> its method names -> all coroutine functions (coroutines.py)
+        self.class_coroutines: dict[int, dict[str, bool]] = {}
         self.scopes = [Scope(None, False, frozenset(), frozenset(), None)]
 
     def scan(self) -> list[Finding]:

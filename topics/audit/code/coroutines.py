@@ -65,13 +65,20 @@ class CoroutineChecks(ScannerBase):
         klass = self.scope.klass
         if klass is None:
             return False
-        kinds = {
-            is_coroutine_function(item)
-            for item in klass.body
-            if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef)
-            and item.name == name
-        }
-        return kinds == {True}
+        return self._class_coroutines(klass).get(name, False)
+
+    def _class_coroutines(self, klass: ast.ClassDef) -> dict[str, bool]:
+        """Each method name of `klass` -> whether every def of it is a coroutine
+        function; read once per class, not once per self.x() call."""
+        known = self.class_coroutines.get(id(klass))
+        if known is None:
+            known = {}
+            for item in klass.body:
+                if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef):
+                    is_coroutine = is_coroutine_function(item)
+                    known[item.name] = known.get(item.name, True) and is_coroutine
+            self.class_coroutines[id(klass)] = known
+        return known
 
     def _check_dropped(self, call: ast.Call) -> None:
         """A bare call statement: a coroutine never awaited, or a task let go."""
