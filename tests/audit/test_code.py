@@ -366,6 +366,28 @@ class SyncOrmTests(TestCase):
             ],
         )
 
+    def test_one_finding_per_line_code_and_message_at_its_first_column(self):
+        """The lazy user loads once: two reads on a line are one finding."""
+        findings = scan(
+            """
+            async def view(request):
+                pk = request.user.pk if request.user.is_authenticated else None
+                name = request.user.username
+                theme = request.user.theme or request.session["theme"]
+                return pk, name, theme
+            """
+        )
+
+        self.assertEqual(
+            [(f.location, f.column, f.message.split(" ")[0]) for f in findings],
+            [
+                ("snippet.py:3", 10, "request.user"),
+                ("snippet.py:4", 12, "request.user"),
+                ("snippet.py:5", 35, "request.session[...]"),
+                ("snippet.py:5", 13, "request.user"),
+            ],
+        )
+
 
 class NotAwaitedTests(TestCase):
     def test_dropped_and_misused_coroutines_anywhere(self):
