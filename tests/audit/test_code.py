@@ -298,6 +298,40 @@ class SyncOrmTests(TestCase):
         )
         self.assertIn("unless the relation was prefetched", findings[0].message)
 
+    def test_a_name_holding_a_related_manager_chain_is_a_warning_too(self):
+        """files = agent.files.all() is the inline chain's warning, not an error;
+        a name that may hold Model.objects' chain is still an error."""
+        findings = scan(
+            """
+            async def view(agent, flag):
+                files = agent.fileobject_set.all()
+                names = [f.name for f in files]
+                recent = files.filter(new=True)
+                recent = recent.order_by("-id")
+                total = len(recent)
+                mixed = agent.tags.all()
+                if flag:
+                    mixed = Tag.objects.all()
+                everyone = Agent.objects.filter(team=agent.team)
+                return names, total, list(mixed), [a.pk for a in everyone]
+            """
+        )
+
+        self.assertEqual(
+            [(f.location, f.level) for f in findings],
+            [
+                ("snippet.py:4", "warning"),
+                ("snippet.py:7", "warning"),
+                ("snippet.py:12", "error"),
+                ("snippet.py:12", "error"),
+            ],
+        )
+        self.assertIn("unless the relation was prefetched", findings[0].message)
+        self.assertEqual(
+            [f.message.split(" runs")[0] for f in findings[2:]],
+            ["Iterating everyone", "list(mixed)"],
+        )
+
     def test_atomic_around_async_code_and_the_orm_in_to_thread(self):
         findings = scan(
             """

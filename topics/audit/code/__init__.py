@@ -23,7 +23,8 @@ cannot know types:
       as a `with` block or a decorator of an async def;
     * warning: .save(), .delete(), .refresh_from_db(), .full_clean() on any other
       expression (it may not be a model); a related manager's `obj.rel.all()`
-      evaluated (it is free when prefetched); a lazy chain handed to render();
+      evaluated (it is free when prefetched), or a local name that only ever
+      holds such a chain (`files = obj.rel.all()`); a lazy chain handed to render();
       request.user and request.session read the sync way; the ORM inside
       asyncio.to_thread() (a thread whose connection Django never closes); the
       sync Paginator;

@@ -5,7 +5,7 @@ The checks (orm.py, coroutines.py) and the visitor (scanner.py) build on this.
 
 import ast
 import builtins
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from functools import cached_property
 
 from topics.audit.code.chains import (
@@ -73,12 +73,13 @@ class Scope:
         return bound_names(self.node)
 
     @cached_property
-    def querysets(self) -> frozenset[str]:
-        """Names only ever holding a lazy QuerySet (async code only)."""
+    def querysets(self) -> Mapping[str, bool]:
+        """Names only ever holding a lazy QuerySet (async code only) -> whether
+        it is a related manager's."""
         if self._names_of is not None:
             return self._names_of.querysets
         if not self.is_async or self.node is None:
-            return frozenset()
+            return {}
         return queryset_names(self._bound)
 
     @cached_property

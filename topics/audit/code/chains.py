@@ -1,7 +1,7 @@
 """ORM QuerySet chains, and the names of a function that only ever hold one."""
 
 import ast
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from topics.audit.code.rules import ASYNC_METHODS, QUERYSET_ANNOTATIONS, SYNC_METHODS
@@ -24,8 +24,11 @@ class Chain:
         )
 
 
-def queryset_chain(node: ast.expr, querysets: frozenset[str]) -> Chain | None:
-    """The QuerySet chain `node` is, or None when it is not one."""
+def queryset_chain(node: ast.expr, querysets: Mapping[str, bool]) -> Chain | None:
+    """The QuerySet chain `node` is, or None when it is not one.
+
+    `querysets`: the names that hold one -> whether it is a related manager's.
+    """
     methods: list[str] = []
     while True:
         match node:
@@ -42,7 +45,7 @@ def queryset_chain(node: ast.expr, querysets: frozenset[str]) -> Chain | None:
                 # topic.tags.all(): a related manager, which needs an attribute.
                 return Chain(short(node), tuple(reversed(methods)), related=True)
             case ast.Name(id=name) if name in querysets:
-                return Chain(name, tuple(reversed(methods)), related=False)
+                return Chain(name, tuple(reversed(methods)), querysets[name])
             case _:
                 return None
 
@@ -130,23 +133,44 @@ def _bound_here(nodes: Iterable[ast.AST]) -> Iterator[tuple[ast.AST, str]]:
             yield node, node.name
 
 
-def queryset_names(bound: dict[str, list[Binding]]) -> frozenset[str]:
-    """Names that only ever hold a lazy QuerySet chain (or are QuerySet params)."""
+def queryset_names(bound: dict[str, list[Binding]]) -> dict[str, bool]:
+    """Names that only ever hold a lazy QuerySet chain (or are QuerySet params)
+    -> whether every one of those chains is a related manager's, obj.rel.all():
+    `files = agent.files.all()` is no more a sure query than the chain itself."""
     names: set[str] = set()
     changed = True
     while changed:  # `qs = other.filter(...)` needs `other` known first
         changed = False
         for name, values in bound.items():
-            if name in names or not all(
-                _holds_queryset(value, frozenset(names | {name})) for value in values
-            ):
+            if name in names:
                 continue
-            names.add(name)
-            changed = True
-    return frozenset(names)
+            known = dict.fromkeys([*names, name], False)
+            if all(_holds_queryset(value, known) for value in values):
+                names.add(name)
+                changed = True
+    # Related until a binding says otherwise: `qs = qs.filter(...)` is related
+    # when the other bindings of qs are.
+    related = dict.fromkeys(names, True)
+    changed = True
+    while changed:
+        changed = False
+        for name in names:
+            if related[name] and not all(
+                _is_related(value, related) for value in bound[name]
+            ):
+                related[name] = False
+                changed = True
+    return related
 
 
-def _holds_queryset(value: Binding, querysets: frozenset[str]) -> bool:
+def _is_related(value: Binding, querysets: Mapping[str, bool]) -> bool:
+    if not isinstance(value, ast.expr):
+        return False  # a parameter annotated QuerySet: any QuerySet
+    chain = queryset_chain(value, querysets)
+    return chain is not None and chain.related
+
+
+def _holds_queryset(value: Binding, querysets: Mapping[str, bool]) -> bool:
     if isinstance(value, ast.arg):
         return _is_queryset_annotation(value.annotation)
     if value is None:

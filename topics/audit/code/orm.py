@@ -174,7 +174,7 @@ class OrmChecks(ScannerBase):
         """sync_to_async(lambda: Model.objects.filter(...)) runs no query there."""
         if not isinstance(target, ast.Lambda):
             return
-        chain = queryset_chain(target.body, frozenset())
+        chain = queryset_chain(target.body, {})
         if chain is not None and chain.lazy:
             self._report(
                 target,
