@@ -284,6 +284,36 @@ class SyncOrmTests(TestCase):
         )
         self.assertIn("Order.objects.get(...)", findings[2].message)
 
+    def test_save_delete_with_arguments_no_model_method_takes_are_not_models(self):
+        """image.save(buffer, format="PNG") is PIL's; Model.save() is keyword-only,
+        and each model method takes only its own keywords."""
+        findings = scan(
+            """
+            async def view(order, form, image, buffer, cache, serializer, kwargs):
+                image.save(buffer, format="PNG")
+                image.save("out.png")
+                cache.delete("key")
+                serializer.save(owner=order.owner)
+                order.refresh_from_db(force=True)
+                order.full_clean(strict=True)
+                order.save(update_fields=["paid"])
+                order.delete(keep_parents=True)
+                form.save(commit=True)
+                order.refresh_from_db("default", fields=["paid"])
+                order.full_clean(exclude=["paid"])
+                order.save(**kwargs)
+            """
+        )
+
+        self.assertEqual(
+            [(f.location, f.level) for f in findings],
+            [(f"snippet.py:{line}", "warning") for line in range(9, 15)],
+        )
+        self.assertEqual(
+            findings[0].fix, "await order.asave(), or do it inside one sync_to_async."
+        )
+        self.assertIn("A ModelForm's save() has no async variant", findings[2].fix)
+
     def test_a_related_manager_evaluated_is_a_warning(self):
         """order.items.all() is free when prefetched: the scan cannot tell."""
         findings = scan(

@@ -22,7 +22,13 @@ cannot know types:
     * error: get_object_or_404() / get_list_or_404(), and transaction.atomic()
       as a `with` block or a decorator of an async def;
     * warning: .save(), .delete(), .refresh_from_db(), .full_clean() on any other
-      expression (it may not be a model); a related manager's `obj.rel.all()`
+      expression (it may not be a model), when it passes only what the model's
+      method takes: no positional argument to save() or delete(), and only their
+      keywords (save: force_insert, force_update, using, update_fields, and a
+      ModelForm's commit; delete: using, keep_parents; refresh_from_db: using,
+      fields, from_queryset; full_clean: exclude, validate_unique,
+      validate_constraints), so `image.save(buffer, format="PNG")` and
+      `cache.delete(key)` are not reported; a related manager's `obj.rel.all()`
       evaluated (it is free when prefetched), or a local name that only ever
       holds such a chain (`files = obj.rel.all()`); a lazy chain handed to render();
       request.user and request.session read the sync way; the ORM inside

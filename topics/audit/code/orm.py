@@ -16,6 +16,7 @@ from topics.audit.code.rules import (
     SYNC_ORM,
     SYNC_SHORTCUTS,
     SYNC_TO_ASYNC,
+    InstanceMethod,
 )
 from topics.audit.code.syntax import short, walk_scope
 
@@ -26,6 +27,16 @@ def _no_commit(call: ast.Call) -> bool:
         keyword.arg == "commit"
         and isinstance(keyword.value, ast.Constant)
         and keyword.value.value is False
+        for keyword in call.keywords
+    )
+
+
+def _takes(method: InstanceMethod, call: ast.Call) -> bool:
+    """The call passes only what the model's method takes (`*args`, `**kwargs`
+    may be anything: they count as taken)."""
+    positional = [arg for arg in call.args if not isinstance(arg, ast.Starred)]
+    return len(positional) <= method.positional and all(
+        keyword.arg is None or keyword.arg in method.keywords
         for keyword in call.keywords
     )
 
@@ -91,13 +102,19 @@ class OrmChecks(ScannerBase):
         elif (
             receiver is None
             and func.attr in INSTANCE_METHODS
+            and _takes(INSTANCE_METHODS[func.attr], call)
             and not self._is_session(func.value)  # reported as a session read
             and not _no_commit(call)
         ):
-            async_name = INSTANCE_METHODS[func.attr]
+            async_name = INSTANCE_METHODS[func.attr].async_name
             if self._function_name().rpartition(".")[2] == f"a{func.attr}":
                 # The async variant itself: awaiting it here would recurse.
                 fix = f"await sync_to_async({short(func)})(...) instead."
+            elif any(keyword.arg == "commit" for keyword in call.keywords):
+                fix = (
+                    "A ModelForm's save() has no async variant: do it inside one "
+                    "sync_to_async with the rest of the work."
+                )
             elif async_name:
                 fix = (
                     f"await {short(func.value)}.{async_name}, or do it inside one "
