@@ -430,6 +430,90 @@ class SyncOrmTests(TestCase):
             ],
         )
 
+    def test_a_request_annotated_with_a_type_from_outside_django_is_not_one(self):
+        """Starlette's and FastAPI's Request run no query for .user or .session;
+        DRF's, adrf's and ninja's wrap Django's; no annotation is Django's."""
+        findings = scan(
+            """
+            from typing import Annotated, Optional
+
+            import starlette.requests
+            from django.http import HttpRequest
+            from fastapi import Depends, Request
+            from rest_framework.request import Request as DRFRequest
+            from starlette.requests import HTTPConnection
+            from starlette.websockets import WebSocket
+
+            async def fastapi_view(request: Request):
+                return request.user.object, request.session.get("user")
+
+            async def starlette_view(request: Optional[HTTPConnection] = None):
+                return request.session["user"]
+
+            async def socket(request: "WebSocket | None"):
+                return request.user
+
+            async def depends(request: Annotated[Request, Depends()]):
+                async def inner():
+                    return request.user
+                return request.user, await inner()
+
+            async def dotted(request: starlette.requests.Request):
+                return request.session.pop("user")
+
+            async def django_view(request: HttpRequest):
+                return request.user
+
+            async def drf_view(request: DRFRequest):
+                return request.session.get("user")
+
+            async def plain_view(request):
+                return request.user
+
+            async def mixed_view(request: Request | HttpRequest):
+                return request.user
+            """
+        )
+
+        self.assertEqual(
+            [(f.location, f.message.split(" ")[0]) for f in findings],
+            [
+                ("snippet.py:29", "request.user"),
+                ("snippet.py:32", "request.session.get()"),
+                ("snippet.py:35", "request.user"),
+                ("snippet.py:38", "request.user"),
+            ],
+        )
+
+    def test_a_request_type_of_the_project_itself_may_be_django_s(self):
+        """A subclass of HttpRequest, defined in the project, is typical."""
+        findings = scan_source(
+            textwrap.dedent(
+                """
+                from shop.http import AuthenticatedRequest
+                from .types import TypedRequest
+
+                class LocalRequest(HttpRequest):
+                    pass
+
+                async def view(request: AuthenticatedRequest):
+                    return request.user
+
+                async def other(request: TypedRequest):
+                    return request.user
+
+                async def local(request: "LocalRequest"):
+                    return request.user
+                """
+            ),
+            "shop/views.py",
+        )
+
+        self.assertEqual(
+            [f.location for f in findings],
+            ["shop/views.py:9", "shop/views.py:12", "shop/views.py:15"],
+        )
+
     def test_one_finding_per_line_code_and_message_at_its_first_column(self):
         """The lazy user loads once: two reads on a line are one finding."""
         findings = scan(

@@ -21,6 +21,7 @@ from topics.audit.code.syntax import (
     ScopeNode,
     child_nodes,
     is_coroutine_function,
+    parameters,
     walk_scope,
 )
 from topics.audit.findings import Finding
@@ -71,6 +72,15 @@ class Scope:
         if self.is_async:
             return frozenset(self._bound)
         return bound_names(self.node)
+
+    def parameter(self, name: str) -> ast.arg | None:
+        """This function's parameter `name`, if it has one (a class body: its
+        enclosing scope's)."""
+        if self._names_of is not None:
+            return self._names_of.parameter(name)
+        if self.node is None or isinstance(self.node, ast.ClassDef):
+            return None
+        return next((a for a in parameters(self.node.args) if a.arg == name), None)
 
     @cached_property
     def querysets(self) -> Mapping[str, bool]:
@@ -240,6 +250,10 @@ class ScannerBase(ast.NodeVisitor):
         if any(name in scope.locals for scope in self.scopes):
             return None  # a local variable or parameter, not the module
         return dotted
+
+    def _binding_scope(self, name: str) -> Scope | None:
+        """The innermost scope that binds `name`; None for a module-level name."""
+        return next((s for s in reversed(self.scopes) if name in s.locals), None)
 
     def _chain(self, node: ast.expr) -> Chain | None:
         """The QuerySet chain `node` is, with this scope's QuerySet names."""

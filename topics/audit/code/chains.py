@@ -5,7 +5,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from topics.audit.code.rules import ASYNC_METHODS, QUERYSET_ANNOTATIONS, SYNC_METHODS
-from topics.audit.code.syntax import FunctionNode, short, walk_scope
+from topics.audit.code.syntax import FunctionNode, parameters, short, walk_scope
 
 
 @dataclass(frozen=True)
@@ -70,11 +70,6 @@ def _is_manager(model: ast.expr, attr: str) -> bool:
     return False
 
 
-def _parameters(args: ast.arguments) -> list[ast.arg]:
-    extra = [arg for arg in (args.vararg, args.kwarg) if arg is not None]
-    return [*args.posonlyargs, *args.args, *args.kwonlyargs, *extra]
-
-
 def _is_queryset_annotation(annotation: ast.expr | None) -> bool:
     match annotation:
         case ast.Subscript(value=value):
@@ -94,7 +89,7 @@ Binding = ast.expr | ast.arg | None
 def bindings(function: FunctionNode) -> dict[str, list[Binding]]:
     """Each name bound in the function (imports aside) -> what it is bound to."""
     bound: dict[str, list[Binding]] = {}
-    for arg in _parameters(function.args):
+    for arg in parameters(function.args):
         bound.setdefault(arg.arg, []).append(arg)
     simple: dict[int, ast.expr] = {}
     nodes = list(walk_scope(_body(function)))
@@ -113,7 +108,7 @@ def bindings(function: FunctionNode) -> dict[str, list[Binding]]:
 
 def bound_names(function: FunctionNode) -> frozenset[str]:
     """The names bound in the function: frozenset(bindings(function)), cheaper."""
-    names = {arg.arg for arg in _parameters(function.args)}
+    names = {arg.arg for arg in parameters(function.args)}
     names.update(name for _, name in _bound_here(walk_scope(_body(function))))
     return frozenset(names)
 

@@ -162,6 +162,17 @@ EVALUATIONS = {
 HAND_ON_METHODS = frozenset({"send", "throw", "close", "__await__"})
 # gather() and shield() return a scheduled Future, which these are fine on.
 FUTURE_METHODS = frozenset({"add_done_callback", "cancel", "done", "result"})
+# The packages whose request types wrap Django's HttpRequest (DRF's Request,
+# adrf's, django-ninja's): request.user and request.session on them are Django's.
+DJANGO_REQUEST_PACKAGES = frozenset({"django", "rest_framework", "adrf", "ninja"})
+# typing.Optional[X], Union[X, None], Annotated[X, ...]: X is the type.
+TYPE_WRAPPERS = frozenset(
+    f"{module}.{name}"
+    for module in ("typing", "typing_extensions")
+    for name in ("Optional", "Union", "Annotated")
+)
+# Annotations that name no request type: Any, object.
+UNTYPED_PACKAGES = frozenset({"typing", "typing_extensions", "builtins"})
 # Session methods that load the session the sync way (the async API is a*).
 SESSION_SYNC = frozenset(
     [

@@ -71,6 +71,12 @@ def is_coroutine_function(node: ast.AST) -> bool:
     )
 
 
+def parameters(args: ast.arguments) -> list[ast.arg]:
+    """Every parameter of a function, *args and **kwargs included."""
+    extra = [arg for arg in (args.vararg, args.kwarg) if arg is not None]
+    return [*args.posonlyargs, *args.args, *args.kwonlyargs, *extra]
+
+
 def defaults(args: ast.arguments) -> list[ast.expr]:
     """The default values of a function's parameters, which run where it is defined."""
     return [*args.defaults, *(d for d in args.kw_defaults if d is not None)]
