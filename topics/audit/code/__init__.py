@@ -22,10 +22,21 @@ cannot know types:
     * error: get_object_or_404() / get_list_or_404(), and transaction.atomic()
       as a `with` block or a decorator of an async def;
     * warning: .save(), .delete(), .refresh_from_db(), .full_clean() on any other
-      expression (it may not be a model); a related manager's `obj.rel.all()`
-      evaluated (it is free when prefetched); a lazy chain handed to render();
-      request.user and request.session read the sync way; the ORM inside
-      asyncio.to_thread() (a thread whose connection Django never closes); the
+      expression (it may not be a model), when it passes only what the model's
+      method takes: no positional argument to save() or delete(), and only their
+      keywords (save: force_insert, force_update, using, update_fields, and a
+      ModelForm's commit; delete: using, keep_parents; refresh_from_db: using,
+      fields, from_queryset; full_clean: exclude, validate_unique,
+      validate_constraints), so `image.save(buffer, format="PNG")` and
+      `cache.delete(key)` are not reported; a related manager's `obj.rel.all()`
+      evaluated (it is free when prefetched), or a local name that only ever
+      holds such a chain (`files = obj.rel.all()`); a lazy chain handed to render();
+      request.user and request.session read the sync way, unless `request` is
+      a parameter annotated with types imported from outside Django and the
+      project (Starlette's or FastAPI's Request, HTTPConnection, WebSocket: no
+      query there; DRF's, adrf's and django-ninja's wrap Django's and count as
+      Django's; so does a type from a package in the file's own path); the ORM
+      inside asyncio.to_thread() (a thread whose connection Django never closes); the
       sync Paginator;
     * error: sync_to_async(lambda: <lazy chain>), whose query runs later, on the
       loop;
@@ -53,8 +64,11 @@ passed in unannotated, returned by a helper, or stored on an attribute is not
 followed; lazy relations and deferred fields read as attributes are not seen;
 a sync helper called from async code is not followed into; a coroutine function
 imported from another module is not known; a shadowed or re-bound name may be
-resolved wrongly. Silence a finding with a trailing `# async-audit: ignore`, or
-`# async-audit: ignore[code.sync-orm, code.blocking-call]` for some codes only.
+resolved wrongly; a request type imported from another package of the project
+(an HttpRequest subclass in `core.http`, used from `shop/views.py`) is taken for
+a framework's that is not Django. Silence a finding with a trailing
+`# async-audit: ignore`, or `# async-audit: ignore[code.sync-orm,
+code.blocking-call]` for some codes only.
 """
 
 from topics.audit.code.files import scan_file, scan_source, scan_tree

@@ -1,10 +1,11 @@
 """ORM QuerySet chains, and the names of a function that only ever hold one."""
 
 import ast
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from topics.audit.code.rules import ASYNC_METHODS, QUERYSET_ANNOTATIONS, SYNC_METHODS
-from topics.audit.code.syntax import FunctionNode, short, walk_scope
+from topics.audit.code.syntax import FunctionNode, parameters, short, walk_scope
 
 
 @dataclass(frozen=True)
@@ -23,8 +24,11 @@ class Chain:
         )
 
 
-def queryset_chain(node: ast.expr, querysets: frozenset[str]) -> Chain | None:
-    """The QuerySet chain `node` is, or None when it is not one."""
+def queryset_chain(node: ast.expr, querysets: Mapping[str, bool]) -> Chain | None:
+    """The QuerySet chain `node` is, or None when it is not one.
+
+    `querysets`: the names that hold one -> whether it is a related manager's.
+    """
     methods: list[str] = []
     while True:
         match node:
@@ -41,7 +45,7 @@ def queryset_chain(node: ast.expr, querysets: frozenset[str]) -> Chain | None:
                 # topic.tags.all(): a related manager, which needs an attribute.
                 return Chain(short(node), tuple(reversed(methods)), related=True)
             case ast.Name(id=name) if name in querysets:
-                return Chain(name, tuple(reversed(methods)), related=False)
+                return Chain(name, tuple(reversed(methods)), querysets[name])
             case _:
                 return None
 
@@ -66,11 +70,6 @@ def _is_manager(model: ast.expr, attr: str) -> bool:
     return False
 
 
-def _parameters(args: ast.arguments) -> list[ast.arg]:
-    extra = [arg for arg in (args.vararg, args.kwarg) if arg is not None]
-    return [*args.posonlyargs, *args.args, *args.kwonlyargs, *extra]
-
-
 def _is_queryset_annotation(annotation: ast.expr | None) -> bool:
     match annotation:
         case ast.Subscript(value=value):
@@ -90,11 +89,11 @@ Binding = ast.expr | ast.arg | None
 def bindings(function: FunctionNode) -> dict[str, list[Binding]]:
     """Each name bound in the function (imports aside) -> what it is bound to."""
     bound: dict[str, list[Binding]] = {}
-    for arg in _parameters(function.args):
+    for arg in parameters(function.args):
         bound.setdefault(arg.arg, []).append(arg)
-    body = [function.body] if isinstance(function, ast.Lambda) else function.body
     simple: dict[int, ast.expr] = {}
-    for node in walk_scope(body):
+    nodes = list(walk_scope(_body(function)))
+    for node in nodes:
         match node:
             case ast.Assign(targets=[ast.Name() as target], value=value):
                 simple[id(target)] = value
@@ -102,33 +101,71 @@ def bindings(function: FunctionNode) -> dict[str, list[Binding]]:
                 simple[id(target)] = value
             case ast.NamedExpr(target=target, value=value):
                 simple[id(target)] = value
-    for node in walk_scope(body):
-        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
-            bound.setdefault(node.id, []).append(simple.get(id(node)))
-        elif isinstance(
-            node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
-        ) or (isinstance(node, ast.ExceptHandler) and node.name):
-            bound.setdefault(node.name, []).append(None)
+    for node, name in _bound_here(nodes):
+        bound.setdefault(name, []).append(simple.get(id(node)))
     return bound
 
 
-def queryset_names(bound: dict[str, list[Binding]]) -> frozenset[str]:
-    """Names that only ever hold a lazy QuerySet chain (or are QuerySet params)."""
+def bound_names(function: FunctionNode) -> frozenset[str]:
+    """The names bound in the function: frozenset(bindings(function)), cheaper."""
+    names = {arg.arg for arg in parameters(function.args)}
+    names.update(name for _, name in _bound_here(walk_scope(_body(function))))
+    return frozenset(names)
+
+
+def _body(function: FunctionNode) -> list[ast.AST]:
+    return [function.body] if isinstance(function, ast.Lambda) else function.body
+
+
+def _bound_here(nodes: Iterable[ast.AST]) -> Iterator[tuple[ast.AST, str]]:
+    """(node, name) for each node of a scope that binds a name."""
+    for node in nodes:
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            yield node, node.id
+        elif isinstance(
+            node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
+        ) or (isinstance(node, ast.ExceptHandler) and node.name):
+            yield node, node.name
+
+
+def queryset_names(bound: dict[str, list[Binding]]) -> dict[str, bool]:
+    """Names that only ever hold a lazy QuerySet chain (or are QuerySet params)
+    -> whether every one of those chains is a related manager's, obj.rel.all():
+    `files = agent.files.all()` is no more a sure query than the chain itself."""
     names: set[str] = set()
     changed = True
     while changed:  # `qs = other.filter(...)` needs `other` known first
         changed = False
         for name, values in bound.items():
-            if name in names or not all(
-                _holds_queryset(value, frozenset(names | {name})) for value in values
-            ):
+            if name in names:
                 continue
-            names.add(name)
-            changed = True
-    return frozenset(names)
+            known = dict.fromkeys([*names, name], False)
+            if all(_holds_queryset(value, known) for value in values):
+                names.add(name)
+                changed = True
+    # Related until a binding says otherwise: `qs = qs.filter(...)` is related
+    # when the other bindings of qs are.
+    related = dict.fromkeys(names, True)
+    changed = True
+    while changed:
+        changed = False
+        for name in names:
+            if related[name] and not all(
+                _is_related(value, related) for value in bound[name]
+            ):
+                related[name] = False
+                changed = True
+    return related
 
 
-def _holds_queryset(value: Binding, querysets: frozenset[str]) -> bool:
+def _is_related(value: Binding, querysets: Mapping[str, bool]) -> bool:
+    if not isinstance(value, ast.expr):
+        return False  # a parameter annotated QuerySet: any QuerySet
+    chain = queryset_chain(value, querysets)
+    return chain is not None and chain.related
+
+
+def _holds_queryset(value: Binding, querysets: Mapping[str, bool]) -> bool:
     if isinstance(value, ast.arg):
         return _is_queryset_annotation(value.annotation)
     if value is None:

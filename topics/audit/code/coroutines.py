@@ -20,6 +20,8 @@ from topics.audit.code.rules import (
 )
 from topics.audit.code.syntax import is_coroutine_function, short, walk_scope
 
+_MAKE_COROUTINES = FUTURE_FUNCTIONS | COROUTINE_FUNCTIONS
+
 
 def _describe(call: ast.Call, what: str) -> str:
     """Why a call needs await: "fetch() is an async def of this module"."""
@@ -52,9 +54,9 @@ class CoroutineChecks(ScannerBase):
                 self._chain(value) is not None
             ):
                 return "an async ORM method"
-            case ast.Call(func=inner) if self._resolve(inner) in SYNC_TO_ASYNC:
+            case ast.Call(func=inner) if self._resolve(inner, SYNC_TO_ASYNC):
                 return "a coroutine function"
-        name = self._resolve(func)
+        name = self._resolve(func, _MAKE_COROUTINES)
         if name in FUTURE_FUNCTIONS:
             return FUTURE
         if name in COROUTINE_FUNCTIONS:
@@ -65,13 +67,20 @@ class CoroutineChecks(ScannerBase):
         klass = self.scope.klass
         if klass is None:
             return False
-        kinds = {
-            is_coroutine_function(item)
-            for item in klass.body
-            if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef)
-            and item.name == name
-        }
-        return kinds == {True}
+        return self._class_coroutines(klass).get(name, False)
+
+    def _class_coroutines(self, klass: ast.ClassDef) -> dict[str, bool]:
+        """Each method name of `klass` -> whether every def of it is a coroutine
+        function; read once per class, not once per self.x() call."""
+        known = self.class_coroutines.get(id(klass))
+        if known is None:
+            known = {}
+            for item in klass.body:
+                if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef):
+                    is_coroutine = is_coroutine_function(item)
+                    known[item.name] = known.get(item.name, True) and is_coroutine
+            self.class_coroutines[id(klass)] = known
+        return known
 
     def _check_dropped(self, call: ast.Call) -> None:
         """A bare call statement: a coroutine never awaited, or a task let go."""
@@ -90,7 +99,7 @@ class CoroutineChecks(ScannerBase):
                 + f": {_describe(call, why)}.",
                 AWAIT_FIX,
             )
-        elif self._resolve(call.func) in TASK_FACTORIES:
+        elif self._resolve(call.func, TASK_FACTORIES):
             self._report(
                 call,
                 "warning",
@@ -116,19 +125,27 @@ class CoroutineChecks(ScannerBase):
                 f"await {short(node)} here.",
             )
 
+    def _note_coroutine_assignment(self, node: ast.Assign) -> None:
+        """`name = coroutine()` in a function, for _check_unawaited_assignments."""
+        if not isinstance(self.scope.node, ast.FunctionDef | ast.AsyncFunctionDef):
+            return
+        match node:
+            case ast.Assign(targets=[ast.Name(id=name)], value=ast.Call() as call):
+                if (why := self._coroutine(call)) is not None:
+                    assigned = self.scope.coroutine_assignments
+                    assigned.setdefault(name, []).append((node, call, why))
+
     def _check_unawaited_assignments(
         self, function: ast.FunctionDef | ast.AsyncFunctionDef
     ) -> None:
         """`count = Model.objects.acount()`, then count is never awaited."""
-        assigned: dict[str, list[tuple[ast.Assign, ast.Call, str]]] = {}
+        assigned = self.scope.coroutine_assignments
+        if not assigned:
+            return  # most functions: no need to read their names
         stores: dict[str, int] = {}
         for node in walk_scope(function.body):
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
                 stores[node.id] = stores.get(node.id, 0) + 1
-            match node:
-                case ast.Assign(targets=[ast.Name(id=name)], value=ast.Call() as call):
-                    if (why := self._coroutine(call)) is not None:
-                        assigned.setdefault(name, []).append((node, call, why))
         for name, assignments in assigned.items():
             if stores[name] != 1:
                 continue  # re-bound: flow matters, which this scan does not follow

@@ -47,8 +47,17 @@ def scan_source(source: str, path: str) -> list[Finding]:
     except RecursionError:
         return [_unparsable(f"{path}:1", "too deeply nested to scan")]
     suppressed = _suppressions(source)
-    kept = [f for f in findings if not _is_suppressed(f, suppressed)]
-    return sorted(set(kept), key=_sort_key)
+    # One finding per line, code and message: `request.user.pk if
+    # request.user.is_authenticated` loads the user once. The first column stays.
+    kept: dict[tuple[str, str, str], Finding] = {}
+    for finding in findings:
+        if _is_suppressed(finding, suppressed):
+            continue
+        key = (finding.location, finding.code, finding.message)
+        first = kept.get(key)
+        if first is None or (finding.column or 0) < (first.column or 0):
+            kept[key] = finding
+    return sorted(kept.values(), key=_sort_key)
 
 
 def scan_file(path: Path, root: Path) -> list[Finding]:

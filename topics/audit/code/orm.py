@@ -1,11 +1,14 @@
 """The sync ORM checks of the scan: queries, evaluations, request.user, sessions."""
 
 import ast
+import warnings
+from pathlib import PurePosixPath
 
 from topics.audit.code.base import ScannerBase
 from topics.audit.code.chains import queryset_chain
 from topics.audit.code.rules import (
     ASYNC_FOR_FIX,
+    DJANGO_REQUEST_PACKAGES,
     EVALUATING_BUILTINS,
     EVALUATIONS,
     INSTANCE_METHODS,
@@ -16,6 +19,9 @@ from topics.audit.code.rules import (
     SYNC_ORM,
     SYNC_SHORTCUTS,
     SYNC_TO_ASYNC,
+    TYPE_WRAPPERS,
+    UNTYPED_PACKAGES,
+    InstanceMethod,
 )
 from topics.audit.code.syntax import short, walk_scope
 
@@ -26,6 +32,16 @@ def _no_commit(call: ast.Call) -> bool:
         keyword.arg == "commit"
         and isinstance(keyword.value, ast.Constant)
         and keyword.value.value is False
+        for keyword in call.keywords
+    )
+
+
+def _takes(method: InstanceMethod, call: ast.Call) -> bool:
+    """The call passes only what the model's method takes (`*args`, `**kwargs`
+    may be anything: they count as taken)."""
+    positional = [arg for arg in call.args if not isinstance(arg, ast.Starred)]
+    return len(positional) <= method.positional and all(
+        keyword.arg is None or keyword.arg in method.keywords
         for keyword in call.keywords
     )
 
@@ -91,13 +107,19 @@ class OrmChecks(ScannerBase):
         elif (
             receiver is None
             and func.attr in INSTANCE_METHODS
+            and _takes(INSTANCE_METHODS[func.attr], call)
             and not self._is_session(func.value)  # reported as a session read
             and not _no_commit(call)
         ):
-            async_name = INSTANCE_METHODS[func.attr]
+            async_name = INSTANCE_METHODS[func.attr].async_name
             if self._function_name().rpartition(".")[2] == f"a{func.attr}":
                 # The async variant itself: awaiting it here would recurse.
                 fix = f"await sync_to_async({short(func)})(...) instead."
+            elif any(keyword.arg == "commit" for keyword in call.keywords):
+                fix = (
+                    "A ModelForm's save() has no async variant: do it inside one "
+                    "sync_to_async with the rest of the work."
+                )
             elif async_name:
                 fix = (
                     f"await {short(func.value)}.{async_name}, or do it inside one "
@@ -174,7 +196,7 @@ class OrmChecks(ScannerBase):
         """sync_to_async(lambda: Model.objects.filter(...)) runs no query there."""
         if not isinstance(target, ast.Lambda):
             return
-        chain = queryset_chain(target.body, frozenset())
+        chain = queryset_chain(target.body, {})
         if chain is not None and chain.lazy:
             self._report(
                 target,
@@ -194,10 +216,64 @@ class OrmChecks(ScannerBase):
                 return True
         return False
 
+    def _is_django_request(self, node: ast.expr) -> bool:
+        """A request, unless it is a parameter annotated with a type from outside
+        Django: Starlette's or FastAPI's Request runs no query for .user or
+        .session, and has no auser()."""
+        if not self._is_request(node):
+            return False
+        if isinstance(node, ast.Name):
+            scope = self._binding_scope(node.id)
+            parameter = scope.parameter(node.id) if scope is not None else None
+            if parameter is not None and parameter.annotation is not None:
+                return not self._is_foreign_type(parameter.annotation)
+        return True
+
+    def _is_foreign_type(self, annotation: ast.expr) -> bool:
+        """The annotation names only types imported from outside Django (DRF,
+        adrf and django-ninja count as Django) and outside the project."""
+        types = self._annotated_types(annotation)
+        return bool(types) and all(self._is_foreign(name) for name in types)
+
+    def _annotated_types(self, annotation: ast.expr) -> list[str | None]:
+        """The dotted names of the types an annotation allows (None: unknown);
+        `X | None`, Optional[X] and Annotated[X, ...] are X."""
+        match annotation:
+            case ast.Constant(value=None):
+                return []
+            case ast.Constant(value=str(text)):  # "Request": a forward reference
+                try:
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore")
+                        parsed = ast.parse(text.strip(), mode="eval").body
+                except (SyntaxError, ValueError):
+                    return [None]
+                return self._annotated_types(parsed)
+            case ast.BinOp(left=left, op=ast.BitOr(), right=right):
+                return [*self._annotated_types(left), *self._annotated_types(right)]
+            case ast.Subscript(value=outer, slice=inner):
+                name = self._resolve(outer)
+                if name not in TYPE_WRAPPERS:
+                    return [name]  # a generic: Request[User]
+                members = inner.elts if isinstance(inner, ast.Tuple) else [inner]
+                if name.endswith(".Annotated"):
+                    members = members[:1]
+                return [t for member in members for t in self._annotated_types(member)]
+        return [self._resolve(annotation)]
+
+    def _is_foreign(self, name: str | None) -> bool:
+        if name is None or name.startswith("."):
+            return False  # unknown, or this project's own (it may be HttpRequest's)
+        top = name.partition(".")[0]
+        if top in DJANGO_REQUEST_PACKAGES or top in UNTYPED_PACKAGES:
+            return False
+        # A package the file is in is the project's own, too.
+        return top not in PurePosixPath(self.path).parent.parts
+
     def _check_request_user(self, node: ast.Attribute) -> None:
         if node.attr != "user" or not isinstance(node.ctx, ast.Load):
             return
-        if not self._is_request(node.value) or self._assigns_user():
+        if not self._is_django_request(node.value) or self._assigns_user():
             return
         self._report(
             node,
@@ -228,7 +304,7 @@ class OrmChecks(ScannerBase):
 
     def _check_session(self, node: ast.expr, parent: ast.AST | None) -> None:
         """request.session read or written the sync way: session.get(), [key]."""
-        if not self._is_session(node):
+        if not self._is_session(node) or not self._is_django_request(node.value):
             return
         if isinstance(parent, ast.Subscript) and parent.value is node:
             how = f"{short(node)}[...]"

@@ -1,5 +1,7 @@
 """What the code scan looks for: finding codes, fix texts, the names it knows."""
 
+from typing import NamedTuple
+
 AREA = "code"
 
 BLOCKING = "code.blocking-call"
@@ -68,12 +70,35 @@ SYNC_METHODS = frozenset(
     ]
 )
 ASYNC_METHODS = frozenset(f"a{name}" for name in SYNC_METHODS)
-# Methods that query whatever they are called on (models, forms, instances).
+
+
+class InstanceMethod(NamedTuple):
+    """A model instance's method that queries, and the arguments it takes."""
+
+    async_name: str  # "" when there is none
+    positional: int  # how many positional arguments it can take
+    keywords: frozenset[str]
+
+
+# Methods that query whatever they are called on (models, ModelForms), with
+# Django's signatures: a call that passes what they never take is something
+# else's (image.save(buffer, format="PNG"), cache.delete(key)). Model.save() is
+# keyword-only (positional arguments deprecated in 5.0, removed in 6.0), and
+# Model.delete(using, keep_parents) is never given them positionally in practice,
+# while every cache, storage, Redis and HTTP client's delete(key) is.
 INSTANCE_METHODS = {
-    "save": "asave()",
-    "delete": "adelete()",
-    "refresh_from_db": "arefresh_from_db()",
-    "full_clean": "",
+    "save": InstanceMethod(
+        "asave()",
+        0,
+        frozenset({"force_insert", "force_update", "using", "update_fields", "commit"}),
+    ),
+    "delete": InstanceMethod("adelete()", 0, frozenset({"using", "keep_parents"})),
+    "refresh_from_db": InstanceMethod(
+        "arefresh_from_db()", 3, frozenset({"using", "fields", "from_queryset"})
+    ),
+    "full_clean": InstanceMethod(
+        "", 3, frozenset({"exclude", "validate_unique", "validate_constraints"})
+    ),
 }
 # Coroutine methods, whatever the receiver: models, caches, requests.
 ASYNC_ANY_RECEIVER = frozenset({"asave", "adelete", "arefresh_from_db", "auser"})
@@ -137,6 +162,17 @@ EVALUATIONS = {
 HAND_ON_METHODS = frozenset({"send", "throw", "close", "__await__"})
 # gather() and shield() return a scheduled Future, which these are fine on.
 FUTURE_METHODS = frozenset({"add_done_callback", "cancel", "done", "result"})
+# The packages whose request types wrap Django's HttpRequest (DRF's Request,
+# adrf's, django-ninja's): request.user and request.session on them are Django's.
+DJANGO_REQUEST_PACKAGES = frozenset({"django", "rest_framework", "adrf", "ninja"})
+# typing.Optional[X], Union[X, None], Annotated[X, ...]: X is the type.
+TYPE_WRAPPERS = frozenset(
+    f"{module}.{name}"
+    for module in ("typing", "typing_extensions")
+    for name in ("Optional", "Union", "Annotated")
+)
+# Annotations that name no request type: Any, object.
+UNTYPED_PACKAGES = frozenset({"typing", "typing_extensions", "builtins"})
 # Session methods that load the session the sync way (the async API is a*).
 SESSION_SYNC = frozenset(
     [

@@ -3,7 +3,6 @@
 import ast
 
 from topics.audit.code.base import Scope
-from topics.audit.code.chains import bindings, queryset_names
 from topics.audit.code.coroutines import CoroutineChecks
 from topics.audit.code.orm import OrmChecks
 from topics.audit.code.rules import (
@@ -25,12 +24,10 @@ class Scanner(OrmChecks, CoroutineChecks):
     # Scopes.
 
     def _enter(self, node: FunctionNode, *, is_async: bool) -> None:
-        bound = bindings(node)
         klass = self.scope.node if isinstance(self.scope.node, ast.ClassDef) else None
         if klass is None:
             klass = self.scope.klass  # a closure in a method still sees `self`
-        querysets = queryset_names(bound) if is_async else frozenset()
-        self.scopes.append(Scope(node, is_async, frozenset(bound), querysets, klass))
+        self.scopes.append(Scope(node, is_async, klass))
 
     def _visit_function(self, node: FunctionNode, *, is_async: bool) -> None:
         if not isinstance(node, ast.Lambda):
@@ -53,7 +50,7 @@ class Scanner(OrmChecks, CoroutineChecks):
     def visit_AsyncFunctionDef(self, node: ast.AsyncFunctionDef) -> None:
         for decorator in node.decorator_list:
             target = decorator.func if isinstance(decorator, ast.Call) else decorator
-            if self._resolve(target) == ATOMIC:
+            if self._resolve(target, {ATOMIC}) is not None:
                 self._report(
                     decorator,
                     "error",
@@ -73,9 +70,7 @@ class Scanner(OrmChecks, CoroutineChecks):
             self.visit(child)
         # A class body runs where it stands: in the enclosing function, if any.
         outer = self.scope
-        self.scopes.append(
-            Scope(node, outer.is_async, outer.locals, outer.querysets, node)
-        )
+        self.scopes.append(Scope(node, outer.is_async, node, names_of=outer))
         for statement in node.body:
             self.visit(statement)
         self.scopes.pop()
@@ -84,6 +79,10 @@ class Scanner(OrmChecks, CoroutineChecks):
 
     def visit_Await(self, node: ast.Await) -> None:
         self.awaited.add(id(node.value))
+        self.generic_visit(node)
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        self._note_coroutine_assignment(node)
         self.generic_visit(node)
 
     def visit_Expr(self, node: ast.Expr) -> None:

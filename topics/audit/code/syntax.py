@@ -44,8 +44,21 @@ def walk_scope(nodes: Sequence[ast.AST]) -> Iterator[ast.AST]:
         elif isinstance(node, ast.ClassDef):
             inner = [*node.decorator_list, *node.bases, *node.keywords]
         else:
-            inner = list(ast.iter_child_nodes(node))
+            inner = child_nodes(node)
         stack.extend(reversed(inner))
+
+
+def child_nodes(node: ast.AST) -> list[ast.AST]:
+    """ast.iter_child_nodes(node) as a list, in its order; the scan's walks spend
+    most of their time here, and this is about twice as fast."""
+    children: list[ast.AST] = []
+    for name in node._fields:
+        value = getattr(node, name, None)
+        if isinstance(value, ast.AST):
+            children.append(value)
+        elif isinstance(value, list):
+            children.extend(item for item in value if isinstance(item, ast.AST))
+    return children
 
 
 def is_coroutine_function(node: ast.AST) -> bool:
@@ -56,6 +69,12 @@ def is_coroutine_function(node: ast.AST) -> bool:
     return isinstance(node, ast.AsyncFunctionDef) and not any(
         isinstance(inner, ast.Yield | ast.YieldFrom) for inner in walk_scope(node.body)
     )
+
+
+def parameters(args: ast.arguments) -> list[ast.arg]:
+    """Every parameter of a function, *args and **kwargs included."""
+    extra = [arg for arg in (args.vararg, args.kwarg) if arg is not None]
+    return [*args.posonlyargs, *args.args, *args.kwonlyargs, *extra]
 
 
 def defaults(args: ast.arguments) -> list[ast.expr]:
