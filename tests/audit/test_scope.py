@@ -251,6 +251,18 @@ class SourceFileTests(SimpleTestCase):
         wrapper = functools.wraps(json.dumps)(lambda *args: None)
         self.assertEqual(source_file(wrapper), Path(json.__file__).resolve())
 
+    def test_an_installed_view_behind_a_partial_is_its_packages(self):
+        """A partial's own module is functools: the package listed as not
+        scanned is the one whose code runs (django, here)."""
+        from django.views.defaults import page_not_found
+
+        _, left_out = routed_files(
+            [functools.partial(page_not_found, exception=None)],
+            Path(__file__).parent,
+        )
+
+        self.assertEqual([entry["target"] for entry in left_out], ["django"])
+
     def test_a_view_with_no_source_is_told_not_scanned(self):
         """A builtin has no file: named, with why, not an error."""
         files, left_out = routed_files([len], Path(__file__).parent)

@@ -104,9 +104,9 @@ def _not_served(folder: Path) -> str:
     return ""
 
 
-def source_file(view: Any) -> Path | None:
-    """The .py file that defines `view` (a function, a class, a method, a
-    partial or a callable object), through functools.wraps; None if unknown."""
+def _defining(view: Any) -> Any:
+    """What defines `view`'s code: the function behind a partial, a bound
+    method or functools.wraps; `view` itself otherwise."""
     while isinstance(view, functools.partial):
         view = view.func
     if inspect.ismethod(view):
@@ -114,6 +114,14 @@ def source_file(view: Any) -> Path | None:
     if inspect.isfunction(view):
         with contextlib.suppress(ValueError):  # a __wrapped__ cycle
             view = inspect.unwrap(view)
+    return view
+
+
+def source_file(view: Any) -> Path | None:
+    """The .py file that defines `view` (a function, a class, a method, a
+    partial or a callable object), through functools.wraps; None if unknown."""
+    view = _defining(view)
+    if inspect.isfunction(view):
         return _existing(view.__code__.co_filename)
     if not inspect.isclass(view):
         view = type(view)
@@ -152,7 +160,9 @@ def routed_files(
         if not why:
             files.add(path)
         elif why in (INSTALLED, "a virtualenv"):
-            top = (getattr(view, "__module__", None) or path.stem).split(".")[0]
+            # The module of the code, not of a partial around it (functools).
+            module = getattr(_defining(view), "__module__", None)
+            top = (module or path.stem).split(".")[0]
             installed[top] = installed.get(top, 0) + 1
         else:
             left_out[path.as_posix()] = (
