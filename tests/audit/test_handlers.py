@@ -1,8 +1,11 @@
 """Each route's row names the function or class that runs, through the wrappers
 of DRF, adrf and django-ninja (stand-ins shaped as theirs: fake_frameworks)."""
 
+from django.http import JsonResponse
 from django.test import SimpleTestCase
+from django.views import View
 
+from topics.audit.handlers import handlers
 from topics.audit.routes import DRF_SYNC_FIX, audit_urls
 
 FRAMEWORK_URLS = "tests.audit.framework_views"
@@ -34,11 +37,32 @@ class WrappedViewTests(SimpleTestCase):
         """DRF's own @api_view calls an async function without awaiting it."""
         [finding] = [f for f in self.findings if f.code == "urls.sync-decorator"]
 
-        self.assertEqual(finding.location, f"drf-async/ → {VIEWS}.drf_async_items")
+        self.assertEqual(finding.target, f"drf-async/ → {VIEWS}.drf_async_items")
+        # Located at the function itself, where an annotation can land.
+        self.assertRegex(finding.location, r"tests/audit/framework_views\.py:\d+$")
         self.assertEqual(finding.fix, DRF_SYNC_FIX)
         self.assertEqual(
             self.rows_at("drf-async/"), [(f"{VIEWS}.drf_async_items", "sync")]
         )
+
+    def test_drf_apiview_with_an_async_handler_is_an_error(self):
+        """DRF's APIView.dispatch() calls an async get() and never awaits it
+        (a 500 on every request: "Expected a Response … received a coroutine");
+        adrf's APIView, a subclass of it, awaits."""
+        drf_base = type("APIView", (View,), {"__module__": "rest_framework.views"})
+        adrf_base = type("APIView", (drf_base,), {"__module__": "adrf.views"})
+
+        async def get(self, request):
+            return JsonResponse({})
+
+        drf_view = type("AsyncApi", (drf_base,), {"get": get})
+        adrf_view = type("AsyncApi", (adrf_base,), {"get": get})
+
+        [drf] = handlers(drf_view.as_view())
+        [adrf] = handlers(adrf_view.as_view())
+
+        self.assertIs(drf.hidden_coroutine, drf_view.get)
+        self.assertIsNone(adrf.hidden_coroutine)
 
     def test_ninja_operations_each_with_their_own_mode(self):
         """Not ninja's async_view_wrapper: each operation's function, once,

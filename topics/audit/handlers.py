@@ -41,10 +41,33 @@ def handlers(callback: Callable) -> list[Handler]:
         return [Handler(callback, mode)]
     function = _api_view_function(view_class)
     if function is None:
-        return [Handler(view_class, mode)]
+        # DRF's APIView.dispatch() calls the handler and never awaits it;
+        # adrf's APIView, a subclass, does.
+        hidden = _async_handler(view_class) if _drf_dispatch(view_class) else None
+        return [Handler(view_class, mode, hidden)]
     # DRF's @api_view calls an async function without awaiting it; adrf's awaits.
     hidden = function if mode == "sync" and _mode(function) == "async" else None
     return [Handler(function, mode, hidden)]
+
+
+def _drf_dispatch(view_class: type) -> bool:
+    """Whether the class dispatches as DRF's APIView does, sync: it is one, and
+    nothing in its MRO comes from adrf."""
+    modules = [klass.__module__ for klass in view_class.__mro__]
+    is_drf = any(
+        klass.__name__ == "APIView" and klass.__module__ == "rest_framework.views"
+        for klass in view_class.__mro__
+    )
+    return is_drf and not any(m == "adrf" or m.startswith("adrf.") for m in modules)
+
+
+def _async_handler(view_class: type) -> Callable | None:
+    """The first async HTTP method handler of the class, if any."""
+    for name in getattr(view_class, "http_method_names", ()):
+        handler = getattr(view_class, name, None)
+        if handler is not None and _mode(handler) == "async":
+            return handler
+    return None
 
 
 def _mode(function: Callable) -> str:

@@ -94,7 +94,9 @@ def mixed_handler_views(packages: Sequence[str] | None = None) -> list[Finding]:
     return findings
 
 
-DRF_SYNC_FIX = "Use adrf's api_view, which awaits it, or make the function sync."
+DRF_SYNC_FIX = (
+    "Use adrf's api_view or APIView, which await it, or make the handler sync."
+)
 DECORATOR_FIX = (
     "Use a decorator Django documents as async-capable (https://docs."
     "djangoproject.com/en/stable/topics/async/#decorators), or write the wrapper "
@@ -103,14 +105,21 @@ DECORATOR_FIX = (
 
 
 def _hidden_coroutine_finding(route: str, hidden: Any, fix: str) -> Finding:
+    """An async function that a sync wrapper calls and never awaits; located at
+    the function (an absolute path, made relative to the project's root later),
+    the route kept as its target."""
+    target = f"{route} → {_dotted(hidden)}"
+    code = getattr(inspect.unwrap(hidden), "__code__", None)
     return Finding(
         "error",
         "urls.sync-decorator",
         "urls",
-        f"{route} → {_dotted(hidden)}",
-        f"The async view {hidden.__qualname__} is wrapped by a sync-only "
-        "decorator: Django calls it as sync and gets an unawaited coroutine.",
+        f"{code.co_filename}:{code.co_firstlineno}" if code else target,
+        f"The async view {hidden.__qualname__} (at {route}) is wrapped by a "
+        "sync-only decorator or dispatch: it is called as sync, and returns an "
+        "unawaited coroutine.",
         fix,
+        target=target if code else None,
     )
 
 

@@ -140,7 +140,8 @@ SETTINGS_AREAS = {"settings", "middleware", "urls"}
 def located(findings: list[Finding], settings: Any, base: Path) -> list[Finding]:
     """The findings about settings, with the settings line that causes each as
     their location ("project/settings.py:42", from `base`) where one is
-    written; the others as they were."""
+    written, and those at a file of the project by absolute path (a route's
+    view) from `base` too; the others as they were."""
     middleware = set(getattr(settings, "MIDDLEWARE", ()))
     result = []
     for finding in findings:
@@ -151,6 +152,12 @@ def located(findings: list[Finding], settings: Any, base: Path) -> list[Finding]
             elif match := TARGET.fullmatch(finding.location):
                 target = (match["name"], tuple(re.findall(r"'([^']*)'", match["keys"])))
         where = setting_line(settings, *target) if target else None
+        if where is None and finding.path and Path(finding.path).is_absolute():
+            # A route's view, found by its code object: from the project's root
+            # when it is the project's own.
+            where = (Path(finding.path), finding.line or 1, 1)
+            if not where[0].resolve().is_relative_to(base):
+                where = None
         if where is None:
             result.append(finding)
             continue
@@ -161,7 +168,7 @@ def located(findings: list[Finding], settings: Any, base: Path) -> list[Finding]
                 finding,
                 location=f"{shown}:{line}",
                 column=column,
-                target=finding.location,
+                target=finding.target or finding.location,
             )
         )
     return result
