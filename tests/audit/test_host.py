@@ -241,3 +241,42 @@ class HostProjectTests(SimpleTestCase):
             lines,
         )
         self.assertIn("shop/views.py:8:36: error code.sync-orm ", text.stdout)
+
+
+class UnloadableUrlconfTests(SimpleTestCase):
+    def test_a_mixed_view_outside_installed_apps_is_named_and_fails(self):
+        """A class mixing sync and async handlers, in a package no app names:
+        Django refuses it in as_view() while loading the URLconf. The audit
+        names the class, and the URLconf that will not load is an error, not a
+        warning that passes the default fail level."""
+        root = Path(self.enterContext(tempfile.TemporaryDirectory()))
+        make_host(root)
+        (root / "extra").mkdir()
+        (root / "extra" / "__init__.py").write_text("")
+        (root / "extra" / "views.py").write_text(
+            "from django.http import JsonResponse\nfrom django.views import View\n\n\n"
+            "class MixedView(View):\n"
+            "    async def get(self, request):\n        return JsonResponse({})\n\n"
+            "    def post(self, request):\n        return JsonResponse({})\n"
+        )
+        (root / "extra" / "urls.py").write_text(
+            "from django.urls import path\n\nfrom extra.views import MixedView\n\n"
+            'urlpatterns = [path("m/", MixedView.as_view())]\n'
+        )
+        (root / "host" / "urls.py").write_text(
+            "from django.urls import include, path\n\n"
+            'urlpatterns = [path("x/", include("extra.urls"))]\n'
+        )
+
+        audited = run(
+            ["manage.py", "async_audit", "--format", "json", "--select", "urls,import"],
+            root,
+        )
+
+        self.assertEqual(audited.returncode, 1, audited.stderr)
+        found = {
+            (f["code"], f["level"], f["target"] or f["location"])
+            for f in json.loads(audited.stdout)["findings"]
+        }
+        self.assertIn(("urls.mixed-handlers", "error", "extra.views.MixedView"), found)
+        self.assertIn(("import.urls", "error", "host.urls"), found)

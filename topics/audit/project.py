@@ -34,13 +34,19 @@ def audit_project(
     The code scanned is the project's own (see topics.audit.scope): its installed
     apps, its packages, and the files its URLconfs route to; `urlconfs` (dotted)
     are walked besides ROOT_URLCONF and django-hosts' ones. Whatever fails to
-    load is a warning finding; what was left out is in `report.not_scanned`.
+    load is an error finding; what was left out is in `report.not_scanned`.
     """
     base = project_root(settings)
     middleware, findings = audit_middleware(settings.MIDDLEWARE)
     own = own_apps()
+    assets = [getattr(settings, name, None) for name in ("STATIC_ROOT", "MEDIA_ROOT")]
+    folders, left_out = project_packages(base, skip=[a for a in assets if a])
     names, urls = urlconfs_to_walk(urlconfs)
+    # The project's own classes, for the mixed-handlers check: its apps, its
+    # URLconfs' packages and every outermost package under BASE_DIR, each
+    # importable by its own name (src/ layouts too).
     packages = [config.name for config in own] + [n.split(".")[0] for n in names]
+    packages += [folder.name for folder in folders]
     walk_urlconfs(names, packages=packages, audit=urls)
     findings += urls.findings
     async_views = any(row.mode == "async" for row in urls.rows)
@@ -48,8 +54,6 @@ def audit_project(
     findings[:] = located(findings, settings, base)
     report = Report(findings, middleware=middleware, urls=urls.rows)
 
-    assets = [getattr(settings, name, None) for name in ("STATIC_ROOT", "MEDIA_ROOT")]
-    folders, left_out = project_packages(base, skip=[a for a in assets if a])
     folders = _outermost({*folders, *(Path(c.path).resolve() for c in own)})
     files, not_ours = routed_files([h.target for h in urls.handlers], base)
     files = [f for f in files if not any(f.is_relative_to(d) for d in folders)]

@@ -155,12 +155,15 @@ class UrlAudit:
     def cannot_load(self, urlconf: str, route: str, exc: Exception) -> None:
         where = f"{urlconf} at {route or '/'}" if route else urlconf
         self.findings.append(
+            # Django fails to load it the same way: every request is a 500.
             Finding(
-                "warning",
+                "error",
                 "import.urls",
                 "import",
                 route or urlconf,
-                f"Cannot load the URLconf {where}: {exc!r}; skipped.",
+                f"Cannot load the URLconf {where}: {exc!r}; its views were not "
+                "audited.",
+                "Fix what it raises: Django raises it too, at the first request.",
             )
         )
         self.not_loaded.append({"target": where, "reason": f"would not load: {exc!r}"})
