@@ -2,6 +2,7 @@
 
 from functools import wraps
 
+from django.core.cache.backends.locmem import LocMemCache
 from django.core.exceptions import MiddlewareNotUsed
 from django.http import HttpResponse
 from django.urls import URLResolver, path
@@ -101,3 +102,14 @@ PLANTED_MIDDLEWARE = [
     "tests.audit.planted.NotUsedMiddleware",
     "tests.audit.no_such_module.Middleware",
 ]
+
+
+class ThirdPartyCache(LocMemCache):
+    """Planted: a cache backend outside Django that keeps BaseCache's aget()."""
+
+
+class NativeAsyncCache(LocMemCache):
+    """Planted: a cache backend with an async API of its own."""
+
+    async def aget(self, key, default=None, version=None):
+        return default

@@ -220,6 +220,11 @@ class SettingsAuditTests(SimpleTestCase):
         self.assertEqual(
             self.risks(planted_settings(**own_engine)), ["settings.no-pool"]
         )
+        # Under WSGI persistent connections do a pool's work: no warning.
+        wsgi = audit_settings(
+            planted_settings(**unpooled), async_views=True, server="wsgi"
+        )
+        self.assertEqual([f.code for f in wsgi if f.level != "info"], [])
         with mock.patch.dict("os.environ", {"DJANGO_ALLOW_ASYNC_UNSAFE": "true"}):
             self.assertEqual(
                 self.risks(planted_settings()), ["settings.allow-async-unsafe"]
@@ -263,6 +268,21 @@ class SettingsAuditTests(SimpleTestCase):
                 ("import.cache", "CACHES['gone']"),
                 ("settings.sync-cache", "CACHES['old']"),
             ],
+        )
+
+    def test_any_backend_on_basecaches_async_api_costs_a_hop(self):
+        """Not only Django's own: a third-party backend (django-redis, say)
+        that leaves BaseCache's aget() alone runs each await in a thread; one
+        with its own async API does not."""
+        config = planted_settings()
+        config.CACHES = {
+            "thread": {"BACKEND": "tests.audit.planted.ThirdPartyCache"},
+            "native": {"BACKEND": "tests.audit.planted.NativeAsyncCache"},
+        }
+
+        self.assertEqual(
+            codes(audit_settings(config, async_views=True)),
+            [("settings.cache-hops", "CACHES['thread']")],
         )
 
     def test_clean_settings_have_no_risk(self):

@@ -5,6 +5,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from django.core.cache.backends.base import BaseCache
 from django.utils.module_loading import import_string
 
 from topics.audit.findings import Finding
@@ -122,17 +123,19 @@ def _database_findings(
             )
         )
     pool = database.get("OPTIONS", {}).get("pool")
-    if is_postgresql(database) and not pool:
+    # Under WSGI, persistent connections (CONN_MAX_AGE) do a pool's work.
+    if asgi and is_postgresql(database) and not pool:
         findings.append(
             Finding(
                 "warning",
                 "settings.no-pool",
                 "settings",
                 f"{where}['OPTIONS']",
-                f"{where} is PostgreSQL without a pool: under ASGI, where "
-                "CONN_MAX_AGE must be 0, every request opens a new connection.",
-                "Set OPTIONS['pool'] (Django 5.1+, psycopg_pool) with max_size, "
-                "timeout and max_waiting.",
+                f"{where} is PostgreSQL without a pool under ASGI (seen at {asgi}), "
+                "where CONN_MAX_AGE must be 0: every request opens a new "
+                "connection.",
+                "Set OPTIONS['pool'] (Django 5.1+, psycopg 3 with psycopg_pool; "
+                "psycopg2 has none) with max_size, timeout and max_waiting.",
             )
         )
     return findings
@@ -164,7 +167,9 @@ def _cache_findings(alias: str, cache: dict[str, Any]) -> list[Finding]:
                 "Use a backend built on django.core.cache.backends.base.BaseCache.",
             )
         ]
-    if backend.startswith("django.core.cache.backends."):
+    if backend_class.aget is BaseCache.aget:
+        # BaseCache's async API runs the sync one in a thread: Django's own
+        # backends and most others (django-redis, say) do not override it.
         return [
             Finding(
                 "info",
