@@ -4,6 +4,7 @@ as the official SARIF 2.1.0 schema requires, GitHub annotations."""
 import json
 import re
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import jsonschema
@@ -148,13 +149,18 @@ class FormatTests(SimpleTestCase):
 
         self.assertEqual(
             [line.split("::")[1] for line in lines],
+            # The text report's order: files and lines, then the rest.
             [
-                "notice title=settings.cache-hops",
-                "error file=shop/views.py,line=8,col=36,title=code.sync-orm",
                 "warning file=host/settings.py,line=42,title=settings.no-pool",
+                "error file=shop/views.py,line=8,col=36,title=code.sync-orm",
+                "notice title=settings.cache-hops",
             ],
         )
-        self.assertIn("::CACHES['default']: LocMemCache", lines[0])
+        self.assertIn("::CACHES['default']: LocMemCache", lines[2])
+        # A message that names its target already is not prefixed twice.
+        named = replace(IN_NO_FILE, message="CACHES['default']: LocMemCache's API.")
+        [line] = render(Report([named]), "github").splitlines()
+        self.assertEqual(line.count("CACHES['default']"), 1, line)
 
     def test_every_code_in_the_source_is_described(self):
         """A code added to a module but not to CODES would be an unknown

@@ -112,7 +112,8 @@ def _escaped(text: str, *, prop: bool = False) -> str:
 def findings_github(findings: list[Finding]) -> list[str]:
     """The findings as GitHub Actions annotations (::error file=…,line=…::…)."""
     lines = []
-    for finding in findings:
+    # In the text report's order: files, then lines, then the rest.
+    for finding in sorted(findings, key=_text_order):
         text = (
             f"{finding.message} Fix: {finding.fix}" if finding.fix else finding.message
         )
@@ -121,7 +122,8 @@ def findings_github(findings: list[Finding]) -> list[str]:
             where = f"file={_escaped(finding.path, prop=True)},line={finding.line},"
             where += column
         else:
-            text = f"{finding.location}: {text}"
+            if not finding.message.startswith(finding.location):
+                text = f"{finding.location}: {text}"
             where = ""
         command = GITHUB_COMMANDS[finding.level]
         title = _escaped(finding.code, prop=True)
