@@ -31,6 +31,14 @@ from .base import *  # noqa: F403
 
 DATABASES["default"]["CONN_MAX_AGE"] = 600
 MIDDLEWARE += ["shop.middleware.Extra"]
+MIDDLEWARE.insert(0, "shop.middleware.First")
+DATABASES["default"]["ATOMIC_REQUESTS"] = True
+"""
+# A database from a URL, as dj-database-url builds it.
+HOSTED = """
+import dj_database_url
+
+DATABASES = {"default": dj_database_url.config(conn_max_age=500)}
 """
 
 
@@ -45,6 +53,7 @@ class SettingLineTests(SimpleTestCase):
         (package / "__init__.py").write_text("")
         (package / "base.py").write_text(textwrap.dedent(BASE))
         (package / "production.py").write_text(textwrap.dedent(PRODUCTION))
+        (package / "hosted.py").write_text(textwrap.dedent(HOSTED))
         sys.path.insert(0, str(root))
         cls.addClassCleanup(sys.path.remove, str(root))
 
@@ -89,6 +98,28 @@ class SettingLineTests(SimpleTestCase):
 
         self.assertEqual(
             found and found[0], settings.BASE_DIR / "project" / "settings.py"
+        )
+
+    def test_the_statement_that_writes_what_is_asked(self):
+        """A write to another key of the setting is not the line: OPTIONS is
+        missing from base's dict, not set by ATOMIC_REQUESTS' line; an item
+        inserted in place is found where it is inserted; a database from a
+        URL points at the call's keyword."""
+        self.assertEqual(
+            self.where("production", "DATABASES", "default", "OPTIONS"),
+            ("base.py", 7, 16),
+        )
+        self.assertEqual(
+            self.where("production", "MIDDLEWARE", "shop.middleware.First"),
+            ("production.py", 6, 22),
+        )
+        self.assertEqual(
+            self.where("production", "MIDDLEWARE", "shop.middleware.Legacy"),
+            ("base.py", 4, 5),
+        )
+        self.assertEqual(
+            self.where("hosted", "DATABASES", "default", "CONN_MAX_AGE"),
+            ("hosted.py", 4, 61),
         )
 
     def test_unwritten_settings_have_no_line(self):

@@ -1,9 +1,11 @@
 """Where a setting is written: the settings module's line for a finding about it.
 
-The settings module is parsed, never run again: the last top-level assignment
-to the name wins (`X = …`, `X += …`, `X["k"] = …`), then the modules it
-star-imports (`from .base import *`, the split-settings layout), the latest
-first. Inside a dict or list literal the line narrows to the key or item.
+The settings module is parsed, never run again: the last top-level statement
+that writes the setting wins (`X = …`, `X += …`, `X["k"] = …`, `X.append(…)`),
+one that reaches the key or item asked for before one that does not; then the
+modules it star-imports (`from .base import *`, the split-settings layout), the
+latest first. Inside a dict or list literal the line narrows to the key or
+item, inside a call to the keyword (`dj_database_url.config(conn_max_age=…)`).
 """
 
 import ast
@@ -46,9 +48,23 @@ def _settings_module(settings: Any) -> str | None:
     return None
 
 
+# A match: (file, line, column) and whether it reached every key.
+Match = tuple[tuple[Path, int, int], bool]
+
+
 def _find(
     module: str, package: str | None, name: str, keys: tuple[str, ...], depth: int
 ) -> tuple[Path, int, int] | None:
+    found = _search(module, package, name, keys, depth)
+    return found[0] if found else None
+
+
+def _search(
+    module: str, package: str | None, name: str, keys: tuple[str, ...], depth: int
+) -> Match | None:
+    """The latest statement of `module` that writes `name` at `keys` (an
+    exact match: every key reached), else the latest that writes part of it;
+    a star-imported module's exact match beats this module's partial one."""
     try:
         spec = importlib.util.find_spec(module, package)
     except (ImportError, ValueError):
@@ -60,50 +76,89 @@ def _find(
         tree = ast.parse(path.read_bytes(), str(path))
     except (OSError, SyntaxError, ValueError):
         return None
-    found = None
+    exact: Match | None = None
+    partial: Match | None = None
     stars = []
     for statement in tree.body:
         if isinstance(statement, ast.ImportFrom) and any(
             alias.name == "*" for alias in statement.names
         ):
             stars.append(statement)
-        elif (node := _assigned(statement, name)) is not None:
-            found = node
-    if found is not None:
-        node = _narrowed(found, keys)
-        return path, node.lineno, node.col_offset + 1
-    if depth == 0:
-        return None
-    parent = spec.name if spec.submodule_search_locations else spec.parent
-    for star in reversed(stars):
-        dotted = "." * star.level + (star.module or "")
-        if where := _find(dotted, parent, name, keys, depth - 1):
-            return where
-    return None
+            continue
+        for node, rest in _writes(statement, name, keys):
+            node, done = _narrowed(node, rest)
+            found = ((path, node.lineno, node.col_offset + 1), done)
+            exact = found if done else exact
+            partial = found
+    if exact is not None:
+        return exact
+    if depth > 0:
+        parent = spec.name if spec.submodule_search_locations else spec.parent
+        for star in reversed(stars):
+            dotted = "." * star.level + (star.module or "")
+            below = _search(dotted, parent, name, keys, depth - 1)
+            if below is not None and (below[1] or partial is None):
+                return below
+    return partial
 
 
-def _assigned(statement: ast.stmt, name: str) -> ast.AST | None:
-    """The node a top-level statement assigns to `name` (or to a part of it)."""
+# list.append("x"), .insert(0, "x"), .extend([...]): MIDDLEWARE grown in place.
+GROWING = {"append", "insert", "extend"}
+
+
+def _writes(
+    statement: ast.stmt, name: str, keys: tuple[str, ...]
+) -> list[tuple[ast.AST, tuple[str, ...]]]:
+    """What a top-level statement writes to `name`, each with the keys left
+    to narrow it by; nothing when it writes another key of it
+    (DATABASES["default"]["ATOMIC_REQUESTS"] = … is not about OPTIONS)."""
+    if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
+        call = statement.value
+        func = call.func
+        if (
+            isinstance(func, ast.Attribute)
+            and func.attr in GROWING
+            and isinstance(func.value, ast.Name)
+            and func.value.id == name
+        ):
+            return [(arg, keys) for arg in call.args[-1:]]
+        return []
     if isinstance(statement, ast.Assign):
         targets, value = statement.targets, statement.value
     elif isinstance(statement, ast.AnnAssign | ast.AugAssign):
         targets, value = [statement.target], statement.value
     else:
-        return None
+        return []
+    writes = []
     for target in targets:
+        written: list[str] = []
         root = target
         while isinstance(root, ast.Subscript):
+            key = root.slice
+            written.insert(0, key.value if isinstance(key, ast.Constant) else "?")
             root = root.value
-        if isinstance(root, ast.Name) and root.id == name:
-            # `X["k"] = v`: the line is the statement's, there is no literal.
-            return value if target is root and value is not None else statement
-    return None
+        if not (isinstance(root, ast.Name) and root.id == name):
+            continue
+        shared = min(len(written), len(keys))
+        if tuple(written[:shared]) != keys[:shared]:
+            continue  # another key of the same setting
+        rest = keys[len(written) :]
+        if len(written) >= len(keys) and written:
+            # X["k"] = … (or a key inside it): the statement is the line.
+            writes.append((statement, ()))
+        elif value is not None:
+            writes.append((value, rest))
+        else:
+            writes.append((statement, rest))
+    return writes
 
 
-def _narrowed(node: ast.AST, keys: tuple[str, ...]) -> ast.AST:
-    """The key of a dict literal, or the item of a list literal, that `keys`
-    names, as deep as the literals go."""
-    for key in keys:
+def _narrowed(node: ast.AST, keys: tuple[str, ...]) -> tuple[ast.AST, bool]:
+    """The key of a dict literal, the item of a list literal, or the keyword
+    of a call (dj_database_url.config(conn_max_age=…)) that `keys` names, as
+    deep as the literals go; and whether every key was reached."""
+    for index, key in enumerate(keys):
+        last = index == len(keys) - 1
         if isinstance(node, ast.Dict):
             match = next(
                 (
@@ -114,21 +169,23 @@ def _narrowed(node: ast.AST, keys: tuple[str, ...]) -> ast.AST:
                 None,
             )
             if match is None:
-                return node
-            node = match[0] if key == keys[-1] else match[1]
-        elif isinstance(node, ast.List | ast.Tuple):
+                return node, False
+            node = match[0] if last else match[1]
+        elif isinstance(node, ast.List | ast.Tuple | ast.Constant):
+            items = node.elts if not isinstance(node, ast.Constant) else [node]
             item = next(
-                (
-                    item
-                    for item in node.elts
-                    if isinstance(item, ast.Constant) and item.value == key
-                ),
+                (i for i in items if isinstance(i, ast.Constant) and i.value == key),
                 None,
             )
-            return item if item is not None else node
+            return (item, True) if item is not None else (node, False)
+        elif isinstance(node, ast.Call):
+            keyword = next(
+                (k for k in node.keywords if k.arg and k.arg == key.lower()), None
+            )
+            return (keyword.value, last) if keyword is not None else (node, False)
         else:
-            return node
-    return node
+            return node, False
+    return node, True
 
 
 # The finding's target, as the audit names it: NAME, NAME['key']['key'], or a
