@@ -28,9 +28,9 @@ cannot know types:
       ModelForm's commit; delete: using, keep_parents; refresh_from_db: using,
       fields, from_queryset; full_clean: exclude, validate_unique,
       validate_constraints), so `image.save(buffer, format="PNG")` and
-      `cache.delete(key)` are not reported; a related manager's `obj.rel.all()`
-      evaluated (it is free when prefetched), or a local name that only ever
-      holds such a chain (`files = obj.rel.all()`); a lazy chain handed to render();
+      `cache.delete(key)` are not reported; a related manager's chain that
+      queries prefetched or not (`obj.rel.all().filter(...)`, `.first()`); a
+      lazy chain handed to render();
       request.user and request.session read the sync way, unless `request` is
       a parameter annotated with types imported from outside Django and the
       project (Starlette's or FastAPI's Request, HTTPConnection, WebSocket: no
@@ -40,6 +40,18 @@ cannot know types:
       sync Paginator;
     * error: sync_to_async(lambda: <lazy chain>), whose query runs later, on the
       loop;
+    * a related manager's `obj.rel.all()` evaluated (iterated, len(), .count(),
+      .exists(), .contains()...), or a local name that only ever holds such a
+      chain (`files = obj.rel.all()`): free when the relation was prefetched,
+      so the level follows what the function shows about where `obj` came from.
+      A warning when every binding of `obj` there is a load from a visible chain
+      (`await <chain>.aget()`/afirst/alast/aearliest/alatest,
+      aget_object_or_404(Model or chain), `async for obj in <chain>`, `for obj
+      in rows` with `rows = [x async for x in <chain>]`) and none of them
+      prefetches `rel` (prefetch_related("rel"), "rel__...", or Prefetch("rel")
+      without to_attr; select_related does not count); nothing when all of them
+      do; info otherwise (a parameter, a helper's result, an attribute, loads
+      both with and without the prefetch, lookups not written out);
     A chain with an `a` method (aget, acount, aiterator...), awaited, or iterated
     with `async for`, is fine, and so is building one lazily without evaluating
     it (`qs = Model.objects.filter(x=1)`).

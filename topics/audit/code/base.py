@@ -92,6 +92,16 @@ class Scope:
             return {}
         return queryset_names(self._bound)
 
+    @property
+    def bound(self) -> Mapping[str, list[Binding]]:
+        """Each name bound here -> what it is bound to (a class body: its
+        enclosing scope's; the module: none)."""
+        if self._names_of is not None:
+            return self._names_of.bound
+        if self.node is None or isinstance(self.node, ast.ClassDef):
+            return {}
+        return self._bound
+
     @cached_property
     def _bound(self) -> dict[str, list[Binding]]:
         assert self.node is not None and not isinstance(self.node, ast.ClassDef)

@@ -4,7 +4,12 @@ import ast
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
-from topics.audit.code.rules import ASYNC_METHODS, QUERYSET_ANNOTATIONS, SYNC_METHODS
+from topics.audit.code.rules import (
+    ASYNC_METHODS,
+    INSTANCE_LOADS,
+    QUERYSET_ANNOTATIONS,
+    SYNC_METHODS,
+)
 from topics.audit.code.syntax import FunctionNode, parameters, short, walk_scope
 
 
@@ -81,9 +86,11 @@ def _is_queryset_annotation(annotation: ast.expr | None) -> bool:
     return False
 
 
-# What a name is bound to: a value, a parameter (annotated or not), or None for
-# anything else (a for target, a with target, a def, an augmented assignment).
-Binding = ast.expr | ast.arg | None
+# What a name is bound to: a value, a parameter (annotated or not), the loop
+# whose target it is (`for x in ...`, async or not, or a comprehension's), or
+# None for anything else (a with target, a def, an augmented assignment).
+Loop = ast.For | ast.AsyncFor | ast.comprehension
+Binding = ast.expr | ast.arg | Loop | None
 
 
 def bindings(function: FunctionNode) -> dict[str, list[Binding]]:
@@ -101,6 +108,12 @@ def bindings(function: FunctionNode) -> dict[str, list[Binding]]:
                 simple[id(target)] = value
             case ast.NamedExpr(target=target, value=value):
                 simple[id(target)] = value
+            case (
+                ast.For(target=ast.Name() as target)
+                | ast.AsyncFor(target=ast.Name() as target)
+                | ast.comprehension(target=ast.Name() as target)
+            ):
+                simple[id(target)] = node
     for node, name in _bound_here(nodes):
         bound.setdefault(name, []).append(simple.get(id(node)))
     return bound
@@ -160,7 +173,7 @@ def queryset_names(bound: dict[str, list[Binding]]) -> dict[str, bool]:
 
 def _is_related(value: Binding, querysets: Mapping[str, bool]) -> bool:
     if not isinstance(value, ast.expr):
-        return False  # a parameter annotated QuerySet: any QuerySet
+        return False  # a parameter annotated QuerySet: any QuerySet; a loop
     chain = queryset_chain(value, querysets)
     return chain is not None and chain.related
 
@@ -168,8 +181,185 @@ def _is_related(value: Binding, querysets: Mapping[str, bool]) -> bool:
 def _holds_queryset(value: Binding, querysets: Mapping[str, bool]) -> bool:
     if isinstance(value, ast.arg):
         return _is_queryset_annotation(value.annotation)
-    if value is None:
-        return False
+    if not isinstance(value, ast.expr):
+        return False  # a loop's target, or anything else
     # `qs = qs.filter(...)` counts once the other bindings of qs hold one.
     chain = queryset_chain(value, querysets)
     return chain is not None and chain.lazy
+
+
+# A related manager's chain, evaluated: who owns the relation, and whether the
+# function that evaluates it shows the relation prefetched.
+
+Bound = Mapping[str, list[Binding]]
+
+
+def related_owners(
+    node: ast.expr,
+    bound: Bound,
+    querysets: Mapping[str, bool],
+    seen: frozenset[str] = frozenset(),
+) -> list[tuple[ast.expr, str]] | None:
+    """(owner, relation) for `owner.relation.all()`, which a prefetch of the
+    relation answers without a query; for a name only ever bound to such chains
+    (`files = agent.files.all()`), each of them. None for anything else: a
+    filter(), order_by()... queries prefetched or not."""
+    match node:
+        case ast.Call(
+            func=ast.Attribute(
+                value=ast.Attribute(value=owner, attr=relation) as manager,
+                attr="all",
+            ),
+            args=[],
+            keywords=[],
+        ) if isinstance(owner, ast.Name | ast.Attribute) and _is_dotted(manager):
+            return [(owner, relation)]
+        case ast.Name(id=name) if querysets.get(name) and name not in seen:
+            pairs: list[tuple[ast.expr, str]] = []
+            for value in bound.get(name, []):
+                if not isinstance(value, ast.expr):
+                    return None
+                found = related_owners(value, bound, querysets, seen | {name})
+                if found is None:
+                    return None
+                pairs += found
+            return pairs or None
+    return None
+
+
+def prefetched(
+    owner: ast.expr, relation: str, bound: Bound, querysets: Mapping[str, bool]
+) -> bool | None:
+    """Whether the instances `owner` holds come from queries of this function
+    that prefetch `relation` (True), or from queries of it that do not (False).
+    None when the function cannot tell: a parameter, a helper's result, an
+    attribute, a loop over something else, or both kinds of query."""
+    if not isinstance(owner, ast.Name) or not bound.get(owner.id):
+        return None
+    verdicts: set[bool | None] = set()
+    for value in bound[owner.id]:
+        chains = _loaded_from(value, owner.id, bound, querysets)
+        if chains is None:
+            return None
+        verdicts.update(
+            _prefetches(chain, relation, bound, querysets) for chain in chains
+        )
+    return verdicts.pop() if len(verdicts) == 1 else None
+
+
+def _loaded_from(
+    value: Binding, name: str, bound: Bound, querysets: Mapping[str, bool]
+) -> list[ast.expr] | None:
+    """The QuerySet chains an instance bound to `name` was loaded from, when
+    the binding shows them: `await <chain>.aget()`, `await
+    aget_object_or_404(<chain or model>)`, `async for name in <chain>`, `for
+    name in rows` with rows = [x async for x in <chain>]."""
+    match value:
+        case ast.Await(value=ast.Call(func=ast.Attribute(value=chain, attr=attr))) if (
+            attr in INSTANCE_LOADS
+        ):
+            chains = [chain]
+        case ast.Await(
+            value=ast.Call(
+                func=ast.Name(id="aget_object_or_404")
+                | ast.Attribute(attr="aget_object_or_404"),
+                args=[klass, *_],
+            )
+        ):
+            # A model class stands for its default manager's QuerySet.
+            model = isinstance(klass, ast.Name) and klass.id[:1].isupper()
+            chains = [ast.Attribute(klass, "objects") if model else klass]
+        case ast.For() | ast.AsyncFor() | ast.comprehension():
+            chains = [value.iter]
+            if isinstance(value.iter, ast.Name) and value.iter.id not in querysets:
+                listed = value.iter.id
+                if listed == name or not bound.get(listed):
+                    return None
+                chains = [_listed_chain(row) for row in bound[listed]]
+        case _:
+            return None
+    if any(c is None or queryset_chain(c, querysets) is None for c in chains):
+        return None
+    return [chain for chain in chains if chain is not None]
+
+
+def _listed_chain(value: Binding) -> ast.expr | None:
+    """<chain> for a list of its rows, [x async for x in <chain>]."""
+    match value:
+        case ast.ListComp(
+            elt=ast.Name(id=row),
+            generators=[ast.comprehension(target=ast.Name(id=target), iter=chain)],
+        ) if row == target:
+            return chain
+    return None
+
+
+def _prefetches(
+    node: ast.expr,
+    relation: str,
+    bound: Bound,
+    querysets: Mapping[str, bool],
+    seen: frozenset[str] = frozenset(),
+) -> bool | None:
+    """Whether the QuerySet chain prefetches `relation`; None: it cannot be told
+    (a QuerySet parameter, a lookup not written out, a name bound both ways)."""
+    unknown = False
+    while True:
+        match node:
+            case ast.Call(func=ast.Attribute(value=value, attr=attr)):
+                if attr == "prefetch_related":
+                    names = _names_relation(node, relation)
+                    if names:
+                        return True
+                    unknown = unknown or names is None
+                node = value
+            case ast.Subscript(value=value, slice=ast.Slice()):
+                node = value
+            case ast.Attribute() if _is_dotted(node):
+                # Model.objects, or the related manager the rows came from.
+                return None if unknown else False
+            case ast.Name(id=name) if name in querysets and name not in seen:
+                verdicts = {
+                    _prefetches(value, relation, bound, querysets, seen | {name})
+                    if isinstance(value, ast.expr)
+                    else None
+                    for value in bound.get(name, [None])
+                }
+                verdict = verdicts.pop() if len(verdicts) == 1 else None
+                return None if verdict is False and unknown else verdict
+            case _:
+                return None
+
+
+def _names_relation(call: ast.Call, relation: str) -> bool | None:
+    """prefetch_related("relation"), ("relation__..."), or Prefetch("relation")
+    without to_attr (which leaves the manager unprefetched). None: a lookup that
+    is not written out."""
+    unknown = False
+    for arg in call.args:
+        match arg:
+            case ast.Call(func=ast.Name(id=cls) | ast.Attribute(attr=cls)) if (
+                cls == "Prefetch"
+            ):
+                lookup = arg.args[0] if arg.args else None
+                to_attr = None
+                for keyword in arg.keywords:
+                    if keyword.arg == "lookup":
+                        lookup = keyword.value
+                    elif keyword.arg == "to_attr":
+                        to_attr = keyword.value
+                if to_attr is not None and not (
+                    isinstance(to_attr, ast.Constant) and to_attr.value is None
+                ):
+                    continue
+            case _:
+                lookup = arg
+        match lookup:
+            case ast.Constant(value=str(text)):
+                if text == relation or text.startswith(f"{relation}__"):
+                    return True
+            case ast.Constant(value=None):
+                pass
+            case _:
+                unknown = True
+    return None if unknown else False

@@ -5,9 +5,10 @@ import warnings
 from pathlib import PurePosixPath
 
 from topics.audit.code.base import ScannerBase
-from topics.audit.code.chains import queryset_chain
+from topics.audit.code.chains import prefetched, queryset_chain, related_owners
 from topics.audit.code.rules import (
     ASYNC_FOR_FIX,
+    CACHED_CALLS,
     DJANGO_REQUEST_PACKAGES,
     EVALUATING_BUILTINS,
     EVALUATIONS,
@@ -97,13 +98,17 @@ class OrmChecks(ScannerBase):
                 )
             else:
                 fix = f"await {chain}.a{method}{args}"
-            self._report(
-                call,
-                "warning" if receiver.related else "error",
-                SYNC_ORM,
-                f"{short(call)} runs a sync query {self._where()}.",
-                f"{fix} (or one sync_to_async for the whole unit of work).",
-            )
+            if receiver.related and method in CACHED_CALLS:
+                # Answered from the rows of a prefetched relation.
+                self._report_related(call, func.value, f"{short(call)}", fix)
+            else:
+                self._report(
+                    call,
+                    "warning" if receiver.related else "error",
+                    SYNC_ORM,
+                    f"{short(call)} runs a sync query {self._where()}.",
+                    f"{fix} (or one sync_to_async for the whole unit of work).",
+                )
         elif (
             receiver is None
             and func.attr in INSTANCE_METHODS
@@ -145,6 +150,27 @@ class OrmChecks(ScannerBase):
         what, fix = EVALUATIONS.get(how, (f"{how}({{qs}})", ASYNC_FOR_FIX))
         what, fix = what.replace("{qs}", qs), fix.replace("{qs}", qs)
         if chain.related:
+            self._report_related(node, node, what, fix)
+        else:
+            self._report(
+                node,
+                "error",
+                SYNC_ORM,
+                f"{what} runs a sync query {self._where()}.",
+                f"{fix} (or one sync_to_async for the whole unit of work).",
+            )
+
+    def _report_related(
+        self, node: ast.expr, queryset: ast.expr, what: str, fix: str
+    ) -> None:
+        """A related manager's chain evaluated: `what` runs a query unless the
+        relation was prefetched. A warning when this function loads the owner
+        without prefetching it, nothing when it loads it prefetched, info when
+        the owner comes from elsewhere (a parameter, a helper)."""
+        scope = self.scope
+        pairs = related_owners(queryset, scope.bound, scope.querysets)
+        if pairs is None:
+            # filter(), order_by()...: a query whether prefetched or not.
             self._report(
                 node,
                 "warning",
@@ -153,13 +179,35 @@ class OrmChecks(ScannerBase):
                 "prefetched.",
                 f"prefetch_related() it in the awaited query, or: {fix}.",
             )
+            return
+        verdicts = {
+            prefetched(owner, relation, scope.bound, scope.querysets)
+            for owner, relation in pairs
+        }
+        verdict = verdicts.pop() if len(verdicts) == 1 else None
+        if verdict is True:
+            return
+        owner, relation = short(pairs[0][0]), pairs[0][1]
+        if verdict is False:
+            self._report(
+                node,
+                "warning",
+                SYNC_ORM,
+                f"{what} runs a sync query {self._where()}: {owner} is loaded "
+                f"here without prefetch_related({relation!r}).",
+                f"Add .prefetch_related({relation!r}) to the query that loads "
+                f"{owner}, or: {fix}.",
+            )
         else:
             self._report(
                 node,
-                "error",
+                "info",
                 SYNC_ORM,
-                f"{what} runs a sync query {self._where()}.",
-                f"{fix} (or one sync_to_async for the whole unit of work).",
+                f"{what} runs a sync query {self._where()}, unless the relation "
+                f"was prefetched where {owner} was loaded.",
+                f"prefetch_related({relation!r}) where {owner} is loaded, or await "
+                f"aprefetch_related_objects([{owner}], {relation!r}) here (Django "
+                f"5.0+); else: {fix}.",
             )
 
     def _check_render(self, call: ast.Call) -> None:

@@ -70,6 +70,11 @@ SYNC_METHODS = frozenset(
     ]
 )
 ASYNC_METHODS = frozenset(f"a{name}" for name in SYNC_METHODS)
+# Awaited, these load one instance from the QuerySet they are called on.
+INSTANCE_LOADS = frozenset({"aget", "afirst", "alast", "aearliest", "alatest"})
+# A QuerySet that holds its rows (a prefetched relation's all()) answers these
+# from them, without a query.
+CACHED_CALLS = frozenset({"count", "exists", "contains"})
 
 
 class InstanceMethod(NamedTuple):
