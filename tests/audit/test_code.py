@@ -1,7 +1,9 @@
 """The static code scan: planted mistakes found where they are, clean code not."""
 
 import ast
+import os
 import re
+import subprocess
 import sys
 import tempfile
 import textwrap
@@ -711,6 +713,30 @@ class FileAndTreeTests(TestCase):
         pool.assert_called_once()
         self.assertEqual(len(serial), 13)
         self.assertEqual(parallel, serial)
+
+    def test_workers_need_no_main_guard_in_the_calling_script(self):
+        """A script with no `if __name__ == "__main__"` that scans a large tree:
+        the workers do not re-run it (spawn would, and fail noisily)."""
+        write(
+            self.root,
+            {f"app{n}/views.py": "import time\n\nasync def v():\n    time.sleep(1)\n"
+             for n in range(4)},
+        )  # fmt: skip
+        script = self.root / "scan.py"
+        script.write_text(
+            "from pathlib import Path\n"
+            "from topics.audit.code import files\n\n"
+            "files.PARALLEL_FROM = 2\n"
+            f"print(len(files.scan_tree(Path({str(self.root)!r}))))\n"
+        )
+        env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])}
+
+        done = subprocess.run(
+            [sys.executable, "-W", "error", str(script)],
+            capture_output=True, text=True, env=env, timeout=60, check=False,
+        )  # fmt: skip
+
+        self.assertEqual((done.stdout, done.stderr), ("4\n", ""))
 
     def test_unparsable_files_are_one_warning_each_and_the_scan_goes_on(self):
         write(

@@ -11,6 +11,7 @@ import multiprocessing
 import os
 import re
 import sys
+import threading
 import tokenize
 import warnings
 from collections.abc import Iterator, Sequence
@@ -116,9 +117,13 @@ def _scanned(paths: list[Path], root: Path) -> Iterator[list[Finding]]:
     if len(paths) < PARALLEL_FROM or cores < 2:
         return (scan_file(path, root) for path in paths)
     try:
-        # spawn, not fork: forking a process that may run threads (a Django
-        # project's) can deadlock, and Python 3.12 warns about it.
-        context = multiprocessing.get_context("spawn")
+        # fork while this process runs one thread: the workers need nothing
+        # re-imported (spawn re-runs the main script, which fails in one with no
+        # `if __name__ == "__main__"` guard). With more threads (a Django
+        # project may start some) a fork can deadlock, and Python 3.12 warns:
+        # spawn then.
+        alone = threading.active_count() == 1 and sys.platform == "linux"
+        context = multiprocessing.get_context("fork" if alone else "spawn")
         with ProcessPoolExecutor(min(cores, 8), mp_context=context) as pool:
             return iter(list(pool.map(scan_file, paths, repeat(root), chunksize=8)))
     except (OSError, BrokenProcessPool):
