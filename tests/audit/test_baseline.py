@@ -114,3 +114,67 @@ class BaselineEndToEndTests(SimpleTestCase):
                     self.assertEqual(audited.returncode, 2, audited.stderr)
                     self.assertIn(message, audited.stderr)
                     self.assertNotIn("Traceback", audited.stderr)
+
+
+SHOP_TASKS = """
+import time
+
+
+async def warm(request):
+    time.sleep(1)
+"""
+PATH_MODE = ["-m", "topics.audit"]
+
+
+class PartialRunTests(SimpleTestCase):
+    """A run that checks part of the project (PATH mode, --select) judges and
+    rewrites the baseline's entries about that part only: the others are
+    neither stale nor lost."""
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        super().setUpClass()
+        cls.root = Path(cls.enterClassContext(tempfile.TemporaryDirectory()))
+        build_host(cls.root)
+        cls.tasks = cls.root / "shop" / "tasks.py"
+        cls.baseline = cls.root / "partial.json"
+
+    def setUp(self) -> None:
+        self.tasks.write_text(SHOP_TASKS)
+        self.addCleanup(self.tasks.unlink, missing_ok=True)
+        self.addCleanup(self.baseline.unlink, missing_ok=True)
+        self.addCleanup((self.root / "pyproject.toml").unlink, missing_ok=True)
+        # As a project configures it: the baseline's paths are from its folder.
+        (self.root / "pyproject.toml").write_text(
+            '[tool.async_audit]\nbaseline = "partial.json"\n'
+        )
+
+    def entries(self) -> list[dict]:
+        return json.loads(self.baseline.read_text())["findings"]
+
+    def stale(self, args: list[str], cwd: Path | None = None) -> int:
+        audited = run([*args, "--format", "json"], cwd or self.root)
+        self.assertEqual(audited.returncode, 0, audited.stdout + audited.stderr)
+        return json.loads(audited.stdout)["baseline"]["stale"]
+
+    def test_a_full_run_still_drops_what_was_fixed(self):
+        """A deleted file's entry matches nothing in a full run: stale (one
+        entry, told in the singular), and a write drops it."""
+        for name, entry in ENTRY_POINTS.items():
+            with self.subTest(name):
+                self.tasks.write_text(SHOP_TASKS)
+                self.assertEqual(
+                    audit(self.root, "--write-baseline", entry=entry).returncode, 0
+                )
+                before = self.entries()
+                self.tasks.unlink()
+
+                audited = audit(self.root, entry=entry)
+                self.assertEqual(self.stale(entry), 1)
+                audit(self.root, "--write-baseline", entry=entry)
+
+                self.assertIn("1 of its entries matches nothing now", audited.stdout)
+                self.assertEqual(
+                    self.entries(),
+                    [e for e in before if e.get("path") != "shop/tasks.py"],
+                )
