@@ -94,6 +94,7 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         write_baseline=args.write_baseline,
         root=root,
         anchor=anchor,
+        settings=not args.paths,
     )
     print(outcome.output)
     return outcome.status
