@@ -177,3 +177,34 @@ class ConfigEndToEndTests(SimpleTestCase):
 
         self.assertEqual((scanned.returncode, codes(scanned)), (0, []))
         self.assertEqual(json.loads(scanned.stdout)["scanned"], ["shop"])
+
+
+class NamedPathsExcludeTests(SimpleTestCase):
+    """python -m topics.audit PATH ...: a glob that leaves out a file named on
+    the command line did its work, among named folders too."""
+
+    def test_a_glob_that_left_out_a_named_file_is_used(self):
+        """legacy/old.py named beside the folder app, with --exclude
+        'legacy/*': left out, not listed as scanned, and no warning that the
+        glob matched nothing; a glob that did match nothing still warns."""
+        root = Path(self.enterContext(tempfile.TemporaryDirectory()))
+        (root / "legacy").mkdir()
+        (root / "legacy" / "old.py").write_text(
+            "import time\n\n\nasync def old(request):\n    time.sleep(1)\n"
+        )
+        (root / "app").mkdir()
+        (root / "app" / "views.py").write_text("async def view(request):\n    pass\n")
+        args = ["-m", "topics.audit", "--exclude", "legacy/*", "--exclude", "gone/*"]
+
+        audited = run([*args, "legacy/old.py", "app", "--format", "json"], root)
+        text = run([*args, "legacy/old.py", "app"], root)
+
+        report = json.loads(audited.stdout)
+        self.assertEqual(audited.returncode, 0, audited.stderr)
+        self.assertEqual(
+            [(f["code"], f["location"]) for f in report["findings"]],
+            [("config.unused-exclude", "gone/*")],
+        )
+        self.assertEqual(report["scanned"], ["app"])
+        self.assertIn("Scanned: app\n", text.stdout)
+        self.assertNotIn("legacy/*: warning", text.stdout)

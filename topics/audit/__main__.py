@@ -42,14 +42,18 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         from topics.audit.project import scan_paths
 
         config = configure(vars(args), start=Path.cwd(), setting=None)
-        paths = _not_excluded(args.paths, config.exclude)
+        paths, used = _not_excluded(args.paths, config.exclude)
         report = scan_paths(paths, exclude=list(config.exclude))
-        if all(path.is_file() for path in args.paths):
-            # Files named one by one (pre-commit's staged files): a glob that
-            # matched none of them is no mistake.
-            report.findings = [
-                f for f in report.findings if f.code != "config.unused-exclude"
-            ]
+        every_file = all(path.is_file() for path in args.paths)
+        # A glob that left out a named file did match; with files named one
+        # by one (pre-commit's staged files), one that matched none of them
+        # is no mistake either.
+        report.findings = [
+            f
+            for f in report.findings
+            if f.code != "config.unused-exclude"
+            or not (every_file or f.location in used)
+        ]
         root = anchor = None
     else:
         settings_module = args.settings or os.environ.get("DJANGO_SETTINGS_MODULE")
@@ -94,25 +98,31 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         write_baseline=args.write_baseline,
         root=root,
         anchor=anchor,
+        settings=not args.paths,
     )
     print(outcome.output)
     return outcome.status
 
 
-def _not_excluded(paths: list[Path], exclude: tuple[str, ...]) -> list[Path]:
-    """The paths but the files an exclude glob matches, or one of their
-    folders: a file named on the command line is excluded too, as ruff's
-    force-exclude does, so that pre-commit honours the configuration."""
-    return [
-        path
-        for path in paths
-        if not path.is_file()
-        or not any(
-            fnmatch.fnmatchcase(shown.as_posix(), glob)
-            for shown in (path, *list(path.parents)[:-1])
+def _not_excluded(
+    paths: list[Path], exclude: tuple[str, ...]
+) -> tuple[list[Path], set[str]]:
+    """(the paths but the files an exclude glob matches, or one of their
+    folders; the globs that left one out). A file named on the command line
+    is excluded too, as ruff's force-exclude does, so that pre-commit honours
+    the configuration."""
+    kept, used = [], set()
+    for path in paths:
+        shown = (path, *list(path.parents)[:-1]) if path.is_file() else ()
+        hits = {
+            glob
             for glob in exclude
-        )
-    ]
+            if any(fnmatch.fnmatchcase(name.as_posix(), glob) for name in shown)
+        }
+        used |= hits
+        if not hits:
+            kept.append(path)
+    return kept, used
 
 
 if __name__ == "__main__":

@@ -111,19 +111,30 @@ def conclude(
     write_baseline: bool = False,
     root: Path | None = None,
     anchor: Path | None = None,
+    settings: bool = True,
 ) -> Outcome:
     """Apply `config` to the built report (select, ignore, per-file-ignores,
     baseline) and render it as `fmt`; with `write_baseline`, write the
     findings to the baseline file instead. Locations in the report are
-    relative to `root` (None: the current directory).
+    relative to `root` (None: the current directory). `settings` is False for
+    a run on named paths, which checks no setting, middleware or route: the
+    baseline's entries about those are neither stale nor rewritten, nor are
+    those about files the run did not scan or codes it does not report.
 
     Raises UsageError when the baseline file cannot be read or written.
     """
     here = root or Path()
     findings = [finding for finding in report.findings if config.reports(finding)]
+    scope = baseline.Scope(
+        scanned=report.scanned, root=here, settings=settings, reports=config.reports
+    )
     if write_baseline and config.baseline is not None:
-        count = baseline.write(config.baseline, findings, root=here)
-        return Outcome(f"Wrote {count} finding(s) to {config.baseline}.", 0)
+        count, kept = baseline.write(config.baseline, findings, root=here, scope=scope)
+        text = f"Wrote {count} finding(s) to {config.baseline}"
+        if kept:
+            entries = "entry" if kept == 1 else "entries"
+            text += f", and kept {kept} {entries} this run did not check"
+        return Outcome(f"{text}.", 0)
     counts = None
     if config.baseline is not None:
         findings, known, stale = baseline.split(
@@ -131,6 +142,7 @@ def conclude(
             baseline.load(config.baseline),
             root=here,
             base=config.baseline.parent,
+            scope=scope,
         )
         counts = {"known": known, "stale": stale}
     report = replace(report, findings=findings, baseline=counts)

@@ -145,8 +145,9 @@ def as_text(report: Report) -> str:
         known, stale = report.baseline["known"], report.baseline["stale"]
         note = f"{known} more in the baseline, not shown."
         if stale:
+            match = "matches" if stale == 1 else "match"
             note += (
-                f" {stale} of its entries match nothing now: "
+                f" {stale} of its entries {match} nothing now: "
                 "--write-baseline shrinks it."
             )
         text.insert(-1, note)
