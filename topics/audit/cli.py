@@ -42,7 +42,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--write-baseline",
         action="store_true",
-        help="Write every finding to the baseline file, and exit 0.",
+        help="Write the findings to the baseline file, and exit 0; entries this "
+        "run did not check (other files, settings in a code-only run) are kept.",
     )
     parser.add_argument(
         "--server",
