@@ -248,6 +248,10 @@ class SettingsAuditTests(SimpleTestCase):
             self.assertEqual(asgi_evidence(config), "site/asgi.py:3")
             config.ASGI_APPLICATION = "site.asgi.application"
             self.assertEqual(asgi_evidence(config), "ASGI_APPLICATION")
+            # A WSGI server where it is served outweighs startproject's asgi.py
+            # and a setting Django never reads.
+            (root / "Procfile").write_text("web: gunicorn site.wsgi:application\n")
+            self.assertIsNone(asgi_evidence(config))
             (root / "Dockerfile").write_text(
                 "FROM python:3.12\nCMD gunicorn -k uvicorn_worker.UvicornWorker x\n"
             )

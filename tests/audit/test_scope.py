@@ -3,6 +3,7 @@ BASE_DIR and every file its URLconfs route to (django-hosts' and --urlconf's
 too), but no virtualenv, installed or vendored package, nor its tests."""
 
 import functools
+import inspect
 import json
 import tempfile
 from pathlib import Path
@@ -250,6 +251,17 @@ class SourceFileTests(SimpleTestCase):
             self.assertEqual(source_file(view), here, view)
         wrapper = functools.wraps(json.dumps)(lambda *args: None)
         self.assertEqual(source_file(wrapper), Path(json.__file__).resolve())
+
+    def test_a_function_around_a_bound_method_leads_to_the_method(self):
+        """AdminSite.admin_view() wraps a bound method in a function: the
+        method's file, not "its source file cannot be located"."""
+        from django.contrib.admin.sites import AdminSite
+
+        site = AdminSite()
+
+        found = source_file(site.admin_view(site.index))
+
+        self.assertEqual(found, Path(inspect.getsourcefile(AdminSite)).resolve())
 
     def test_an_installed_view_behind_a_partial_is_its_packages(self):
         """A partial's own module is functools: the package listed as not

@@ -36,9 +36,13 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = True
 """
 # A database from a URL, as dj-database-url builds it.
 HOSTED = """
+import os
+
 import dj_database_url
 
-DATABASES = {"default": dj_database_url.config(conn_max_age=500)}
+DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3"}}
+if os.environ.get("DATABASE_URL"):
+    DATABASES = {"default": dj_database_url.config(conn_max_age=500)}
 """
 
 
@@ -104,7 +108,8 @@ class SettingLineTests(SimpleTestCase):
         """A write to another key of the setting is not the line: OPTIONS is
         missing from base's dict, not set by ATOMIC_REQUESTS' line; an item
         inserted in place is found where it is inserted; a database from a
-        URL points at the call's keyword."""
+        URL, in an `if` block, points at the call's keyword, not at the
+        literal above it that has no CONN_MAX_AGE."""
         self.assertEqual(
             self.where("production", "DATABASES", "default", "OPTIONS"),
             ("base.py", 7, 16),
@@ -119,7 +124,7 @@ class SettingLineTests(SimpleTestCase):
         )
         self.assertEqual(
             self.where("hosted", "DATABASES", "default", "CONN_MAX_AGE"),
-            ("hosted.py", 4, 61),
+            ("hosted.py", 8, 65),
         )
 
     def test_unwritten_settings_have_no_line(self):

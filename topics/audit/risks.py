@@ -39,6 +39,9 @@ DEPLOY_FILES = (
     "*.sh",
 )
 ASGI_SERVER = re.compile(r"uvicorn|daphne|hypercorn|granian")
+WSGI_SERVER = re.compile(
+    r"\b(gunicorn|uwsgi|waitress|mod_wsgi|bjoern)\b|wsgi:application"
+)
 SKIPPED_DIRS = {".git", "node_modules", "site-packages", "__pycache__"}
 
 
@@ -69,7 +72,8 @@ def asgi_evidence(settings: Any) -> str | None:
     """Where the project shows that it is served by ASGI, or None.
 
     In order: an ASGI server named where the project says how it is served (a
-    Procfile, a Dockerfile, a gunicorn config with a uvicorn worker…), then
+    Procfile, a Dockerfile, a gunicorn config with a uvicorn worker…); None if
+    a WSGI server is named there instead (gunicorn alone, uwsgi…); then
     ASGI_APPLICATION (which Django itself never reads), then an asgi.py that
     calls get_asgi_application(), as `startproject` writes: a project moving to
     async is headed there. Returns "path:line" or the setting's name.
@@ -77,9 +81,14 @@ def asgi_evidence(settings: Any) -> str | None:
     base = getattr(settings, "BASE_DIR", None)
     root = Path(base).resolve() if base else None
     if root is not None:
-        for path in _project_files(root, DEPLOY_FILES):
+        deploy = _project_files(root, DEPLOY_FILES)
+        for path in deploy:
             if line := _first_line(path, ASGI_SERVER):
                 return f"{path.relative_to(root).as_posix()}:{line}"
+        # A WSGI server named where it is served, and no ASGI one: served by
+        # WSGI, whatever asgi.py startproject left beside it.
+        if any(_first_line(path, WSGI_SERVER) for path in deploy):
+            return None
     if getattr(settings, "ASGI_APPLICATION", None):
         return "ASGI_APPLICATION"
     if root is not None:

@@ -3,7 +3,7 @@
 import functools
 import inspect
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from importlib import import_module
 from typing import Any
 
@@ -80,15 +80,21 @@ def mixed_handler_views(packages: Sequence[str] | None = None) -> list[Finding]:
         sync_ones = ", ".join(
             sorted(n for n, is_async in modes.items() if not is_async)
         )
+        try:
+            file = inspect.getsourcefile(view_class)
+            line = inspect.getsourcelines(view_class)[1]
+        except (OSError, TypeError):  # no source: the dotted path is all there is
+            file = None
         findings.append(
             Finding(
                 "error",
                 "urls.mixed-handlers",
                 "urls",
-                _dotted(view_class),
+                f"{file}:{line}" if file else _dotted(view_class),
                 f"{view_class.__name__} mixes async ({async_ones}) and sync "
                 f"({sync_ones}) handlers: Django refuses it in as_view().",
                 "Make every handler async, or every one sync.",
+                target=_dotted(view_class) if file else None,
             )
         )
     return findings
@@ -231,7 +237,18 @@ def walk_urlconfs(
             audit.cannot_load(urlconf, "", exc)
             continue
         _walk(patterns, "", urlconf, audit)
-    audit.findings += mixed_handler_views(packages)
+    mixed = mixed_handler_views(packages)
+    if not audit.not_loaded:
+        # Every URLconf loaded, so none routes these yet: a latent error.
+        mixed = [
+            replace(
+                f,
+                level="warning",
+                message=f"{f.message.removesuffix('.')}, once it is routed.",
+            )
+            for f in mixed
+        ]
+    audit.findings += mixed
     rows = audit.rows
     sync_count = sum(row.mode == "sync" for row in rows)
     across = f" (in {len(urlconfs)} URLconfs)" if len(urlconfs) > 1 else ""

@@ -107,13 +107,20 @@ def _not_served(folder: Path) -> str:
 def _defining(view: Any) -> Any:
     """What defines `view`'s code: the function behind a partial, a bound
     method or functools.wraps; `view` itself otherwise."""
-    while isinstance(view, functools.partial):
-        view = view.func
-    if inspect.ismethod(view):
-        view = view.__func__
-    if inspect.isfunction(view):
-        with contextlib.suppress(ValueError):  # a __wrapped__ cycle
-            view = inspect.unwrap(view)
+    # Layers nest either way round: AdminSite.admin_view() wraps a bound
+    # method in a function, a partial may hold a wrapper.
+    for _ in range(16):
+        unwrapped = view
+        while isinstance(unwrapped, functools.partial):
+            unwrapped = unwrapped.func
+        if inspect.ismethod(unwrapped):
+            unwrapped = unwrapped.__func__
+        if inspect.isfunction(unwrapped):
+            with contextlib.suppress(ValueError):  # a __wrapped__ cycle
+                unwrapped = inspect.unwrap(unwrapped)
+        if unwrapped is view:
+            break
+        view = unwrapped
     return view
 
 

@@ -12,7 +12,7 @@ import ast
 import importlib.util
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -79,7 +79,7 @@ def _search(
     exact: Match | None = None
     partial: Match | None = None
     stars = []
-    for statement in tree.body:
+    for statement in _module_level(tree.body):
         if isinstance(statement, ast.ImportFrom) and any(
             alias.name == "*" for alias in statement.names
         ):
@@ -100,6 +100,23 @@ def _search(
             if below is not None and (below[1] or partial is None):
                 return below
     return partial
+
+
+def _module_level(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """The statements that run at import, in order: inside `if`, `try` and
+    `with` blocks too (`if DEBUG:`, `try: from .local import *`), not inside
+    functions or classes."""
+    for statement in body:
+        yield statement
+        if isinstance(statement, ast.If | ast.With):
+            yield from _module_level(statement.body)
+            yield from _module_level(getattr(statement, "orelse", []))
+        elif isinstance(statement, ast.Try | ast.TryStar):
+            yield from _module_level(statement.body)
+            for handler in statement.handlers:
+                yield from _module_level(handler.body)
+            yield from _module_level(statement.orelse)
+            yield from _module_level(statement.finalbody)
 
 
 # list.append("x"), .insert(0, "x"), .extend([...]): MIDDLEWARE grown in place.
