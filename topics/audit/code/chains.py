@@ -93,13 +93,18 @@ Loop = ast.For | ast.AsyncFor | ast.comprehension
 Binding = ast.expr | ast.arg | Loop | None
 
 
-def bindings(function: FunctionNode) -> dict[str, list[Binding]]:
-    """Each name bound in the function (imports aside) -> what it is bound to."""
+def bindings(
+    function: FunctionNode, own: list[ast.AST] | None = None
+) -> dict[str, list[Binding]]:
+    """Each name bound in the function (imports aside) -> what it is bound to.
+
+    `own`: the nodes of its body, walk_scope()'s, when already at hand.
+    """
     bound: dict[str, list[Binding]] = {}
     for arg in parameters(function.args):
         bound.setdefault(arg.arg, []).append(arg)
     simple: dict[int, ast.expr] = {}
-    nodes = list(walk_scope(_body(function)))
+    nodes = own if own is not None else list(walk_scope(_body(function)))
     for node in nodes:
         match node:
             case ast.Assign(targets=[ast.Name() as target], value=value):
@@ -119,10 +124,13 @@ def bindings(function: FunctionNode) -> dict[str, list[Binding]]:
     return bound
 
 
-def bound_names(function: FunctionNode) -> frozenset[str]:
+def bound_names(
+    function: FunctionNode, own: list[ast.AST] | None = None
+) -> frozenset[str]:
     """The names bound in the function: frozenset(bindings(function)), cheaper."""
     names = {arg.arg for arg in parameters(function.args)}
-    names.update(name for _, name in _bound_here(walk_scope(_body(function))))
+    nodes = own if own is not None else walk_scope(_body(function))
+    names.update(name for _, name in _bound_here(nodes))
     return frozenset(names)
 
 

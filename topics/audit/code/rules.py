@@ -9,6 +9,9 @@ SYNC_ORM = "code.sync-orm"
 NOT_AWAITED = "code.not-awaited"
 DROPPED_TASK = "code.dropped-task"
 UNPARSABLE = "code.unparsable"
+# What breaks or blocks only when it runs on the loop: in a sync function, kept
+# as its effects for the calls into it from async code (calls.py), not reported.
+LOOP_CODES = frozenset({BLOCKING, SYNC_ORM})
 
 # Fixes, one per kind of blocking call.
 SLEEP_FIX = "await asyncio.sleep(...) instead."

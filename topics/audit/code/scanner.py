@@ -3,6 +3,7 @@
 import ast
 
 from topics.audit.code.base import Scope
+from topics.audit.code.calls import Summary
 from topics.audit.code.coroutines import CoroutineChecks
 from topics.audit.code.orm import OrmChecks
 from topics.audit.code.rules import (
@@ -27,7 +28,12 @@ class Scanner(OrmChecks, CoroutineChecks):
         klass = self.scope.node if isinstance(self.scope.node, ast.ClassDef) else None
         if klass is None:
             klass = self.scope.klass  # a closure in a method still sees `self`
-        self.scopes.append(Scope(node, is_async, klass))
+        scope = Scope(node, is_async, klass, own=self.own[id(node)])
+        if not is_async and not isinstance(node, ast.Lambda):
+            qualname = self._keeps_effects(node)
+            if qualname is not None:
+                scope.summary = self.calls.summaries[qualname] = Summary()
+        self.scopes.append(scope)
 
     def _visit_function(self, node: FunctionNode, *, is_async: bool) -> None:
         if not isinstance(node, ast.Lambda):
@@ -68,9 +74,14 @@ class Scanner(OrmChecks, CoroutineChecks):
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
         for child in [*node.decorator_list, *node.bases, *node.keywords]:
             self.visit(child)
+        if self._top_level(node):
+            bases = [self._call_target(base) for base in node.bases]
+            self.calls.classes[node.name] = [b for b in bases if b is not None]
         # A class body runs where it stands: in the enclosing function, if any.
         outer = self.scope
-        self.scopes.append(Scope(node, outer.is_async, node, names_of=outer))
+        self.scopes.append(
+            Scope(node, outer.is_async, node, names_of=outer, own=self.own[id(node)])
+        )
         for statement in node.body:
             self.visit(statement)
         self.scopes.pop()
@@ -94,6 +105,7 @@ class Scanner(OrmChecks, CoroutineChecks):
         if self.in_async:
             self._check_blocking(node)
             self._check_orm_call(node)
+            self._note_call(node)
         self.generic_visit(node)
 
     def visit_For(self, node: ast.For) -> None:
@@ -165,7 +177,7 @@ class Scanner(OrmChecks, CoroutineChecks):
 
     def visit_Return(self, node: ast.Return) -> None:
         # async def returning coro() hands its caller a coroutine inside a coroutine.
-        if self.in_async and node.value is not None:
+        if self.on_loop and node.value is not None:
             self._check_misused(node.value)
         self.generic_visit(node)
 
