@@ -13,6 +13,7 @@ from topics.audit.code.calls import (
     CallSite,
     Effect,
     ModuleCalls,
+    RelationRead,
     Summary,
     call_target,
 )
@@ -21,8 +22,10 @@ from topics.audit.code.chains import (
     Chain,
     bindings,
     bound_names,
+    instance_model,
     queryset_chain,
     queryset_names,
+    selects,
 )
 from topics.audit.code.rules import AREA, LOOP_CODES, SYNC_TO_ASYNC
 from topics.audit.code.syntax import (
@@ -230,6 +233,15 @@ class ScannerBase(ast.NodeVisitor):
             func.id in scope.locals for scope in self.scopes
         ):
             return None
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+            owner = func.value.id
+            if owner not in ("self", "cls") and self._binding_scope(owner):
+                # topic.bump(), topic loaded here from Topic.objects.
+                loaded = self._instance_model(owner)
+                if loaded is None:
+                    return None
+                model = ast.parse(loaded[0], mode="eval").body
+                return self._call_target(ast.Attribute(model, func.attr))
         klass = self.scope.klass
         return call_target(
             func,
@@ -238,6 +250,48 @@ class ScannerBase(ast.NodeVisitor):
             imports=self.import_refs,
             module_defs=self.module_names,
             klass=klass.name if klass is not None and self._top_level(klass) else None,
+        )
+
+    def _instance_model(self, name: str) -> tuple[str, list[ast.expr]] | None:
+        """The model a local name holds an instance of, as written, and the
+        chains it is loaded from (chains.instance_model)."""
+        scope = self._binding_scope(name)
+        if scope is None or not scope.checked:
+            return None
+        return instance_model(name, scope.bound, scope.querysets)
+
+    def _note_relation(self, node: ast.Attribute) -> None:
+        """`obj.relation` read on the loop: kept, to be told once the model's
+        fields are known (calls.py)."""
+        if not isinstance(node.value, ast.Name) or not isinstance(node.ctx, ast.Load):
+            return
+        attribute = node.attr
+        if attribute == "pk" or attribute.endswith("_id") or attribute.startswith("_"):
+            return
+        parent = self.parents.get(id(node))
+        if isinstance(parent, ast.Call) and parent.func is node:
+            return  # a method: followed as a call
+        loaded = self._instance_model(node.value.id)
+        if loaded is None:
+            return
+        model, chains = loaded
+        scope = self._binding_scope(node.value.id)
+        assert scope is not None
+        if selects(chains, attribute, scope.bound, scope.querysets):
+            return
+        target = self._call_target(ast.parse(model, mode="eval").body)
+        if target is None:
+            return
+        self.calls.reads.append(
+            RelationRead(
+                target,
+                attribute,
+                short(node),
+                model,
+                node.lineno,
+                node.col_offset + 1,
+                self._where(),
+            )
         )
 
     def _top_level(self, node: ast.AST) -> bool:

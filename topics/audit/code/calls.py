@@ -41,6 +41,7 @@ class Summary:
 
     effects: list[Effect] = field(default_factory=list)
     calls: list[str] = field(default_factory=list)  # their targets
+    returns_lazy: str = ""  # a lazy QuerySet it returns, as written
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,20 @@ class CallSite:
     where: str  # in async def view()
 
 
+@dataclass(frozen=True)
+class RelationRead:
+    """`obj.relation` read in async code, obj loaded there from `model`'s
+    manager without select_related() of it."""
+
+    model: str  # "module:Class"
+    attribute: str
+    written: str  # book.author
+    model_written: str  # Book
+    line: int
+    column: int
+    where: str
+
+
 @dataclass
 class ModuleCalls:
     """What a module's scan keeps for the call following."""
@@ -63,6 +78,12 @@ class ModuleCalls:
     summaries: dict[str, Summary] = field(default_factory=dict)  # qualname ->
     classes: dict[str, list[str]] = field(default_factory=dict)  # name -> bases
     sites: list[CallSite] = field(default_factory=list)
+    # Functions handed to sync_to_async() in async code: one that returns a
+    # lazy QuerySet hands its query back to the loop.
+    threaded: list[CallSite] = field(default_factory=list)
+    # Class name -> the names of its forward relations (ForeignKey, OneToOne).
+    relations: dict[str, list[str]] = field(default_factory=dict)
+    reads: list[RelationRead] = field(default_factory=list)
 
 
 def module_name(path: Path) -> str:
@@ -109,6 +130,11 @@ class Resolver:
             last = calls.module.rpartition(".")[2]
             self.by_last.setdefault(last, []).append(calls.module)
         self.names = {calls.module for calls in self.modules}
+        self.relations = {
+            f"{calls.module}:{name}": fields
+            for calls in self.modules
+            for name, fields in calls.relations.items()
+        }
         self._keys: dict[str, str | None] = {}
         self._found: dict[tuple[str, int], Reached | None] = {}
 
@@ -120,7 +146,39 @@ class Resolver:
                 finding = self._finding(calls.path, site)
                 if finding is not None:
                     found.setdefault(calls.path, []).append(finding)
+            for site in calls.threaded:
+                key = self._lookup(site.target)
+                lazy = self.summaries[key][0].returns_lazy if key else ""
+                if lazy:
+                    found.setdefault(calls.path, []).append(
+                        _lazy_result(calls.path, site, lazy)
+                    )
+            for read in calls.reads:
+                if self._is_relation(read.model, read.attribute, 0):
+                    found.setdefault(calls.path, []).append(_relation(calls.path, read))
         return found
+
+    def _is_relation(self, model: str, attribute: str, depth: int) -> bool:
+        """`attribute` is a forward relation of `model` or of a base of it."""
+        key = self._class_key(model)
+        if key is None or depth > DEPTH:
+            return False
+        if attribute in self.relations.get(key, []):
+            return True
+        return any(
+            self._is_relation(base, attribute, depth + 1)
+            for base in self.classes.get(key, [])
+        )
+
+    def _class_key(self, target: str) -> str | None:
+        if target in self.classes:
+            return target
+        module, _, name = target.partition(":")
+        for known in self.by_last.get(module.rpartition(".")[2], []):
+            named = known.endswith(f".{module}") or module.endswith(f".{known}")
+            if named and f"{known}:{name}" in self.classes:
+                return f"{known}:{name}"
+        return None
 
     def _finding(self, path: str, site: CallSite) -> Finding | None:
         reached = self._follow(site.target)
@@ -206,6 +264,45 @@ class Resolver:
                     best = (effect, [name, *chain], where)
         self._found[key, depth] = best
         return best
+
+
+def _lazy_result(path: str, site: CallSite, lazy: str) -> Finding:
+    return Finding(
+        level="warning",
+        code="code.sync-orm",
+        area=AREA,
+        location=f"{path}:{site.line}",
+        message=(
+            f"{site.written} returns the lazy {lazy}: no query runs in the "
+            f"thread; it runs where the QuerySet is evaluated, on the loop, "
+            f"{site.where}."
+        ),
+        fix=(
+            "Evaluate it inside the function (list(...), or the values you need), "
+            "or drop sync_to_async and iterate it with async for."
+        ),
+        column=site.column,
+    )
+
+
+def _relation(path: str, read: RelationRead) -> Finding:
+    return Finding(
+        level="error",
+        code="code.sync-orm",
+        area=AREA,
+        location=f"{path}:{read.line}",
+        message=(
+            f"{read.written} loads the related {read.attribute} with a sync query "
+            f"{read.where}: {read.model_written} is loaded here without "
+            f"select_related({read.attribute!r}), so it raises "
+            "SynchronousOnlyOperation (unless the key is null)."
+        ),
+        fix=(
+            f"Add .select_related({read.attribute!r}) to the query that loads it, "
+            f"or read {read.attribute}_id if the key is all you need."
+        ),
+        column=read.column,
+    )
 
 
 def _better(effect: Effect, length: int, best: Reached) -> bool:

@@ -14,6 +14,7 @@ from topics.audit.code.rules import (
     BRIDGE_FIX,
     FUTURE_METHODS,
     HAND_ON_METHODS,
+    RELATION_FIELDS,
     SYNC_ORM,
 )
 from topics.audit.code.syntax import FunctionNode, defaults, short
@@ -77,6 +78,21 @@ class Scanner(OrmChecks, CoroutineChecks):
         if self._top_level(node):
             bases = [self._call_target(base) for base in node.bases]
             self.calls.classes[node.name] = [b for b in bases if b is not None]
+            relations = [
+                target.id
+                for statement in node.body
+                if isinstance(statement, ast.Assign | ast.AnnAssign)
+                and isinstance(statement.value, ast.Call)
+                and short(statement.value.func).endswith(RELATION_FIELDS)
+                for target in (
+                    statement.targets
+                    if isinstance(statement, ast.Assign)
+                    else [statement.target]
+                )
+                if isinstance(target, ast.Name)
+            ]
+            if relations:
+                self.calls.relations[node.name] = relations
         # A class body runs where it stands: in the enclosing function, if any.
         outer = self.scope
         self.scopes.append(
@@ -179,11 +195,18 @@ class Scanner(OrmChecks, CoroutineChecks):
         # async def returning coro() hands its caller a coroutine inside a coroutine.
         if self.on_loop and node.value is not None:
             self._check_misused(node.value)
+        summary = self.scope.summary
+        if summary is not None and node.value is not None and not summary.returns_lazy:
+            chain = self._chain(node.value)
+            if chain is not None and chain.lazy:
+                summary.returns_lazy = short(node.value)
         self.generic_visit(node)
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
         if node.attr not in HAND_ON_METHODS | FUTURE_METHODS:
             self._check_misused(node.value)
+        if self.on_loop:
+            self._note_relation(node)
         if self.in_async:
             self._check_request_user(node)
             self._check_session(node, self.parents.get(id(node)))
