@@ -7,8 +7,8 @@ from pathlib import Path
 from django.apps import AppConfig, apps
 from django.conf import settings
 
-from topics.audit.code import scan_tree
-from topics.audit.findings import Finding, Report, unused_excludes
+from topics.audit.code import scan_trees
+from topics.audit.findings import Report, unused_excludes
 from topics.audit.risks import audit_settings
 from topics.audit.routes import urlconfs_to_walk, walk_urlconfs
 from topics.audit.scope import not_own, project_packages, project_root, routed_files
@@ -60,6 +60,7 @@ def audit_project(
     report.not_scanned += urls.not_loaded + left_out + not_ours
 
     matched: set[str] = set()
+    trees: list[tuple[Path, str]] = []
     for path in [*folders, *files]:
         shown = path.relative_to(base).as_posix()
         root = path if path.is_dir() else path.parent
@@ -67,11 +68,9 @@ def audit_project(
         if _excluded(shown, exclude, matched):
             continue
         report.scanned.append(f"{shown}/" if path.is_dir() and shown != "." else shown)
-        for finding in scan_tree(
-            path, exclude=exclude, shown_as=shown_as, matched=matched
-        ):
-            location = f"{shown_as}{finding.location}"
-            findings.append(Finding(**{**finding.as_dict(), "location": location}))
+        trees.append((path, shown_as))
+    # Scanned together: a view in one package calls services in another.
+    findings += scan_trees(trees, exclude=exclude, matched=matched)
     findings += unused_excludes(exclude, matched)
     return report
 
@@ -99,16 +98,12 @@ def scan_paths(paths: list[Path], *, exclude: list[str]) -> Report:
     the current directory); the exclude globs match those paths."""
     report = Report([])
     matched: set[str] = set()
+    trees: list[tuple[Path, str]] = []
     for path in paths:
         root = path if path.is_dir() else path.parent
         shown_as = "" if root == Path() else f"{root.as_posix()}/"
         report.scanned.append(path.as_posix())
-        for finding in scan_tree(
-            path, exclude=exclude, shown_as=shown_as, matched=matched
-        ):
-            location = f"{shown_as}{finding.location}"
-            report.findings.append(
-                Finding(**{**finding.as_dict(), "location": location})
-            )
+        trees.append((path, shown_as))
+    report.findings += scan_trees(trees, exclude=exclude, matched=matched)
     report.findings += unused_excludes(exclude, matched)
     return report

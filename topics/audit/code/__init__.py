@@ -56,6 +56,27 @@ cannot know types:
     with `async for`, is fine, and so is building one lazily without evaluating
     it (`qs = Model.objects.filter(x=1)`).
 
+Calls followed (calls.py). Every sync function and method a module defines at
+its top level (not a generator, not wrapped by sync_to_async) is checked as if it
+ran on the loop, and what it does is kept as its effects; a plain call from async
+code to a function of the project (same module, self.x()/cls.x() of the class,
+Class.x(), a method of an instance loaded there from Model.objects, a name or
+module imported from the project, relatively or not) is followed through them,
+DEPTH calls deep, and the worst effect reached (errors first, then the shortest
+chain) is reported at the call site, with its code and level and the chain:
+`self.tag(...) is sync code called on the event loop ... (tag() → request.user)`.
+So are the bridges: a sync helper that calls async_to_sync() or asyncio.run().
+Modules scanned together (scan_tree, scan_trees: a project's packages) follow
+calls between them. Info effects stay where they are.
+
+code.sync-orm (error) for a forward relation (ForeignKey, OneToOneField,
+ParentalKey, read from the model's class body, its bases followed) read as an
+attribute in async code on an instance loaded there (await <chain>.aget(),
+afirst()..., aget_object_or_404(Model), async for) from a chain with neither
+select_related() of it (or of all) nor prefetch_related() of it; `x_id` is
+fine. (warning) sync_to_async(helper), where the helper returns a lazy QuerySet;
+(error) sync_to_async(Model.objects.filter) and other lazy QuerySet methods.
+
 code.not-awaited (error), anywhere: a call to a known coroutine function whose
 result is dropped (a bare statement), used as a value (`if coro():`, `coro() + 1`),
 or assigned to a name that is never awaited nor handed on. Known coroutine
@@ -73,9 +94,11 @@ usually), so their bodies count as sync code.
 
 Known limits: names are resolved per module, without types or flow: a QuerySet
 passed in unannotated, returned by a helper, or stored on an attribute is not
-followed; lazy relations and deferred fields read as attributes are not seen;
-a sync helper called from async code is not followed into; a coroutine function
-imported from another module is not known; a shadowed or re-bound name may be
+followed; a relation read on an instance that came from elsewhere (a parameter,
+a helper) and deferred fields are not seen; a call on an object whose class is
+not visible (obj.method(), obj a parameter) is not followed, nor are calls into
+installed packages; a coroutine function imported from another module is not
+known; a shadowed or re-bound name may be
 resolved wrongly; a request type imported from another package of the project
 (an HttpRequest subclass in `core.http`, used from `shop/views.py`) is taken for
 a framework's that is not Django. Silence a finding with a trailing
@@ -83,6 +106,6 @@ a framework's that is not Django. Silence a finding with a trailing
 code.blocking-call]` for some codes only.
 """
 
-from topics.audit.code.files import scan_file, scan_source, scan_tree
+from topics.audit.code.files import scan_file, scan_source, scan_tree, scan_trees
 
-__all__ = ["scan_file", "scan_source", "scan_tree"]
+__all__ = ["scan_file", "scan_source", "scan_tree", "scan_trees"]

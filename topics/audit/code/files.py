@@ -17,7 +17,6 @@ import warnings
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from itertools import repeat
 from pathlib import Path
 from typing import NamedTuple
 
@@ -107,9 +106,10 @@ def scan_file(path: Path, root: Path) -> list[Finding]:
     return _resolved([_scan_file(path, root)])
 
 
-def _scan_file(path: Path, root: Path) -> Scanned:
+def _scan_file(path: Path, root: Path, shown_as: str = "") -> Scanned:
+    """One file, located as `shown_as` then its path under `root`."""
     try:
-        relative = path.relative_to(root).as_posix()
+        relative = shown_as + path.relative_to(root).as_posix()
     except ValueError:
         relative = path.as_posix()
     try:
@@ -135,7 +135,8 @@ def scan_tree(
     shown_as: str = "",
     matched: set[str] | None = None,
 ) -> list[Finding]:
-    """Findings for every .py file under `root`, but migrations, venvs, excludes.
+    """Findings for every .py file under `root`, but migrations, venvs, excludes;
+    located relative to `root`.
 
     An exclude glob matches a path as the report shows it: `shown_as` (root's
     own path there, "topics/" say) then the path under root. The globs that
@@ -145,11 +146,31 @@ def scan_tree(
     root = Path(root)
     if root.is_file():
         return scan_file(root, root.parent)
-    findings: list[Finding] = []
     matched = set() if matched is None else matched
-    paths = list(_python_files(root, exclude, shown_as, matched))
-    findings += _resolved(list(_scanned(paths, root)))
-    return sorted(findings, key=_sort_key)
+    jobs = [
+        (path, root, "") for path in _python_files(root, exclude, shown_as, matched)
+    ]
+    return _resolved(list(_scanned(jobs)))
+
+
+def scan_trees(
+    trees: Sequence[tuple[Path, str]],
+    *,
+    exclude: Sequence[str] = (),
+    matched: set[str] | None = None,
+) -> list[Finding]:
+    """scan_tree() of several folders and files at once, so that calls from one
+    into another are followed: each (path, shown_as) is located as `shown_as`
+    then the path under it (a file: under its folder)."""
+    matched = set() if matched is None else matched
+    jobs: list[tuple[Path, Path, str]] = []
+    for path, shown_as in trees:
+        if path.is_file():
+            jobs.append((path, path.parent, shown_as))
+        else:
+            found = _python_files(path, exclude, shown_as, matched)
+            jobs += [(file, path, shown_as) for file in found]
+    return _resolved(list(_scanned(jobs)))
 
 
 # Parsing is CPU-bound and per file: a large tree is scanned on every core.
@@ -157,11 +178,12 @@ def scan_tree(
 PARALLEL_FROM = 200
 
 
-def _scanned(paths: list[Path], root: Path) -> Iterator[Scanned]:
-    """_scan_file() of each path, in order; in worker processes for many files."""
+def _scanned(jobs: list[tuple[Path, Path, str]]) -> Iterator[Scanned]:
+    """_scan_file() of each (path, root, shown_as), in order; in worker
+    processes for many files."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
-    if len(paths) < PARALLEL_FROM or cores < 2:
-        return (_scan_file(path, root) for path in paths)
+    if len(jobs) < PARALLEL_FROM or cores < 2:
+        return (_scan_file(*job) for job in jobs)
     try:
         # fork while this process runs one thread: the workers need nothing
         # re-imported (spawn re-runs the main script, which fails in one with no
@@ -171,11 +193,15 @@ def _scanned(paths: list[Path], root: Path) -> Iterator[Scanned]:
         alone = threading.active_count() == 1 and sys.platform == "linux"
         context = multiprocessing.get_context("fork" if alone else "spawn")
         with ProcessPoolExecutor(min(cores, 8), mp_context=context) as pool:
-            return iter(list(pool.map(_scan_file, paths, repeat(root), chunksize=8)))
+            return iter(list(pool.map(_scan_job, jobs, chunksize=8)))
     except (OSError, BrokenProcessPool):
         # No worker processes here (a sandbox, a main module that cannot be
         # re-imported): one core it is.
-        return (_scan_file(path, root) for path in paths)
+        return (_scan_file(*job) for job in jobs)
+
+
+def _scan_job(job: tuple[Path, Path, str]) -> Scanned:
+    return _scan_file(*job)
 
 
 # Files, text and suppression comments.
