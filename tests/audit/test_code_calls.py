@@ -220,6 +220,28 @@ class RelationTests(TestCase):
         )
         self.assertEqual(findings, [])
 
+    def test_formatting_an_instance_whose_str_reads_a_relation(self):
+        findings = scan(
+            self.MODELS
+            + """
+            def __str__(self):
+                return f"{self.author} and {self.title}"
+
+        async def view(request, pk):
+            book = await Book.objects.aget(pk=pk)
+            chosen = await Book.objects.select_related("author").aget(pk=pk)
+            return f"{book}", str(chosen)
+            """
+        )
+        [finding] = findings
+        self.assertEqual(finding.location, "app/views.py:17")
+        self.assertEqual(
+            finding.message,
+            'f"{book}" calls Book.__str__(), which reads self.author: a sync query '
+            "in async def view(), as Book is loaded here without "
+            "select_related('author').",
+        )
+
 
 class LazyResultTests(TestCase):
     def test_a_helper_returning_a_queryset_through_sync_to_async(self):

@@ -25,6 +25,7 @@ from topics.audit.code.chains import (
     instance_model,
     queryset_chain,
     queryset_names,
+    selected,
     selects,
 )
 from topics.audit.code.rules import AREA, LOOP_CODES, SYNC_TO_ASYNC
@@ -259,6 +260,32 @@ class ScannerBase(ast.NodeVisitor):
         if scope is None or not scope.checked:
             return None
         return instance_model(name, scope.bound, scope.querysets)
+
+    def _note_formatted(self, node: ast.expr, written: str) -> None:
+        """str(obj), f"{obj}": obj's __str__ may read a relation (calls.py)."""
+        if not isinstance(node, ast.Name):
+            return
+        loaded = self._instance_model(node.id)
+        if loaded is None:
+            return
+        model, chains = loaded
+        scope = self._binding_scope(node.id)
+        assert scope is not None
+        target = self._call_target(ast.parse(model, mode="eval").body)
+        if target is None:
+            return
+        self.calls.reads.append(
+            RelationRead(
+                target,
+                "__str__",
+                written,
+                model,
+                node.lineno,
+                node.col_offset + 1,
+                self._where(),
+                selected(chains, scope.bound, scope.querysets),
+            )
+        )
 
     def _note_relation(self, node: ast.Attribute) -> None:
         """`obj.relation` read on the loop: kept, to be told once the model's

@@ -42,6 +42,7 @@ class Summary:
     effects: list[Effect] = field(default_factory=list)
     calls: list[str] = field(default_factory=list)  # their targets
     returns_lazy: str = ""  # a lazy QuerySet it returns, as written
+    self_reads: set[str] = field(default_factory=set)  # self.<name> it reads
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,9 @@ class RelationRead:
     line: int
     column: int
     where: str
+    # For the model's __str__ (attribute "__str__"): the relations the load
+    # selected (None: perhaps all of them).
+    selected: frozenset[str] | None = frozenset()
 
 
 @dataclass
@@ -154,9 +158,40 @@ class Resolver:
                         _lazy_result(calls.path, site, lazy)
                     )
             for read in calls.reads:
-                if self._is_relation(read.model, read.attribute, 0):
+                if read.attribute == "__str__":
+                    finding = self._formatted(calls.path, read)
+                    if finding is not None:
+                        found.setdefault(calls.path, []).append(finding)
+                elif self._is_relation(read.model, read.attribute, 0):
                     found.setdefault(calls.path, []).append(_relation(calls.path, read))
         return found
+
+    def _formatted(self, path: str, read: RelationRead) -> Finding | None:
+        """str(obj): its model's __str__ reads a relation the load did not
+        select."""
+        if read.selected is None:
+            return None
+        key = self._lookup(f"{read.model}.__str__")
+        if key is None:
+            return None
+        reads = sorted(self.summaries[key][0].self_reads - read.selected)
+        relation = next((r for r in reads if self._is_relation(read.model, r, 0)), None)
+        if relation is None:
+            return None
+        return Finding(
+            level="error",
+            code="code.sync-orm",
+            area=AREA,
+            location=f"{path}:{read.line}",
+            message=(
+                f"{read.written} calls {read.model_written}.__str__(), which reads "
+                f"self.{relation}: a sync query {read.where}, as "
+                f"{read.model_written} is loaded here without "
+                f"select_related({relation!r})."
+            ),
+            fix=f"Add .select_related({relation!r}) to the query that loads it.",
+            column=read.column,
+        )
 
     def _is_relation(self, model: str, attribute: str, depth: int) -> bool:
         """`attribute` is a forward relation of `model` or of a base of it."""

@@ -362,6 +362,38 @@ def selects(
     )
 
 
+def selected(
+    chains: list[ast.expr], bound: Bound, querysets: Mapping[str, bool]
+) -> frozenset[str] | None:
+    """The relations the chains load with their rows (select_related() or
+    prefetch_related() of them, first part of the lookup); None when that may
+    be every one: select_related() alone, a lookup not written out."""
+    names: set[str] = set()
+    for chain in chains:
+        node, seen = chain, frozenset[str]()
+        while True:
+            match node:
+                case ast.Call(func=ast.Attribute(value=value, attr=attr), args=args):
+                    if attr == "select_related" and not args:
+                        return None
+                    if attr in ("select_related", "prefetch_related"):
+                        for arg in args:
+                            if not isinstance(arg, ast.Constant):
+                                return None
+                            names.add(str(arg.value).split("__")[0])
+                    node = value
+                case ast.Subscript(value=value):
+                    node = value
+                case ast.Name(id=name) if name in querysets and name not in seen:
+                    values = bound.get(name, [])
+                    if len(values) != 1 or not isinstance(values[0], ast.expr):
+                        return None
+                    node, seen = values[0], seen | {name}
+                case _:
+                    break
+    return frozenset(names)
+
+
 def _selects(
     node: ast.expr,
     relation: str,

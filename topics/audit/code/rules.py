@@ -78,6 +78,7 @@ INSTANCE_LOADS = frozenset({"aget", "afirst", "alast", "aearliest", "alatest"})
 SYNC_INSTANCE_LOADS = frozenset(name[1:] for name in INSTANCE_LOADS)
 # The model fields whose attribute loads another row: a forward relation.
 RELATION_FIELDS = ("ForeignKey", "OneToOneField", "ParentalKey")
+STR = frozenset({"builtins.str"})
 # A QuerySet that holds its rows (a prefetched relation's all()) answers these
 # from them, without a query.
 CACHED_CALLS = frozenset({"count", "exists", "contains"})

@@ -15,6 +15,7 @@ from topics.audit.code.rules import (
     FUTURE_METHODS,
     HAND_ON_METHODS,
     RELATION_FIELDS,
+    STR,
     SYNC_ORM,
 )
 from topics.audit.code.syntax import FunctionNode, defaults, short
@@ -118,6 +119,8 @@ class Scanner(OrmChecks, CoroutineChecks):
         self.generic_visit(node)
 
     def visit_Call(self, node: ast.Call) -> None:
+        if self.on_loop and len(node.args) == 1 and self._resolve(node.func, STR):
+            self._note_formatted(node.args[0], f"str({short(node.args[0])})")
         if self.in_async:
             self._check_blocking(node)
             self._check_orm_call(node)
@@ -179,6 +182,8 @@ class Scanner(OrmChecks, CoroutineChecks):
 
     def visit_FormattedValue(self, node: ast.FormattedValue) -> None:
         self._check_misused(node.value)
+        if self.on_loop:
+            self._note_formatted(node.value, f'f"{{{short(node.value)}}}"')
         self.generic_visit(node)
 
     def visit_Subscript(self, node: ast.Subscript) -> None:
@@ -207,6 +212,10 @@ class Scanner(OrmChecks, CoroutineChecks):
             self._check_misused(node.value)
         if self.on_loop:
             self._note_relation(node)
+        summary = self.scope.summary
+        match node:
+            case ast.Attribute(value=ast.Name(id="self"), ctx=ast.Load()) if summary:
+                summary.self_reads.add(node.attr)
         if self.in_async:
             self._check_request_user(node)
             self._check_session(node, self.parents.get(id(node)))

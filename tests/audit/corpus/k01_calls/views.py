@@ -17,7 +17,9 @@ async def create_topic(request):
 
 async def create_topic_right(request):
     title = request.POST["title"]
-    topic = await sync_to_async(services.publish_topic)(title=title, slug=slug_for(title))  # control
+    topic = await sync_to_async(services.publish_topic)(
+        title=title, slug=slug_for(title)
+    )  # control
     await sync_to_async(announce)(topic)  # control
     return JsonResponse({"id": topic.pk})
 

@@ -26,3 +26,6 @@ class Tag(models.Model):
 class Profile(models.Model):
     user = models.OneToOneField("auth.User", on_delete=models.CASCADE)
     bio = models.TextField()
+
+    def __str__(self):
+        return f"{self.user.username}: {self.bio[:20]}"

@@ -6,11 +6,13 @@ from .models import Book, Profile
 
 async def book_detail(request, pk):
     book = await Book.objects.aget(pk=pk)
-    return JsonResponse({
-        "title": book.title,  # control
-        "author": book.author.name,  # planted: code.sync-orm
-        "author_id": book.author_id,  # control
-    })
+    return JsonResponse(
+        {
+            "title": book.title,  # control
+            "author": book.author.name,  # planted: code.sync-orm
+            "author_id": book.author_id,  # control
+        }
+    )
 
 
 async def book_detail_right(request, pk):
@@ -27,14 +29,18 @@ async def book_page(request, pk):
 async def books(request):
     rows = []
     async for book in Book.objects.filter(title__startswith="A"):
-        rows.append({"title": book.title, "author": book.author.name})  # planted: code.sync-orm
+        rows.append(
+            {"title": book.title, "author": book.author.name}
+        )  # planted: code.sync-orm
     return JsonResponse({"books": rows})
 
 
 async def books_right(request):
     rows = []
     async for book in Book.objects.select_related("author", "publisher"):
-        rows.append({"author": book.author.name, "publisher": str(book.publisher)})  # control
+        rows.append(
+            {"author": book.author.name, "publisher": str(book.publisher)}
+        )  # control
     return JsonResponse({"books": rows})
 
 
@@ -46,7 +52,9 @@ async def first_book(request):
 async def profile(request):
     user = await request.auser()
     profile = await Profile.objects.aget(user=user)
-    return JsonResponse({"bio": profile.bio, "user": profile.user.username})  # planted: code.sync-orm
+    return JsonResponse(
+        {"bio": profile.bio, "user": profile.user.username}
+    )  # planted: code.sync-orm
 
 
 async def profile_right(request):
@@ -63,3 +71,18 @@ async def values_only(request, pk):
 async def book_with_all(request, pk):
     book = await Book.objects.select_related().aget(pk=pk)
     return JsonResponse({"author": book.author.name})  # control
+
+
+async def book_label(request, pk):
+    book = await Book.objects.aget(pk=pk)
+    return JsonResponse({"label": str(book)})  # control
+
+
+async def profile_label(request, pk):
+    profile = await Profile.objects.aget(pk=pk)
+    return JsonResponse({"label": f"{profile}"})  # planted: code.sync-orm
+
+
+async def profile_label_right(request, pk):
+    profile = await Profile.objects.select_related("user").aget(pk=pk)
+    return JsonResponse({"label": str(profile)})  # control
