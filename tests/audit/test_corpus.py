@@ -88,6 +88,17 @@ class CorpusTests(TestCase):
                 self.assertTrue(planted, f"{kind}: no planted line")
                 self.assertTrue(controls, f"{kind}: no control line")
 
+    def test_markers_sit_on_lines_with_code(self):
+        """A marker on a line of closing brackets is where ruff format moved it,
+        not where the finding is: write the statement on one line."""
+        for path in sorted(CORPUS.rglob("*.py")):
+            for number, line in enumerate(path.read_text().splitlines(), 1):
+                code = line.split("#")[0].strip()
+                if (PLANTED.search(line) or CONTROL.search(line)) and not code.strip(
+                    ")]}(,"
+                ):
+                    self.fail(f"{path.relative_to(CORPUS)}:{number}: {line.strip()}")
+
     def test_recall_and_precision_over_the_corpus(self):
         scores = {app.name: score(app) for app in corpus_apps()}
         planted = sum(len(s["planted"]) for s in scores.values())

@@ -29,18 +29,16 @@ async def book_page(request, pk):
 async def books(request):
     rows = []
     async for book in Book.objects.filter(title__startswith="A"):
-        rows.append(
-            {"title": book.title, "author": book.author.name}
-        )  # planted: code.sync-orm
+        author = book.author.name  # planted: code.sync-orm
+        rows.append({"title": book.title, "author": author})
     return JsonResponse({"books": rows})
 
 
 async def books_right(request):
     rows = []
     async for book in Book.objects.select_related("author", "publisher"):
-        rows.append(
-            {"author": book.author.name, "publisher": str(book.publisher)}
-        )  # control
+        author, publisher = book.author.name, str(book.publisher)  # control
+        rows.append({"author": author, "publisher": publisher})
     return JsonResponse({"books": rows})
 
 
@@ -52,9 +50,8 @@ async def first_book(request):
 async def profile(request):
     user = await request.auser()
     profile = await Profile.objects.aget(user=user)
-    return JsonResponse(
-        {"bio": profile.bio, "user": profile.user.username}
-    )  # planted: code.sync-orm
+    username = profile.user.username  # planted: code.sync-orm
+    return JsonResponse({"bio": profile.bio, "user": username})
 
 
 async def profile_right(request):

@@ -22,18 +22,16 @@ async def pinned_from_helper(request):
 
 
 async def pinned_lambda(request):
-    rows = await sync_to_async(
-        lambda: Note.objects.filter(pinned=True)
-    )()  # planted: code.sync-orm
+    get_rows = sync_to_async(lambda: Note.objects.filter(pinned=True))  # planted: code.sync-orm
+    rows = await get_rows()
     return JsonResponse({"notes": [n.text for n in rows]})
 
 
 async def pinned_right(request):
     texts = await sync_to_async(pinned_texts)()  # control
     count = await sync_to_async(pinned_count)()  # control
-    rows = await sync_to_async(
-        lambda: list(Note.objects.filter(pinned=True))
-    )()  # control
+    get_rows = sync_to_async(lambda: list(Note.objects.filter(pinned=True)))  # control
+    rows = await get_rows()
     first = await sync_to_async(Note.objects.first)()  # control
     return JsonResponse(
         {"texts": texts, "count": count, "n": len(rows), "first": first.pk}
