@@ -39,6 +39,8 @@ from topics.audit.code.syntax import (
 )
 from topics.audit.findings import Finding
 
+# The nodes that open a scope of their own.
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 # The nodes that bind a name in a module (for its coroutine names).
 _BINDERS = (
     ast.FunctionDef,
@@ -140,25 +142,37 @@ class ScannerBase(ast.NodeVisitor):
         self.findings: list[Finding] = []
         # One walk of the tree, which the module-wide lookups below share: on a
         # large project the walks, not the checks, are most of the time.
-        nodes: list[ast.AST] = []
+        binders: list[ast.AST] = []  # what _coroutine_names() reads
         self.parents: dict[int, ast.AST] = {}
         # id(scope node) -> the nodes of its own body, as walk_scope() yields
         # them: bindings and generators are read from these, not walked again.
-        self.own: dict[int, list[ast.AST]] = {id(tree): []}
-        stack: list[tuple[ast.AST, ast.AST]] = [(tree, tree)]
+        module_nodes: list[ast.AST] = []
+        self.own: dict[int, list[ast.AST]] = {id(tree): module_nodes}
+        parents = self.parents
+        stack: list[tuple[ast.AST, list[ast.AST]]] = [
+            (child, module_nodes) for child in reversed(tree.body)
+        ]
+        for child in tree.body:
+            parents[id(child)] = tree
         while stack:  # depth first, in source order
-            node, owner = stack.pop()
-            nodes.append(node)
-            if node is not tree:
-                self.own[id(owner)].append(node)
-            body: set[int] = set()
-            if isinstance(node, ScopeNode):
-                self.own[id(node)] = []
-                inner = [node.body] if isinstance(node, ast.Lambda) else node.body
-                body = {id(statement) for statement in inner}
-            for child in reversed(child_nodes(node)):
-                self.parents[id(child)] = node
-                stack.append((child, node if id(child) in body else owner))
+            node, own = stack.pop()
+            own.append(node)
+            if isinstance(node, _BINDERS):
+                binders.append(node)
+            children = child_nodes(node)
+            if isinstance(node, _SCOPES):
+                inner: list[ast.AST] = []
+                self.own[id(node)] = inner
+                body = node.body
+                ids = {id(body)} if isinstance(node, ast.Lambda) else set(map(id, body))
+                for child in reversed(children):
+                    parents[id(child)] = node
+                    stack.append((child, inner if id(child) in ids else own))
+            else:
+                for child in reversed(children):
+                    parents[id(child)] = node
+                    stack.append((child, own))
+        nodes = binders
         self.imports = self._imports(nodes)
         self.module_names = self._module_names(tree)
         self.coroutines = self._coroutine_names(nodes)
