@@ -16,9 +16,10 @@ from topics.audit.code.rules import (
     SYNC_ORM,
 )
 from topics.audit.code.syntax import FunctionNode, defaults, short
+from topics.audit.code.views import ViewChecks
 
 
-class Scanner(OrmChecks, CoroutineChecks):
+class Scanner(OrmChecks, CoroutineChecks, ViewChecks):
     """Visits one module, entering scopes, and runs each check where it applies."""
 
     # Scopes.
@@ -60,6 +61,7 @@ class Scanner(OrmChecks, CoroutineChecks):
                     "Put the transaction in one sync function and await "
                     "sync_to_async(that_function)(...).",
                 )
+        self._check_view_decorators(node)
         self._visit_function(node, is_async=True)
 
     def visit_Lambda(self, node: ast.Lambda) -> None:
@@ -68,6 +70,7 @@ class Scanner(OrmChecks, CoroutineChecks):
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
         for child in [*node.decorator_list, *node.bases, *node.keywords]:
             self.visit(child)
+        self._check_class_view(node)
         # A class body runs where it stands: in the enclosing function, if any.
         outer = self.scope
         self.scopes.append(Scope(node, outer.is_async, node, names_of=outer))
@@ -93,7 +96,9 @@ class Scanner(OrmChecks, CoroutineChecks):
     def visit_Call(self, node: ast.Call) -> None:
         if self.in_async:
             self._check_blocking(node)
-            self._check_orm_call(node)
+            self._check_streaming(node)
+            if not self._check_validation(node):  # a form's: said more precisely
+                self._check_orm_call(node)
         self.generic_visit(node)
 
     def visit_For(self, node: ast.For) -> None:
@@ -175,6 +180,7 @@ class Scanner(OrmChecks, CoroutineChecks):
         if self.in_async:
             self._check_request_user(node)
             self._check_session(node, self.parents.get(id(node)))
+            self._check_form_errors(node)
         self.generic_visit(node)
 
     def visit_With(self, node: ast.With) -> None:
