@@ -615,7 +615,17 @@ class ViewChecks(ScannerBase):
             node, owner = dispatch
             why = self._dispatch_problem(node)
             if why is not None:
-                where = node if owner is klass else self._base_for(klass, owner)
+                where: ast.AST = self._base_for(klass, owner)
+                if owner is klass:
+                    # At the decorator that breaks it, if one does.
+                    where = next(
+                        (
+                            d
+                            for d in node.decorator_list
+                            if self._dispatch_breaker(d, dispatch_only=False)
+                        ),
+                        node,
+                    )
                 self._report(
                     where,
                     "error",
