@@ -186,8 +186,10 @@ def _last_name(node: ast.expr) -> str | None:
     return None
 
 
-def _is_super_dispatch(node: ast.expr | None) -> bool:
-    """super().dispatch(...) or super(View, self).dispatch(...)."""
+def _hands_on(node: ast.expr | None, handlers: frozenset[str]) -> bool:
+    """super().dispatch(...), super(View, self).dispatch(...), or a handler
+    called (`handler = getattr(self, ...)`, then `return handler(request)`):
+    what returns the async handler's coroutine to Django."""
     match node:
         case ast.Call(
             func=ast.Attribute(
@@ -195,7 +197,23 @@ def _is_super_dispatch(node: ast.expr | None) -> bool:
             )
         ):
             return True
+        case ast.Call(func=ast.Name(id=name)):
+            return name in handlers
     return False
+
+
+def _handler_names(function: ast.FunctionDef) -> frozenset[str]:
+    """Names a dispatch() binds to getattr(self, ...): the handler it picks."""
+    return frozenset(
+        target.id
+        for node in walk_scope(function.body)
+        if isinstance(node, ast.Assign)
+        and isinstance(node.value, ast.Call)
+        and isinstance(node.value.func, ast.Name)
+        and node.value.func.id == "getattr"
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    )
 
 
 def _reads_user(node: ast.AST) -> bool:
@@ -700,7 +718,8 @@ class ViewChecks(ScannerBase):
                 "logged-in user)"
             )
         returns = [n.value for n in walk_scope(node.body) if isinstance(n, ast.Return)]
-        if any(not _is_super_dispatch(value) for value in returns):
+        handlers = _handler_names(node)
+        if any(not _hands_on(value, handlers) for value in returns):
             problems.append(
                 "it returns a response of its own where Django awaits the "
                 "handler's coroutine (TypeError: object HttpResponse can't be used "

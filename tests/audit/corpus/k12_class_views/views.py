@@ -109,6 +109,21 @@ class TracedView(TracingMixin, View):  # control
         return HttpResponse(self.trace_id)
 
 
+class MethodOverrideMixin:
+    def dispatch(self, request, *args, **kwargs):
+        method = request.POST.get("_method", request.method).lower()
+        handler = getattr(self, method, self.http_method_not_allowed)
+        return handler(request, *args, **kwargs)
+
+
+class FormMethodView(MethodOverrideMixin, View):  # control
+    async def post(self, request):
+        return HttpResponse(status=204)
+
+    async def delete(self, request):
+        return HttpResponse(status=204)
+
+
 @method_decorator(csrf_exempt, name="dispatch")  # control
 class CallbackView(View):
     async def post(self, request):
