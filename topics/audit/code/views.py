@@ -91,6 +91,13 @@ class FormClass(NamedTuple):
     shown: str  # the querying field or the model base it shows, for the message
 
     @property
+    def elsewhere(self) -> str:
+        """Where the unknown part of an "unknown" class is."""
+        if self.shown:
+            return f"its base {self.shown} is defined elsewhere"
+        return "defined elsewhere"
+
+    @property
     def serializer(self) -> bool:
         return "Serializer" in self.name or "Serializer" in self.shown
 
@@ -312,7 +319,7 @@ class ViewChecks(ScannerBase):
         elif method == "save" and form.kind == "unknown":
             level = "warning"
             why = (
-                f"if {form.name} (defined elsewhere) is a ModelForm or "
+                f"if {form.name} ({form.elsewhere}) is a ModelForm or "
                 "ModelSerializer, save() writes its instance"
             )
         elif method == "save":
@@ -355,7 +362,7 @@ class ViewChecks(ScannerBase):
                 "related fields and checks its unique ones (if it has any)"
             )
         return "warning", (
-            f"if {form.name} (defined elsewhere) has model-backed fields (a "
+            f"if {form.name} ({form.elsewhere}) has model-backed fields (a "
             "ModelForm or ModelSerializer, a ModelChoiceField, a unique check)"
         )
 
@@ -465,7 +472,8 @@ class ViewChecks(ScannerBase):
             elif name in PLAIN_BASES:
                 kind = kind or "plain"
             elif kind in ("", "plain"):
-                kind = "unknown"  # a base from elsewhere, or not a form at all
+                # A base from elsewhere, or not a form at all.
+                kind, shown = "unknown", name or ""
         if kind in ("", "unknown") and not self._is_form_name(klass.name):
             return None
         for node in ast.walk(klass):

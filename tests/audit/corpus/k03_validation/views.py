@@ -3,7 +3,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
 
-from .forms import ArticleForm
+from .forms import ArticleForm, TagFilterForm
 from .models import Article, Tag
 
 
@@ -21,6 +21,10 @@ class ArticleQuickForm(forms.ModelForm):
 
 class TagPickForm(forms.Form):
     tags = forms.ModelMultipleChoiceField(queryset=Tag.objects.all())
+
+
+class ArticleSearchForm(TagFilterForm):
+    q = forms.CharField(required=False)
 
 
 class SlugForm(forms.Form):
@@ -74,6 +78,13 @@ async def pick_tags(request):
 async def check_slug(request):
     form = SlugForm(request.GET)
     return JsonResponse({"errors": form.errors})  # planted: code.sync-orm
+
+
+async def search(request):
+    form = ArticleSearchForm(request.GET)
+    if not form.is_valid():  # planted: code.sync-orm (warning)
+        return HttpResponseBadRequest()
+    return JsonResponse({"q": form.cleaned_data["q"]})
 
 
 async def login_form(request):
