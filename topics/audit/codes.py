@@ -30,6 +30,12 @@ CODES: dict[str, str] = {
     "import.urls": "A URLconf that cannot be loaded.",
     "import.cache": "A cache backend that cannot be imported.",
     "config.unused-exclude": "An exclude glob that matched nothing.",
+    "code.sync-iterator": "A sync iterator streamed from async code: under ASGI "
+    "Django reads it whole, in a thread, before sending.",
+    "code.sync-dispatch": "A class-based view with async handlers behind a sync "
+    "dispatch() that reads request.user or the response.",
+    "code.sync-decorator": "An async view wrapped by a sync-only decorator of the "
+    "same module.",
 }
 
 

@@ -89,6 +89,52 @@ Calls passed as arguments (to create_task, gather...) are not findings.
 code.dropped-task (warning), anywhere: `asyncio.create_task(...)` or
 `asyncio.ensure_future(...)` as a bare statement: the loop holds tasks weakly.
 
+code.sync-orm, form and serializer validation inside an `async def`, on a
+name the function binds only to `SomeForm(...)` (or on `SomeForm(...)` itself):
+is_valid(), full_clean(), validate_unique(), `.errors` read before any
+validation (it runs full_clean(); not after the form was validated or handed to
+a call, say to sync_to_async), and save() (not commit=False). The class is read
+from this module: an error when it shows a field or validator that looks its
+value up (ModelChoiceField, ModelMultipleChoiceField, PrimaryKeyRelatedField,
+SlugRelatedField, UniqueValidator...) or a clean*()/validate*() method that
+queries, and for save() on a ModelForm or ModelSerializer; a warning for
+is_valid() on a ModelForm or ModelSerializer (it queries for related and unique
+fields, which only the model shows) and for a class imported from elsewhere
+whose name ends in Form, Serializer or FormSet (or from a forms or serializers
+module); nothing for a plain Form or Serializer of the module with plain
+fields. AuthenticationForm and the user creation forms are errors. adrf's
+ais_valid() and asave() are fine. instance.validate_unique() and
+validate_constraints() on anything else: a warning, as full_clean().
+
+code.sync-iterator (warning), inside an `async def`: StreamingHttpResponse given
+a visibly sync iterable (a generator function of the module, a local one or a
+method via self; a generator expression without async for; iter(), map(),
+filter(), zip(), itertools.chain()...; a name only ever bound to one), and any
+FileResponse (a file's sync iterator): under ASGI Django reads either whole, in
+a thread (sync_to_async(list)), before sending the first byte. A list or tuple
+is not reported (nothing waits per chunk), nor an iterable the module does not
+show (a parameter, another module's function).
+
+code.sync-dispatch (error), a class whose handlers (get, post...) are all
+`async def` while its dispatch() is sync and does more than `return
+super().dispatch(...)`: LoginRequiredMixin, PermissionRequiredMixin or
+UserPassesTestMixin among its bases (or its bases' of this module), a mixin
+of this module whose dispatch() reads request.user or returns a response of its
+own, or dispatch() decorated, directly or by @method_decorator(...,
+name="dispatch"), with login_required, permission_required, user_passes_test,
+staff_member_required, never_cache, cache_control, cache_page or vary_on_*.
+The sync dispatch() runs on the loop: SynchronousOnlyOperation for a logged-in
+user, a TypeError for its redirect where Django awaits the handler.
+csrf_exempt, and auth decorators applied to the handlers, are fine.
+
+code.sync-decorator (error), a decorator of this module on an async view (a
+function whose first parameter is `request`, or a method's after self) that
+returns a sync wrapper calling the view (directly, or through a decorator
+factory), with no async branch (iscoroutinefunction, markcoroutinefunction,
+an async def inside): Django calls the view as sync and gets an unawaited
+coroutine back (ValueError). The project-level urls.sync-decorator reports the
+routed ones, with Django loaded.
+
 Nested plain `def`s and lambdas inside an `async def` run elsewhere (in a thread,
 usually), so their bodies count as sync code.
 
@@ -98,12 +144,14 @@ followed; a relation read on an instance that came from elsewhere (a parameter,
 a helper) and deferred fields are not seen; a call on an object whose class is
 not visible (obj.method(), obj a parameter) is not followed, nor are calls into
 installed packages; a coroutine function imported from another module is not
-known; a shadowed or re-bound name may be
-resolved wrongly; a request type imported from another package of the project
-(an HttpRequest subclass in `core.http`, used from `shop/views.py`) is taken for
-a framework's that is not Django. Silence a finding with a trailing
-`# async-audit: ignore`, or `# async-audit: ignore[code.sync-orm,
-code.blocking-call]` for some codes only.
+known; a form class, a generator, a mixin or a decorator imported from another
+module is judged by its name or not at all (a form parameter re-bound in the
+function is not followed); a shadowed or re-bound name may be resolved wrongly;
+a request type imported from another package of the project (an HttpRequest
+subclass in `core.http`, used from `shop/views.py`) is taken for a framework's
+that is not Django. Silence a finding with a trailing `# async-audit: ignore`,
+or `# async-audit: ignore[code.sync-orm, code.blocking-call]` for some codes
+only.
 """
 
 from topics.audit.code.files import scan_file, scan_source, scan_tree, scan_trees

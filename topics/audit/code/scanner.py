@@ -19,9 +19,10 @@ from topics.audit.code.rules import (
     SYNC_ORM,
 )
 from topics.audit.code.syntax import FunctionNode, defaults, short
+from topics.audit.code.views import ViewChecks
 
 
-class Scanner(OrmChecks, CoroutineChecks):
+class Scanner(OrmChecks, CoroutineChecks, ViewChecks):
     """Visits one module, entering scopes, and runs each check where it applies."""
 
     # Scopes.
@@ -68,6 +69,7 @@ class Scanner(OrmChecks, CoroutineChecks):
                     "Put the transaction in one sync function and await "
                     "sync_to_async(that_function)(...).",
                 )
+        self._check_view_decorators(node)
         self._visit_function(node, is_async=True)
 
     def visit_Lambda(self, node: ast.Lambda) -> None:
@@ -76,6 +78,7 @@ class Scanner(OrmChecks, CoroutineChecks):
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
         for child in [*node.decorator_list, *node.bases, *node.keywords]:
             self.visit(child)
+        self._check_class_view(node)
         if self._top_level(node):
             bases = [self._call_target(base) for base in node.bases]
             self.calls.classes[node.name] = [b for b in bases if b is not None]
@@ -123,7 +126,10 @@ class Scanner(OrmChecks, CoroutineChecks):
             self._note_formatted(node.args[0], f"str({short(node.args[0])})")
         if self.in_async:
             self._check_blocking(node)
-            self._check_orm_call(node)
+            if self.on_loop:  # a sync view's stream is not buffered under WSGI
+                self._check_streaming(node)
+            if not self._check_validation(node):  # a form's: said more precisely
+                self._check_orm_call(node)
             self._note_call(node)
         self.generic_visit(node)
 
@@ -219,6 +225,7 @@ class Scanner(OrmChecks, CoroutineChecks):
         if self.in_async:
             self._check_request_user(node)
             self._check_session(node, self.parents.get(id(node)))
+            self._check_form_errors(node)
         self.generic_visit(node)
 
     def visit_With(self, node: ast.With) -> None:
