@@ -30,6 +30,9 @@ CODES: dict[str, str] = {
     "import.urls": "A URLconf that cannot be loaded.",
     "import.cache": "A cache backend that cannot be imported.",
     "config.unused-exclude": "An exclude glob that matched nothing.",
+    "code.thread-deadlock": "A blocking wait inside the thread-sensitive "
+    "executor, which the work it waits for may need.",
+    "code.startup-query": "A query at import time or in AppConfig.ready().",
 }
 
 
