@@ -304,7 +304,7 @@ class ThreadChecks(ScannerBase):
         ):
             self._check_unmanaged(call, call.args[1], "loop.run_in_executor()")
         place = self._startup_place()
-        if place is not None:
+        if place is not None and not self._guarded(call):
             self._check_startup_call(call, place)
 
     def _decorated(self, call: ast.Call) -> ast.FunctionDef | None:
@@ -575,6 +575,14 @@ class ThreadChecks(ScannerBase):
         )
         if not is_task or name in self._read_names(function):
             return
+        if any(
+            isinstance(inner, ast.Await | ast.AsyncFor | ast.AsyncWith)
+            and inner.lineno > node.end_lineno
+            for inner in self._nodes_in(function)
+        ):
+            # Held while the function awaits what follows (uvicorn's lifespan
+            # startup does so on purpose): only a task let go at once is sure.
+            return
         self._report(
             node,
             "warning",
@@ -668,8 +676,23 @@ class ThreadChecks(ScannerBase):
         if not self._lazy(node):
             return
         place = self._startup_place()
-        if place is not None:
+        if place is not None and not self._guarded(node):
             self._report_startup(node, f"Iterating {short(node)} queries", place)
+
+    def _guarded(self, node: ast.AST) -> bool:
+        """Inside a try with an except clause: the author saw that the database
+        (or cache) may not be there yet, and chose to go on without it."""
+        child = node
+        parent = self.parents.get(id(node))
+        while parent is not None and not isinstance(parent, FunctionNode):
+            if (
+                isinstance(parent, ast.Try | ast.TryStar)
+                and parent.handlers
+                and child in parent.body
+            ):
+                return True
+            child, parent = parent, self.parents.get(id(parent))
+        return False
 
     def _is_connection(self, node: ast.expr) -> bool:
         if isinstance(node, ast.Subscript):

@@ -22,6 +22,15 @@ def close_and_log(message):
     close_old_connections()
 
 
+def recount(order_id):
+    from django.db import connections
+
+    try:
+        return Order.objects.filter(pk=order_id).count()
+    finally:
+        connections.close_all()
+
+
 def render_receipt(order_id):
     return f"receipt {order_id}"
 
@@ -37,6 +46,7 @@ async def pay(request, order_id):
     await loop.run_in_executor(None, checksum, b"body")  # control
     await asyncio.to_thread(render_receipt, order_id)  # control
     await asyncio.to_thread(close_and_log, "paid")  # control
+    await sync_to_async(recount, thread_sensitive=False)(order_id)  # control
     await sync_to_async(render_receipt, thread_sensitive=False)(order_id)  # control
     return JsonResponse({"ok": True})
 
@@ -58,6 +68,13 @@ async def kept(request, order_id):
     async with asyncio.TaskGroup() as group:
         group.create_task(notify(order_id))  # control
     return JsonResponse({"ok": True})
+
+
+async def lifespan_startup(app):
+    loop = asyncio.get_event_loop()
+    main_task = loop.create_task(app.main())  # control
+    # The local keeps the task while the startup waits for it.
+    await app.started.wait()
 
 
 class Notifier:

@@ -37,3 +37,19 @@ class NotAnAppConfig:
 
 class SiteSettingLike:
     objects = None
+
+
+class GuardedConfig(AppConfig):
+    name = "shop.guarded"
+
+    def ready(self):
+        from django.db.utils import OperationalError
+
+        try:
+            cache.clear()  # control
+        except Exception:
+            pass
+        try:
+            connection.cursor().execute("SELECT 1")  # control
+        except OperationalError:
+            pass
