@@ -636,6 +636,11 @@ class ThreadChecks(ScannerBase):
 
     def _startup_place(self) -> str | None:
         """Where the code being visited runs at start-up, or None."""
+        innermost = self.scope.node
+        if isinstance(innermost, FunctionNode) and not (
+            isinstance(innermost, ast.FunctionDef) and innermost.name == "ready"
+        ):
+            return None  # most calls: asked once per call, so answered early
         functions = [s for s in self.scopes if isinstance(s.node, FunctionNode)]
         if not functions:
             if not self._imported_at_startup:
