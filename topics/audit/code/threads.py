@@ -25,6 +25,7 @@ STARTUP_QUERY = "code.startup-query"
 
 ASGIREF_SYNC_TO_ASYNC = "asgiref.sync.sync_to_async"
 TO_THREAD = "asyncio.to_thread"
+THREAD_ENTRIES = frozenset({*SYNC_TO_ASYNC, TO_THREAD})
 
 # Blocking primitives: their constructors -> their kind; for each kind, the
 # methods that wait, and those that end someone else's wait.
@@ -283,7 +284,14 @@ class ThreadChecks(ScannerBase):
     def _check_thread_call(self, call: ast.Call) -> None:
         """sync_to_async, to_thread and run_in_executor; queries at start-up."""
         func = call.func
-        name = self._resolve(func, {*SYNC_TO_ASYNC, TO_THREAD})
+        match func:  # most calls are none of these: told apart without _resolve
+            case ast.Name(id=written) | ast.Attribute(attr=written):
+                pass
+            case _:
+                written = ""
+        name = None
+        if written in self._thread_entry_names:
+            name = self._resolve(func, THREAD_ENTRIES)
         if name in SYNC_TO_ASYNC:
             sensitive = _thread_sensitive(call)
             if sensitive and call.args:
@@ -304,8 +312,18 @@ class ThreadChecks(ScannerBase):
         ):
             self._check_unmanaged(call, call.args[1], "loop.run_in_executor()")
         place = self._startup_place()
-        if place is not None and not self._guarded(call):
+        if place is not None:
             self._check_startup_call(call, place)
+
+    @cached_property
+    def _thread_entry_names(self) -> frozenset[str]:
+        """The last names a call to sync_to_async or to_thread is written with
+        here (their import aliases included), and run_in_executor."""
+        names = {"sync_to_async", "database_sync_to_async", "to_thread"}
+        names.update(
+            local for local, dotted in self.imports.items() if dotted in THREAD_ENTRIES
+        )
+        return frozenset(names)
 
     def _decorated(self, call: ast.Call) -> ast.FunctionDef | None:
         """@sync_to_async(thread_sensitive=False) over a def: that def."""
@@ -674,7 +692,8 @@ class ThreadChecks(ScannerBase):
             what = f"{short(call)} reaches the cache"
         else:
             return
-        self._report_startup(call, what, place)
+        if not self._guarded(call):
+            self._report_startup(call, what, place)
 
     def _check_startup_iter(self, node: ast.expr) -> None:
         """`for x in Model.objects.all()` (or a comprehension) at start-up."""
