@@ -36,6 +36,9 @@ CODES: dict[str, str] = {
     "dispatch() that reads request.user or the response.",
     "code.sync-decorator": "An async view wrapped by a sync-only decorator of the "
     "same module.",
+    "code.thread-deadlock": "A blocking wait inside the thread-sensitive "
+    "executor, which the work it waits for may need.",
+    "code.startup-query": "A query at import time or in AppConfig.ready().",
 }
 
 

@@ -36,8 +36,7 @@ cannot know types:
       project (Starlette's or FastAPI's Request, HTTPConnection, WebSocket: no
       query there; DRF's, adrf's and django-ninja's wrap Django's and count as
       Django's; so does a type from a package in the file's own path); the ORM
-      inside asyncio.to_thread() (a thread whose connection Django never closes); the
-      sync Paginator;
+      in a thread Django does not manage (see below); the sync Paginator;
     * error: sync_to_async(lambda: <lazy chain>), whose query runs later, on the
       loop;
     * a related manager's `obj.rel.all()` evaluated (iterated, len(), .count(),
@@ -135,6 +134,53 @@ an async def inside): Django calls the view as sync and gets an unawaited
 coroutine back (ValueError). The project-level urls.sync-decorator reports the
 routed ones, with Django loaded.
 
+code.dropped-task (warning) too: `loop.create_task(...)` or
+`loop.run_in_executor(...)` as a bare statement, where `loop` is
+asyncio.get_running_loop()/get_event_loop() written inline or a name only ever
+bound to one (a run_in_executor dropped loses its exceptions, and its work may
+outlive the request); `task = asyncio.create_task(...)` (or loop.create_task) in a
+function that never reads `task` and awaits nothing after it. A task held while
+the function awaits, or handed on (a set, add_done_callback), is kept.
+
+code.sync-orm (warning), anywhere: the ORM in a thread Django does not manage,
+whose connection it never closes (one stays open per pool thread, past
+CONN_MAX_AGE and a database restart): asyncio.to_thread(f),
+loop.run_in_executor(executor, f), sync_to_async(f, thread_sensitive=False) or
+@sync_to_async(thread_sensitive=False) over a def, where `f` is
+`Model.objects.<method>`, a lambda, a def of the module or a method of the class
+(self.f) whose own body runs a sync chain method, evaluates a lazy chain (for,
+list()...), or calls .save()/.delete() as a model's; not when it calls
+close_old_connections(), connection.close() or connections.close_all().
+channels' database_sync_to_async closes its connections itself.
+
+code.thread-deadlock, anywhere: sync_to_async(f) thread-sensitive (the default)
+where `f` is a bound method that waits without a timeout (`q.get`, `event.wait`,
+`future.result`, `thread.join`, `lock.acquire`, `condition.wait`, `barrier.wait`),
+or a lambda, a def of the module or self.method whose own body does; the waited-on
+object is a name or self.attr that every binding in the module makes a
+queue.Queue (and kin), threading.Event/Lock/RLock/Semaphore/Condition/Barrier/
+Thread, multiprocessing.Queue/Event or concurrent.futures.Future (assigned or
+annotated). Every thread-sensitive call of a request runs on one thread:
+    * error when the module also hands what ends the wait (q.put, event.set,
+      future.set_result, lock.release, condition.notify) on the same object, as
+      written, to a thread-sensitive sync_to_async (an argument, a lambda, a def
+      of the module, a def decorated with it): queued behind the wait, it never
+      runs, and the request hangs for good (asgiref 3.13, reproduced);
+    * warning otherwise: the wait holds the request's thread, and whatever
+      thread-sensitive work it needs never comes.
+asyncio.to_thread(), thread_sensitive=False, get_nowait() and a timeout are fine.
+
+code.startup-query (warning): a query run at start-up: a sync chain method,
+a lazy chain evaluated (for, a comprehension, list()...), save()/delete() as a
+model's, connection.cursor() (or connections[...]), and the sync cache API on
+django.core.cache's cache or caches[...], in the body of `ready()` of a class
+whose base is named *AppConfig (not its nested functions), or at the module level
+(class bodies and default values included) of any module but tests (test*.py,
+tests.py, conftest.py, tests/), scripts (a top-level `if __name__` or
+django.setup(), manage.py, scripts/, bin/) and management commands
+(management/); not inside a try with an except clause (guarded on purpose). A
+lazy QuerySet (queryset=Model.objects.all()) and a callable choices= are fine.
+
 Nested plain `def`s and lambdas inside an `async def` run elsewhere (in a thread,
 usually), so their bodies count as sync code.
 
@@ -143,15 +189,16 @@ passed in unannotated, returned by a helper, or stored on an attribute is not
 followed; a relation read on an instance that came from elsewhere (a parameter,
 a helper) and deferred fields are not seen; a call on an object whose class is
 not visible (obj.method(), obj a parameter) is not followed, nor are calls into
-installed packages; a coroutine function imported from another module is not
-known; a form class, a generator, a mixin or a decorator imported from another
-module is judged by its name or not at all (a form parameter re-bound in the
-function is not followed); a shadowed or re-bound name may be resolved wrongly;
-a request type imported from another package of the project (an HttpRequest
-subclass in `core.http`, used from `shop/views.py`) is taken for a framework's
-that is not Django. Silence a finding with a trailing `# async-audit: ignore`,
-or `# async-audit: ignore[code.sync-orm, code.blocking-call]` for some codes
-only.
+installed packages, nor is a function imported from another module handed to
+sync_to_async (thread_sensitive=False), to_thread or run_in_executor; a
+coroutine function imported from another module is not known; a form class, a
+generator, a mixin or a decorator imported from another module is judged by its
+name or not at all (a form parameter re-bound in the function is not followed);
+a shadowed or re-bound name may be resolved wrongly; a request type imported
+from another package of the project (an HttpRequest subclass in `core.http`,
+used from `shop/views.py`) is taken for a framework's that is not Django.
+Silence a finding with a trailing `# async-audit: ignore`, or `# async-audit:
+ignore[code.sync-orm, code.blocking-call]` for some codes only.
 """
 
 from topics.audit.code.files import scan_file, scan_source, scan_tree, scan_trees

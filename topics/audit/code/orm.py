@@ -70,8 +70,6 @@ class OrmChecks(ScannerBase):
                 self._check_evaluated(call.args[0], builtin)
         elif name in RENDERERS:
             self._check_render(call)
-        elif name == "asyncio.to_thread" and call.args:
-            self._check_to_thread(call)
         elif name in SYNC_TO_ASYNC and call.args:
             self._check_lazy_lambda(call.args[0])
             self._check_lazy_method(call.args[0])
@@ -230,18 +228,6 @@ class OrmChecks(ScannerBase):
                     f"template runs its query {self._where()}.",
                     f"Evaluate it first: [x async for x in {short(value)}].",
                 )
-
-    def _check_to_thread(self, call: ast.Call) -> None:
-        target = call.args[0]
-        if isinstance(target, ast.Attribute) and self._chain(target.value) is not None:
-            self._report(
-                call,
-                "warning",
-                SYNC_ORM,
-                f"asyncio.to_thread({short(target)}) queries in a thread whose "
-                f"database connection Django never closes {self._where()}.",
-                f"await sync_to_async({short(target)})(...), or its a* method.",
-            )
 
     def _check_lazy_lambda(self, target: ast.expr) -> None:
         """sync_to_async(lambda: Model.objects.filter(...)) runs no query there."""

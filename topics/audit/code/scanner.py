@@ -19,10 +19,11 @@ from topics.audit.code.rules import (
     SYNC_ORM,
 )
 from topics.audit.code.syntax import FunctionNode, defaults, short
+from topics.audit.code.threads import ThreadChecks
 from topics.audit.code.views import ViewChecks
 
 
-class Scanner(OrmChecks, CoroutineChecks, ViewChecks):
+class Scanner(OrmChecks, CoroutineChecks, ViewChecks, ThreadChecks):
     """Visits one module, entering scopes, and runs each check where it applies."""
 
     # Scopes.
@@ -114,11 +115,13 @@ class Scanner(OrmChecks, CoroutineChecks, ViewChecks):
 
     def visit_Assign(self, node: ast.Assign) -> None:
         self._note_coroutine_assignment(node)
+        self._check_kept_task(node)
         self.generic_visit(node)
 
     def visit_Expr(self, node: ast.Expr) -> None:
         if isinstance(node.value, ast.Call):
             self._check_dropped(node.value)
+            self._check_dropped_loop_work(node.value)
         self.generic_visit(node)
 
     def visit_Call(self, node: ast.Call) -> None:
@@ -131,17 +134,20 @@ class Scanner(OrmChecks, CoroutineChecks, ViewChecks):
             if not self._check_validation(node):  # a form's: said more precisely
                 self._check_orm_call(node)
             self._note_call(node)
+        self._check_thread_call(node)
         self.generic_visit(node)
 
     def visit_For(self, node: ast.For) -> None:
         if self.in_async:
             self._check_evaluated(node.iter, "for")
         self._check_misused(node.iter)
+        self._check_startup_iter(node.iter)
         self.generic_visit(node)
 
     def visit_comprehension(self, node: ast.comprehension) -> None:
         if self.in_async and not node.is_async:
             self._check_evaluated(node.iter, "for")
+        self._check_startup_iter(node.iter)
         self.generic_visit(node)
 
     def visit_If(self, node: ast.If) -> None:
