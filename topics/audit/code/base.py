@@ -5,7 +5,7 @@ The checks (orm.py, coroutines.py) and the visitor (scanner.py) build on this.
 
 import ast
 import builtins
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from functools import cached_property
 from pathlib import PurePosixPath
 
@@ -35,7 +35,6 @@ from topics.audit.code.syntax import (
     is_coroutine_function,
     parameters,
     short,
-    walk_scope,
 )
 from topics.audit.findings import Finding
 
@@ -149,6 +148,10 @@ class ScannerBase(ast.NodeVisitor):
         module_nodes: list[ast.AST] = []
         self.own: dict[int, list[ast.AST]] = {id(tree): module_nodes}
         parents = self.parents
+        # id(node) -> its children: the visit reads them again, per node.
+        self.children: dict[int, list[ast.AST]] = {}
+        self._visitors: dict[type, Callable[[ast.AST], None]] = {}
+        kids = self.children
         stack: list[tuple[ast.AST, list[ast.AST]]] = [
             (child, module_nodes) for child in reversed(tree.body)
         ]
@@ -159,7 +162,7 @@ class ScannerBase(ast.NodeVisitor):
             own.append(node)
             if isinstance(node, _BINDERS):
                 binders.append(node)
-            children = child_nodes(node)
+            children = kids[id(node)] = child_nodes(node)
             if isinstance(node, _SCOPES):
                 inner: list[ast.AST] = []
                 self.own[id(node)] = inner
@@ -174,7 +177,7 @@ class ScannerBase(ast.NodeVisitor):
                     stack.append((child, own))
         nodes = binders
         self.imports = self._imports(nodes)
-        self.module_names = self._module_names(tree)
+        self.module_names = self._module_names(module_nodes)
         self.coroutines = self._coroutine_names(nodes)
         self.awaited: set[int] = set()
         # id(class) -> its method names -> all coroutine functions (coroutines.py)
@@ -194,8 +197,18 @@ class ScannerBase(ast.NodeVisitor):
 
     # Visiting: ast.NodeVisitor's, with less overhead per node.
 
+    def visit(self, node: ast.AST) -> None:
+        """NodeVisitor.visit(), with the method looked up once per node class."""
+        kind = node.__class__
+        method = self._visitors.get(kind)
+        if method is None:
+            method = getattr(self, f"visit_{kind.__name__}", self.generic_visit)
+            self._visitors[kind] = method
+        method(node)
+
     def generic_visit(self, node: ast.AST) -> None:
-        for child in child_nodes(node):
+        children = self.children.get(id(node))
+        for child in child_nodes(node) if children is None else children:
             self.visit(child)
 
     def visit_Constant(self, node: ast.Constant) -> None:
@@ -381,9 +394,10 @@ class ScannerBase(ast.NodeVisitor):
         return None
 
     @staticmethod
-    def _module_names(tree: ast.Module) -> frozenset[str]:
+    def _module_names(nodes: list[ast.AST]) -> frozenset[str]:
+        """The names bound at module level (`nodes`: the module's own)."""
         names = set()
-        for node in walk_scope(tree.body):
+        for node in nodes:
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
                 names.add(node.id)
             elif isinstance(
