@@ -30,6 +30,7 @@ CODES: dict[str, str] = {
     "import.urls": "A URLconf that cannot be loaded.",
     "import.cache": "A cache backend that cannot be imported.",
     "config.unused-exclude": "An exclude glob that matched nothing.",
+    "code.sync-cache": "The sync cache API (cache.get, set...) inside an async def.",
 }
 
 

@@ -3,6 +3,7 @@
 import ast
 
 from topics.audit.code.base import Scope
+from topics.audit.code.blocking import BlockingChecks
 from topics.audit.code.coroutines import CoroutineChecks
 from topics.audit.code.orm import OrmChecks
 from topics.audit.code.rules import (
@@ -18,7 +19,7 @@ from topics.audit.code.rules import (
 from topics.audit.code.syntax import FunctionNode, defaults, short
 
 
-class Scanner(OrmChecks, CoroutineChecks):
+class Scanner(BlockingChecks, OrmChecks, CoroutineChecks):
     """Visits one module, entering scopes, and runs each check where it applies."""
 
     # Scopes.
@@ -94,6 +95,7 @@ class Scanner(OrmChecks, CoroutineChecks):
         if self.in_async:
             self._check_blocking(node)
             self._check_orm_call(node)
+            self._check_more_blocking(node)
         self.generic_visit(node)
 
     def visit_For(self, node: ast.For) -> None:
