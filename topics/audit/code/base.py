@@ -7,21 +7,33 @@ import ast
 import builtins
 from collections.abc import Collection, Mapping
 from functools import cached_property
+from pathlib import PurePosixPath
 
+from topics.audit.code.calls import (
+    CallSite,
+    Effect,
+    ModuleCalls,
+    RelationRead,
+    Summary,
+    call_target,
+)
 from topics.audit.code.chains import (
     Binding,
     Chain,
     bindings,
     bound_names,
+    instance_model,
     queryset_chain,
     queryset_names,
+    selects,
 )
-from topics.audit.code.rules import AREA
+from topics.audit.code.rules import AREA, LOOP_CODES, SYNC_TO_ASYNC
 from topics.audit.code.syntax import (
     ScopeNode,
     child_nodes,
     is_coroutine_function,
     parameters,
+    short,
     walk_scope,
 )
 from topics.audit.findings import Finding
@@ -52,11 +64,16 @@ class Scope:
         klass: ast.ClassDef | None,  # the class a method belongs to
         *,
         names_of: "Scope | None" = None,  # a class body: its enclosing scope
+        own: list[ast.AST] | None = None,  # the nodes of its body (walk_scope)
     ) -> None:
+        self.own = own
         self.node = node
         self.is_async = is_async
         self.klass = klass
         self._names_of = names_of
+        # A sync function whose effects are kept for the calls into it from
+        # async code (calls.py), rather than reported where they are.
+        self.summary: Summary | None = None
         # `name = coroutine()` in this function: name -> (assignment, call, why),
         # checked once the function is visited (coroutines.py).
         self.coroutine_assignments: dict[str, list[tuple[ast.Assign, ast.Call, str]]]
@@ -69,9 +86,9 @@ class Scope:
             return self._names_of.locals
         if self.node is None or isinstance(self.node, ast.ClassDef):
             return frozenset()
-        if self.is_async:
+        if self.checked:
             return frozenset(self._bound)
-        return bound_names(self.node)
+        return bound_names(self.node, self.own)
 
     def parameter(self, name: str) -> ast.arg | None:
         """This function's parameter `name`, if it has one (a class body: its
@@ -88,9 +105,14 @@ class Scope:
         it is a related manager's."""
         if self._names_of is not None:
             return self._names_of.querysets
-        if not self.is_async or self.node is None:
+        if not self.checked or self.node is None:
             return {}
         return queryset_names(self._bound)
+
+    @property
+    def checked(self) -> bool:
+        """Code here is checked: it runs on the loop, or its effects are kept."""
+        return self.is_async or self.summary is not None
 
     @property
     def bound(self) -> Mapping[str, list[Binding]]:
@@ -105,24 +127,37 @@ class Scope:
     @cached_property
     def _bound(self) -> dict[str, list[Binding]]:
         assert self.node is not None and not isinstance(self.node, ast.ClassDef)
-        return bindings(self.node)
+        return bindings(self.node, self.own)
 
 
 class ScannerBase(ast.NodeVisitor):
     """One module's names, and the scope stack that says which code is async."""
 
-    def __init__(self, tree: ast.Module, path: str) -> None:
+    def __init__(self, tree: ast.Module, path: str, module: str = "") -> None:
         self.tree = tree
         self.path = path
         self.findings: list[Finding] = []
         # One walk of the tree, which the module-wide lookups below share: on a
         # large project the walks, not the checks, are most of the time.
-        nodes: list[ast.AST] = [tree]
+        nodes: list[ast.AST] = []
         self.parents: dict[int, ast.AST] = {}
-        for node in nodes:  # grows as it goes: breadth first, as ast.walk
-            for child in child_nodes(node):
+        # id(scope node) -> the nodes of its own body, as walk_scope() yields
+        # them: bindings and generators are read from these, not walked again.
+        self.own: dict[int, list[ast.AST]] = {id(tree): []}
+        stack: list[tuple[ast.AST, ast.AST]] = [(tree, tree)]
+        while stack:  # depth first, in source order
+            node, owner = stack.pop()
+            nodes.append(node)
+            if node is not tree:
+                self.own[id(owner)].append(node)
+            body: set[int] = set()
+            if isinstance(node, ScopeNode):
+                self.own[id(node)] = []
+                inner = [node.body] if isinstance(node, ast.Lambda) else node.body
+                body = {id(statement) for statement in inner}
+            for child in reversed(child_nodes(node)):
                 self.parents[id(child)] = node
-                nodes.append(child)
+                stack.append((child, node if id(child) in body else owner))
         self.imports = self._imports(nodes)
         self.module_names = self._module_names(tree)
         self.coroutines = self._coroutine_names(nodes)
@@ -130,6 +165,13 @@ class ScannerBase(ast.NodeVisitor):
         # id(class) -> its method names -> all coroutine functions (coroutines.py)
         self.class_coroutines: dict[int, dict[str, bool]] = {}
         self.scopes = [Scope(None, False, None)]
+        # For following calls out of async code (calls.py).
+        self.is_package = PurePosixPath(path).name == "__init__.py"
+        if not module:  # source with no file: its path, as a dotted name
+            parts = PurePosixPath(path).with_suffix("").parts
+            module = ".".join(parts[:-1] if self.is_package else parts)
+        self.calls = ModuleCalls(module, path)
+        self.import_refs = self._import_refs(nodes)
 
     def scan(self) -> list[Finding]:
         self.visit(self.tree)
@@ -166,6 +208,136 @@ class ScannerBase(ast.NodeVisitor):
                     if alias.name != "*":
                         names[alias.asname or alias.name] = f"{module}.{alias.name}"
         return names
+
+    @staticmethod
+    def _import_refs(nodes: list[ast.AST]) -> dict[str, tuple[int, str, str]]:
+        """Local name -> (level, module, name) of the import that binds it;
+        name is "" for `import a.b as c`."""
+        refs: dict[str, tuple[int, str, str]] = {}
+        for node in nodes:
+            if isinstance(node, ast.ImportFrom):
+                for alias in node.names:
+                    if alias.name != "*":
+                        local = alias.asname or alias.name
+                        refs[local] = (node.level, node.module or "", alias.name)
+            elif isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.asname:
+                        refs[alias.asname] = (0, alias.name, "")
+        return refs
+
+    def _call_target(self, func: ast.expr) -> str | None:
+        """The project function a call may be to, "module:qualname"; None for a
+        local name, or what cannot be one."""
+        if isinstance(func, ast.Name) and any(
+            func.id in scope.locals for scope in self.scopes
+        ):
+            return None
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+            owner = func.value.id
+            if owner not in ("self", "cls") and self._binding_scope(owner):
+                # topic.bump(), topic loaded here from Topic.objects.
+                loaded = self._instance_model(owner)
+                if loaded is None:
+                    return None
+                model = ast.parse(loaded[0], mode="eval").body
+                return self._call_target(ast.Attribute(model, func.attr))
+        klass = self.scope.klass
+        return call_target(
+            func,
+            module=self.calls.module,
+            is_package=self.is_package,
+            imports=self.import_refs,
+            module_defs=self.module_names,
+            klass=klass.name if klass is not None and self._top_level(klass) else None,
+        )
+
+    def _instance_model(self, name: str) -> tuple[str, list[ast.expr]] | None:
+        """The model a local name holds an instance of, as written, and the
+        chains it is loaded from (chains.instance_model)."""
+        scope = self._binding_scope(name)
+        if scope is None or not scope.checked:
+            return None
+        return instance_model(name, scope.bound, scope.querysets)
+
+    def _note_relation(self, node: ast.Attribute) -> None:
+        """`obj.relation` read on the loop: kept, to be told once the model's
+        fields are known (calls.py)."""
+        if not isinstance(node.value, ast.Name) or not isinstance(node.ctx, ast.Load):
+            return
+        attribute = node.attr
+        if attribute == "pk" or attribute.endswith("_id") or attribute.startswith("_"):
+            return
+        parent = self.parents.get(id(node))
+        if isinstance(parent, ast.Call) and parent.func is node:
+            return  # a method: followed as a call
+        loaded = self._instance_model(node.value.id)
+        if loaded is None:
+            return
+        model, chains = loaded
+        scope = self._binding_scope(node.value.id)
+        assert scope is not None
+        if selects(chains, attribute, scope.bound, scope.querysets):
+            return
+        target = self._call_target(ast.parse(model, mode="eval").body)
+        if target is None:
+            return
+        self.calls.reads.append(
+            RelationRead(
+                target,
+                attribute,
+                short(node),
+                model,
+                node.lineno,
+                node.col_offset + 1,
+                self._where(),
+            )
+        )
+
+    def _top_level(self, node: ast.AST) -> bool:
+        return self.parents.get(id(node)) is self.tree
+
+    def _note_call(self, call: ast.Call) -> None:
+        """A call from async code, or from a kept sync function, for calls.py."""
+        scope = self.scope
+        if scope.summary is None and not scope.is_async:
+            return
+        if id(call) in self.awaited:
+            return  # a coroutine function's: it runs on the loop, as it should
+        target = self._call_target(call.func)
+        if target is None:
+            return
+        if scope.summary is not None:
+            scope.summary.calls.append(target)
+        else:
+            self.calls.sites.append(
+                CallSite(
+                    target,
+                    short(call),
+                    call.lineno,
+                    call.col_offset + 1,
+                    self._where(),
+                )
+            )
+
+    def _keeps_effects(self, node: ScopeNode) -> str | None:
+        """The qualname under which a sync function's effects are kept: a
+        module-level def, or a method of a module-level class; not one that
+        sync_to_async wraps."""
+        if not isinstance(node, ast.FunctionDef) or any(
+            isinstance(inner, ast.Yield | ast.YieldFrom) for inner in self.own[id(node)]
+        ):
+            return None  # a generator's body runs as it is iterated, not called
+        for decorator in node.decorator_list:
+            target = decorator.func if isinstance(decorator, ast.Call) else decorator
+            if self._resolve(target, SYNC_TO_ASYNC) is not None:
+                return None
+        parent = self.parents.get(id(node))
+        if parent is self.tree:
+            return node.name
+        if isinstance(parent, ast.ClassDef) and self._top_level(parent):
+            return f"{parent.name}.{node.name}"
+        return None
 
     @staticmethod
     def _module_names(tree: ast.Module) -> frozenset[str]:
@@ -216,6 +388,13 @@ class ScannerBase(ast.NodeVisitor):
 
     @property
     def in_async(self) -> bool:
+        """Check what would block or break on the loop here: in async code, and
+        in a sync function whose effects are kept for calls into it."""
+        return self.scope.checked
+
+    @property
+    def on_loop(self) -> bool:
+        """This code itself runs on the event loop."""
         return self.scope.is_async
 
     def _function_name(self) -> str:
@@ -229,7 +408,8 @@ class ScannerBase(ast.NodeVisitor):
         return ".".join(names) or "<module>"
 
     def _where(self) -> str:
-        return f"in async def {self._function_name()}()"
+        kind = "async def" if self.scope.is_async else "def"
+        return f"in {kind} {self._function_name()}()"
 
     def _resolve(
         self, node: ast.expr, among: Collection[str] | None = None
@@ -272,6 +452,14 @@ class ScannerBase(ast.NodeVisitor):
     def _report(
         self, node: ast.AST, level: str, code: str, message: str, fix: str
     ) -> None:
+        summary = self.scope.summary
+        if summary is not None and code in LOOP_CODES:
+            if level == "info":
+                return  # a hint where it is, not worth a finding elsewhere
+            what = short(node) if isinstance(node, ast.expr) else code
+            line = getattr(node, "lineno", 0)
+            summary.effects.append(Effect(level, code, message, fix, what, line))
+            return
         self.findings.append(
             Finding(
                 level=level,

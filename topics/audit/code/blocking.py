@@ -13,10 +13,14 @@ from functools import cached_property
 
 from topics.audit.code.chains import queryset_chain
 from topics.audit.code.orm import OrmChecks
-from topics.audit.code.rules import BLOCKING, BRIDGE_FIX, SYNC_METHODS, SYNC_ORM
+from topics.audit.code.rules import (
+    BLOCKING,
+    BRIDGE_FIX,
+    SYNC_CACHE,
+    SYNC_METHODS,
+    SYNC_ORM,
+)
 from topics.audit.code.syntax import short, walk_scope
-
-SYNC_CACHE = "code.sync-cache"
 
 # The Django cache: the default alias, and caches["alias"].
 CACHE = "django.core.cache.cache"

@@ -8,6 +8,7 @@ from topics.audit.code.rules import (
     ASYNC_METHODS,
     INSTANCE_LOADS,
     QUERYSET_ANNOTATIONS,
+    SYNC_INSTANCE_LOADS,
     SYNC_METHODS,
 )
 from topics.audit.code.syntax import FunctionNode, parameters, short, walk_scope
@@ -93,13 +94,18 @@ Loop = ast.For | ast.AsyncFor | ast.comprehension
 Binding = ast.expr | ast.arg | Loop | None
 
 
-def bindings(function: FunctionNode) -> dict[str, list[Binding]]:
-    """Each name bound in the function (imports aside) -> what it is bound to."""
+def bindings(
+    function: FunctionNode, own: list[ast.AST] | None = None
+) -> dict[str, list[Binding]]:
+    """Each name bound in the function (imports aside) -> what it is bound to.
+
+    `own`: the nodes of its body, walk_scope()'s, when already at hand.
+    """
     bound: dict[str, list[Binding]] = {}
     for arg in parameters(function.args):
         bound.setdefault(arg.arg, []).append(arg)
     simple: dict[int, ast.expr] = {}
-    nodes = list(walk_scope(_body(function)))
+    nodes = own if own is not None else list(walk_scope(_body(function)))
     for node in nodes:
         match node:
             case ast.Assign(targets=[ast.Name() as target], value=value):
@@ -119,10 +125,13 @@ def bindings(function: FunctionNode) -> dict[str, list[Binding]]:
     return bound
 
 
-def bound_names(function: FunctionNode) -> frozenset[str]:
+def bound_names(
+    function: FunctionNode, own: list[ast.AST] | None = None
+) -> frozenset[str]:
     """The names bound in the function: frozenset(bindings(function)), cheaper."""
     names = {arg.arg for arg in parameters(function.args)}
-    names.update(name for _, name in _bound_here(walk_scope(_body(function))))
+    nodes = own if own is not None else walk_scope(_body(function))
+    names.update(name for _, name in _bound_here(nodes))
     return frozenset(names)
 
 
@@ -281,6 +290,107 @@ def _loaded_from(
     if any(c is None or queryset_chain(c, querysets) is None for c in chains):
         return None
     return [chain for chain in chains if chain is not None]
+
+
+def instance_model(
+    name: str, bound: Bound, querysets: Mapping[str, bool]
+) -> tuple[str, list[ast.expr]] | None:
+    """The model class (as written: "Topic", "blog.Topic" is "blog.Topic") whose
+    instance `name` holds, and the chains it was loaded from, when every binding
+    of `name` in the function is a load from that model's manager: `await
+    Topic.objects.aget(...)`, `async for name in Topic.objects...`, the sync
+    `Topic.objects.get(...)`; None otherwise."""
+    models: set[str] = set()
+    chains: list[ast.expr] = []
+    for value in bound.get(name, []):
+        match value:
+            case ast.Call(func=ast.Attribute(value=chain, attr=attr)) if (
+                attr in SYNC_INSTANCE_LOADS
+            ):
+                loaded = [chain]
+            case _:
+                loaded = _loaded_from(value, name, bound, querysets)
+        if not loaded:
+            return None
+        for chain in loaded:
+            model = _manager_model(chain, bound, querysets)
+            if model is None:
+                return None
+            models.add(model)
+        chains += loaded
+    if len(models) != 1:
+        return None
+    return models.pop(), chains
+
+
+def _manager_model(
+    node: ast.expr,
+    bound: Bound,
+    querysets: Mapping[str, bool],
+    seen: frozenset[str] = frozenset(),
+) -> str | None:
+    """ "Topic" for a chain rooted at Topic.objects (or a name only ever bound to
+    one such chain)."""
+    while True:
+        match node:
+            case ast.Call(func=ast.Attribute(value=value)):
+                node = value
+            case ast.Subscript(value=value, slice=ast.Slice()):
+                node = value
+            case ast.Attribute(value=model, attr="objects" | "_default_manager") if (
+                isinstance(model, ast.Name | ast.Attribute) and _is_dotted(model)
+            ):
+                text = short(model)
+                return text if text.rpartition(".")[2][:1].isupper() else None
+            case ast.Name(id=name) if name in querysets and name not in seen:
+                values = bound.get(name, [])
+                if len(values) != 1 or not isinstance(values[0], ast.expr):
+                    return None
+                node, seen = values[0], seen | {name}
+            case _:
+                return None
+
+
+def selects(
+    chains: list[ast.expr], relation: str, bound: Bound, querysets: Mapping[str, bool]
+) -> bool:
+    """Any chain may load `relation` with its rows: select_related() of it (or
+    of everything, or of what is not written out), or prefetch_related() of it;
+    or it cannot be told (a QuerySet name bound more than once)."""
+    return not chains or any(
+        _selects(chain, relation, bound, querysets) for chain in chains
+    )
+
+
+def _selects(
+    node: ast.expr,
+    relation: str,
+    bound: Bound,
+    querysets: Mapping[str, bool],
+    seen: frozenset[str] = frozenset(),
+) -> bool:
+    while True:
+        match node:
+            case ast.Call(func=ast.Attribute(value=value, attr=attr), args=args):
+                if attr == "select_related" and not args:
+                    return True
+                if attr in ("select_related", "prefetch_related"):
+                    for arg in args:
+                        if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                            if arg.value.split("__")[0] == relation:
+                                return True
+                        elif not isinstance(arg, ast.Constant):
+                            return True  # not written out: give it the benefit
+                node = value
+            case ast.Subscript(value=value):
+                node = value
+            case ast.Name(id=name) if name in querysets and name not in seen:
+                values = bound.get(name, [])
+                if len(values) != 1 or not isinstance(values[0], ast.expr):
+                    return True
+                node, seen = values[0], seen | {name}
+            case _:
+                return False
 
 
 def _listed_chain(value: Binding) -> ast.expr | None:

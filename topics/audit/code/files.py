@@ -19,7 +19,9 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from itertools import repeat
 from pathlib import Path
+from typing import NamedTuple
 
+from topics.audit.code.calls import ModuleCalls, Resolver, module_name
 from topics.audit.code.rules import UNPARSABLE
 from topics.audit.code.scanner import Scanner
 from topics.audit.findings import Finding
@@ -30,8 +32,22 @@ SKIPPED_DIRS = frozenset(
 SUPPRESS = re.compile(r"async-audit:\s*ignore(?:\[([^\]]*)\])?")
 
 
+class Scanned(NamedTuple):
+    """One module's scan: its findings (suppressions not yet applied), what it
+    keeps for the call following, and its `# async-audit: ignore` comments."""
+
+    findings: list[Finding]
+    calls: ModuleCalls | None
+    suppressed: dict[int, frozenset[str] | None]
+
+
 def scan_source(source: str, path: str) -> list[Finding]:
-    """Findings for one module's source; `path` goes into each location."""
+    """Findings for one module's source; `path` goes into each location. Calls
+    are followed inside the module only."""
+    return _resolved([_scan_source(source, path)])
+
+
+def _scan_source(source: str, path: str, module: str = "") -> Scanned:
     try:
         with warnings.catch_warnings():
             # SyntaxWarning (say, "\d" in a plain string) is no concern of this scan,
@@ -40,14 +56,39 @@ def scan_source(source: str, path: str) -> list[Finding]:
             tree = ast.parse(source, filename=path)
     except (SyntaxError, ValueError) as error:
         line = getattr(error, "lineno", None) or 1
-        return [_unparsable(f"{path}:{line}", f"{type(error).__name__}: {error}")]
+        why = f"{type(error).__name__}: {error}"
+        return Scanned([_unparsable(f"{path}:{line}", why)], None, {})
     except RecursionError:
-        return [_unparsable(f"{path}:1", "too deeply nested to parse")]
+        return Scanned(
+            [_unparsable(f"{path}:1", "too deeply nested to parse")], None, {}
+        )
+    scanner = Scanner(tree, path, module)
     try:
-        findings = Scanner(tree, path).scan()
+        findings = scanner.scan()
     except RecursionError:
-        return [_unparsable(f"{path}:1", "too deeply nested to scan")]
-    suppressed = _suppressions(source)
+        return Scanned(
+            [_unparsable(f"{path}:1", "too deeply nested to scan")], None, {}
+        )
+    return Scanned(findings, scanner.calls, _suppressions(source))
+
+
+def _resolved(scans: list[Scanned]) -> list[Finding]:
+    """The findings of modules scanned together, with those of the calls
+    followed between them; suppressed ones left out, one per line and message."""
+    reached = Resolver(scan.calls for scan in scans if scan.calls is not None)
+    at_sites = reached.findings()
+    kept: list[Finding] = []
+    for scan in scans:
+        findings = scan.findings
+        if scan.calls is not None:
+            findings = findings + at_sites.get(scan.calls.path, [])
+        kept += _kept(findings, scan.suppressed)
+    return sorted(kept, key=_sort_key)
+
+
+def _kept(
+    findings: list[Finding], suppressed: dict[int, frozenset[str] | None]
+) -> list[Finding]:
     # One finding per line, code and message: `request.user.pk if
     # request.user.is_authenticated` loads the user once. The first column stays.
     kept: dict[tuple[str, str, str], Finding] = {}
@@ -58,11 +99,15 @@ def scan_source(source: str, path: str) -> list[Finding]:
         first = kept.get(key)
         if first is None or (finding.column or 0) < (first.column or 0):
             kept[key] = finding
-    return sorted(kept.values(), key=_sort_key)
+    return list(kept.values())
 
 
 def scan_file(path: Path, root: Path) -> list[Finding]:
     """Findings for one file, located relative to `root`."""
+    return _resolved([_scan_file(path, root)])
+
+
+def _scan_file(path: Path, root: Path) -> Scanned:
     try:
         relative = path.relative_to(root).as_posix()
     except ValueError:
@@ -70,15 +115,17 @@ def scan_file(path: Path, root: Path) -> list[Finding]:
     try:
         raw = path.read_bytes()
     except OSError as error:
-        return [_unparsable(f"{relative}:1", f"cannot be read ({error.strerror})")]
+        why = f"cannot be read ({error.strerror})"
+        return Scanned([_unparsable(f"{relative}:1", why)], None, {})
     source, decode_error = _decode(raw)
-    findings = scan_source(source, relative)
+    scanned = _scan_source(source, relative, module_name(path.absolute()))
     if decode_error:
         # Python would refuse to import it: one warning for the file, and what the
         # scan of its decoded text found besides.
-        findings = [f for f in findings if f.code != UNPARSABLE]
+        findings = [f for f in scanned.findings if f.code != UNPARSABLE]
         findings.insert(0, _unparsable(f"{relative}:1", decode_error))
-    return sorted(findings, key=_sort_key)
+        scanned = scanned._replace(findings=findings)
+    return scanned
 
 
 def scan_tree(
@@ -101,8 +148,7 @@ def scan_tree(
     findings: list[Finding] = []
     matched = set() if matched is None else matched
     paths = list(_python_files(root, exclude, shown_as, matched))
-    for found in _scanned(paths, root):
-        findings += found
+    findings += _resolved(list(_scanned(paths, root)))
     return sorted(findings, key=_sort_key)
 
 
@@ -111,11 +157,11 @@ def scan_tree(
 PARALLEL_FROM = 200
 
 
-def _scanned(paths: list[Path], root: Path) -> Iterator[list[Finding]]:
-    """scan_file() of each path, in order; in worker processes for many files."""
+def _scanned(paths: list[Path], root: Path) -> Iterator[Scanned]:
+    """_scan_file() of each path, in order; in worker processes for many files."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
     if len(paths) < PARALLEL_FROM or cores < 2:
-        return (scan_file(path, root) for path in paths)
+        return (_scan_file(path, root) for path in paths)
     try:
         # fork while this process runs one thread: the workers need nothing
         # re-imported (spawn re-runs the main script, which fails in one with no
@@ -125,11 +171,11 @@ def _scanned(paths: list[Path], root: Path) -> Iterator[list[Finding]]:
         alone = threading.active_count() == 1 and sys.platform == "linux"
         context = multiprocessing.get_context("fork" if alone else "spawn")
         with ProcessPoolExecutor(min(cores, 8), mp_context=context) as pool:
-            return iter(list(pool.map(scan_file, paths, repeat(root), chunksize=8)))
+            return iter(list(pool.map(_scan_file, paths, repeat(root), chunksize=8)))
     except (OSError, BrokenProcessPool):
         # No worker processes here (a sandbox, a main module that cannot be
         # re-imported): one core it is.
-        return (scan_file(path, root) for path in paths)
+        return (_scan_file(path, root) for path in paths)
 
 
 # Files, text and suppression comments.

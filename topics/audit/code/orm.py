@@ -5,9 +5,11 @@ import warnings
 from pathlib import PurePosixPath
 
 from topics.audit.code.base import ScannerBase
+from topics.audit.code.calls import CallSite
 from topics.audit.code.chains import prefetched, queryset_chain, related_owners
 from topics.audit.code.rules import (
     ASYNC_FOR_FIX,
+    ASYNC_METHODS,
     CACHED_CALLS,
     DJANGO_REQUEST_PACKAGES,
     EVALUATING_BUILTINS,
@@ -72,6 +74,7 @@ class OrmChecks(ScannerBase):
             self._check_to_thread(call)
         elif name in SYNC_TO_ASYNC and call.args:
             self._check_lazy_lambda(call.args[0])
+            self._check_lazy_method(call.args[0])
         elif name in PAGINATORS:
             self._report(
                 call,
@@ -254,6 +257,40 @@ class OrmChecks(ScannerBase):
                 f"{short(target.body)}: its query runs later, on the loop, "
                 f"{self._where()}.",
                 f"Evaluate it inside the lambda: lambda: list({short(target.body)}).",
+            )
+
+    def _check_lazy_method(self, target: ast.expr) -> None:
+        """sync_to_async(Model.objects.filter): the thread only builds the
+        QuerySet; and sync_to_async(helper), kept to learn whether the helper
+        returns one (calls.py)."""
+        if isinstance(target, ast.Attribute):
+            chain = self._chain(target.value)
+            method = target.attr
+            lazy = method not in SYNC_METHODS | ASYNC_METHODS
+            if chain is not None and chain.lazy and lazy and not chain.related:
+                self._report(
+                    target,
+                    "error",
+                    SYNC_ORM,
+                    f"sync_to_async({short(target)}) returns a lazy QuerySet: no "
+                    f"query runs in the thread; it runs later, on the loop, "
+                    f"{self._where()}.",
+                    f"Evaluate it in a sync function: sync_to_async(lambda: "
+                    f"list({short(target)}(...))), or use async for.",
+                )
+                return
+        if not self.on_loop:
+            return
+        target_ref = self._call_target(target)
+        if target_ref is not None:
+            self.calls.threaded.append(
+                CallSite(
+                    target_ref,
+                    f"sync_to_async({short(target)})",
+                    target.lineno,
+                    target.col_offset + 1,
+                    self._where(),
+                )
             )
 
     def _is_request(self, node: ast.expr) -> bool:

@@ -9,6 +9,10 @@ SYNC_ORM = "code.sync-orm"
 NOT_AWAITED = "code.not-awaited"
 DROPPED_TASK = "code.dropped-task"
 UNPARSABLE = "code.unparsable"
+SYNC_CACHE = "code.sync-cache"
+# What breaks or blocks only when it runs on the loop: in a sync function, kept
+# as its effects for the calls into it from async code (calls.py), not reported.
+LOOP_CODES = frozenset({BLOCKING, SYNC_ORM, SYNC_CACHE})
 
 # Fixes, one per kind of blocking call.
 SLEEP_FIX = "await asyncio.sleep(...) instead."
@@ -72,6 +76,9 @@ SYNC_METHODS = frozenset(
 ASYNC_METHODS = frozenset(f"a{name}" for name in SYNC_METHODS)
 # Awaited, these load one instance from the QuerySet they are called on.
 INSTANCE_LOADS = frozenset({"aget", "afirst", "alast", "aearliest", "alatest"})
+SYNC_INSTANCE_LOADS = frozenset(name[1:] for name in INSTANCE_LOADS)
+# The model fields whose attribute loads another row: a forward relation.
+RELATION_FIELDS = ("ForeignKey", "OneToOneField", "ParentalKey")
 # A QuerySet that holds its rows (a prefetched relation's all()) answers these
 # from them, without a query.
 CACHED_CALLS = frozenset({"count", "exists", "contains"})

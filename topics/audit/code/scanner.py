@@ -4,6 +4,7 @@ import ast
 
 from topics.audit.code.base import Scope
 from topics.audit.code.blocking import BlockingChecks
+from topics.audit.code.calls import Summary
 from topics.audit.code.coroutines import CoroutineChecks
 from topics.audit.code.orm import OrmChecks
 from topics.audit.code.rules import (
@@ -14,6 +15,7 @@ from topics.audit.code.rules import (
     BRIDGE_FIX,
     FUTURE_METHODS,
     HAND_ON_METHODS,
+    RELATION_FIELDS,
     SYNC_ORM,
 )
 from topics.audit.code.syntax import FunctionNode, defaults, short
@@ -28,7 +30,12 @@ class Scanner(BlockingChecks, OrmChecks, CoroutineChecks):
         klass = self.scope.node if isinstance(self.scope.node, ast.ClassDef) else None
         if klass is None:
             klass = self.scope.klass  # a closure in a method still sees `self`
-        self.scopes.append(Scope(node, is_async, klass))
+        scope = Scope(node, is_async, klass, own=self.own[id(node)])
+        if not is_async and not isinstance(node, ast.Lambda):
+            qualname = self._keeps_effects(node)
+            if qualname is not None:
+                scope.summary = self.calls.summaries[qualname] = Summary()
+        self.scopes.append(scope)
 
     def _visit_function(self, node: FunctionNode, *, is_async: bool) -> None:
         if not isinstance(node, ast.Lambda):
@@ -69,9 +76,29 @@ class Scanner(BlockingChecks, OrmChecks, CoroutineChecks):
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
         for child in [*node.decorator_list, *node.bases, *node.keywords]:
             self.visit(child)
+        if self._top_level(node):
+            bases = [self._call_target(base) for base in node.bases]
+            self.calls.classes[node.name] = [b for b in bases if b is not None]
+            relations = [
+                target.id
+                for statement in node.body
+                if isinstance(statement, ast.Assign | ast.AnnAssign)
+                and isinstance(statement.value, ast.Call)
+                and short(statement.value.func).endswith(RELATION_FIELDS)
+                for target in (
+                    statement.targets
+                    if isinstance(statement, ast.Assign)
+                    else [statement.target]
+                )
+                if isinstance(target, ast.Name)
+            ]
+            if relations:
+                self.calls.relations[node.name] = relations
         # A class body runs where it stands: in the enclosing function, if any.
         outer = self.scope
-        self.scopes.append(Scope(node, outer.is_async, node, names_of=outer))
+        self.scopes.append(
+            Scope(node, outer.is_async, node, names_of=outer, own=self.own[id(node)])
+        )
         for statement in node.body:
             self.visit(statement)
         self.scopes.pop()
@@ -96,6 +123,7 @@ class Scanner(BlockingChecks, OrmChecks, CoroutineChecks):
             self._check_blocking(node)
             self._check_orm_call(node)
             self._check_more_blocking(node)
+            self._note_call(node)
         self.generic_visit(node)
 
     def visit_For(self, node: ast.For) -> None:
@@ -167,13 +195,20 @@ class Scanner(BlockingChecks, OrmChecks, CoroutineChecks):
 
     def visit_Return(self, node: ast.Return) -> None:
         # async def returning coro() hands its caller a coroutine inside a coroutine.
-        if self.in_async and node.value is not None:
+        if self.on_loop and node.value is not None:
             self._check_misused(node.value)
+        summary = self.scope.summary
+        if summary is not None and node.value is not None and not summary.returns_lazy:
+            chain = self._chain(node.value)
+            if chain is not None and chain.lazy:
+                summary.returns_lazy = short(node.value)
         self.generic_visit(node)
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
         if node.attr not in HAND_ON_METHODS | FUTURE_METHODS:
             self._check_misused(node.value)
+        if self.on_loop:
+            self._note_relation(node)
         if self.in_async:
             self._check_request_user(node)
             self._check_session(node, self.parents.get(id(node)))

@@ -66,7 +66,12 @@ def is_coroutine_function(node: ast.AST) -> bool:
 
     (With yield, it is an async generator: iterated with async for, not awaited.)
     """
-    return isinstance(node, ast.AsyncFunctionDef) and not any(
+    return isinstance(node, ast.AsyncFunctionDef) and not is_generator(node)
+
+
+def is_generator(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """A def with yield: calling it runs none of its body."""
+    return any(
         isinstance(inner, ast.Yield | ast.YieldFrom) for inner in walk_scope(node.body)
     )
 
