@@ -14,3 +14,8 @@ async def flush():
     cache_module.cache.clear()  # planted: code.sync-cache (warning)
     await cache_module.cache.aclear()  # control
     await sync_to_async(cache_module.cache.clear)()  # control
+
+
+def cached_title(pk):
+    """A sync helper: fine in sync code, blocking when async code calls it."""
+    return cache_module.cache.get(f"title:{pk}")  # control

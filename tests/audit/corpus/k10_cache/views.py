@@ -3,6 +3,7 @@ from django.core.cache import cache as default_cache
 from django.http import JsonResponse
 
 from .models import Article
+from .services import cached_title
 
 sessions_cache = caches["sessions"]
 
@@ -80,3 +81,7 @@ async def in_a_thread(request):
         return cache.get("v")  # control
 
     return JsonResponse({"v": compute()})
+
+
+async def title(request, pk):
+    return JsonResponse({"title": cached_title(pk)})  # planted: code.sync-cache (warning)
