@@ -271,6 +271,10 @@ RELATED_SYNC = SYNC_METHODS - {"delete", "iterator", "bulk_create", "bulk_update
 SHARED_WITH_BUILTINS = frozenset({"count", "get", "update"})
 
 
+# The module-level callees this module reports, to resolve only those.
+_RESOLVED = frozenset(BLOCKING_MORE) | frozenset(AUTH_FUNCTIONS)
+
+
 def _text(node: ast.expr) -> str:
     """short(node), in parentheses when it is an operation: (BASE_DIR / "x")."""
     text = short(node)
@@ -286,7 +290,7 @@ class BlockingChecks(OrmChecks):
         if id(call) in self.awaited:
             return  # awaited: someone's async API, whatever it is named
         func = call.func
-        name = self._resolve(func)
+        name = self._resolve(func, _RESOLVED)
         if name is not None:
             if name in BLOCKING_MORE:
                 level, fix = BLOCKING_MORE[name]
