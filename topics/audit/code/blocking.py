@@ -302,8 +302,10 @@ class BlockingChecks(OrmChecks):
         method, receiver = func.attr, func.value
         if method in CACHE_METHODS and self._is_cache(receiver):
             self._report_cache(call)
-        elif method == "run_until_complete" or method == "run_forever":
+        elif method == "run_until_complete":
             # Any event loop's: the running one raises, another cannot start.
+            # (run_forever() is left out: websocket clients have one, which
+            # blocks rather than raises.)
             self._report(
                 call,
                 "error",
