@@ -39,6 +39,7 @@ CODES: dict[str, str] = {
     "code.thread-deadlock": "A blocking wait inside the thread-sensitive "
     "executor, which the work it waits for may need.",
     "code.startup-query": "A query at import time or in AppConfig.ready().",
+    "code.sync-cache": "The sync cache API (cache.get, set...) inside an async def.",
 }
 
 

@@ -181,6 +181,47 @@ django.setup(), manage.py, scripts/, bin/) and management commands
 (management/); not inside a try with an except clause (guarded on purpose). A
 lazy QuerySet (queryset=Model.objects.all()) and a callable choices= are fine.
 
+More, inside the body of an `async def` (blocking.py):
+    * code.sync-cache (warning): Django's sync cache API, cache.get/set/add/
+      incr/decr/get_or_set/get_many/set_many/delete/delete_many/touch/has_key/
+      clear, on django.core.cache.cache or caches["alias"] (through imports, or
+      a name only ever bound to them; never a `self.cache` or a dict): with
+      Redis or Memcached each blocks on the network; the fix is its `a` twin
+      (get_or_set() with a lambda: aget_or_set() would call it on the loop too);
+    * code.blocking-call, error: reading or writing whole files, trees or the
+      network: shutil.copy*/move/rmtree/make_archive, tempfile.NamedTemporaryFile/
+      TemporaryFile/mkstemp, os.walk, pathlib's read_text/read_bytes/write_text/
+      write_bytes/open on a Path (Path(...), settings.BASE_DIR / "x", p.parent,
+      a name bound to one), socket.create_connection/getaddrinfo/gethostbyname,
+      connect/recv/send on a name bound to socket.socket(), smtplib.SMTP,
+      django.core.mail.send_mail/send_mass_mail/mail_admins/mail_managers and
+      EmailMessage(...).send(), any `.run_until_complete()`;
+    * code.blocking-call, warning: one file system call (os.remove/unlink/rename/
+      replace/mkdir/makedirs/rmdir/listdir/scandir..., Path.mkdir/unlink/touch/
+      iterdir/glob..., tempfile.mkdtemp/TemporaryDirectory), `.delay()`/
+      `.apply_async()` on a function of the module decorated @shared_task,
+      @app.task (or rq's @job), or imported from a `tasks` module, a signal's
+      .send()/.send_robust() (Django's, a module's `x = Signal()`, a name from a
+      `signals` module; fix: asend()), default_storage/storages["x"] save/open/
+      exists/delete/size/listdir (S3 and other remote storages);
+      not reported: os.path.exists() and its kin, os.stat(), Path.exists(): one
+      stat each, cheap and everywhere;
+    * code.sync-orm, error: django.contrib.auth's authenticate/login/logout/
+      get_user/update_session_auth_hash (aauthenticate... Django 5.0+);
+    * code.sync-orm, warning: `Model.objects.<method>()` named as a query a
+      QuerySet does not have (create_user, create_superuser, get_by_natural_key,
+      get_for_model, create_*, bulk_*, get_by_*...) and not chained on; a
+      reverse related manager, `author.book_set.count()`/first()/get()...
+      (the `_set` name), leveled as obj.rel.all().count() is, and a query
+      whatever the prefetch when filtered first.
+code.not-awaited also reports a coroutine kept in a name and read as a value
+through a container literal: {"total": total} handed to a response (a class
+named *Response), a serializer (*Serializer), render(), render_to_string(),
+json.dumps() or str(), directly or through one name (`context = {...}`). In a
+literal handed to gather(*...), a loop or any other call it may be awaited
+there, and is not reported; nor is a coroutine returned by a sync function, or
+stored on an attribute (another method may await it).
+
 Nested plain `def`s and lambdas inside an `async def` run elsewhere (in a thread,
 usually), so their bodies count as sync code.
 

@@ -20,6 +20,21 @@ from topics.audit.code.rules import (
 )
 from topics.audit.code.syntax import is_coroutine_function, short, walk_scope
 
+# Calls that read what they are given as plain values: a coroutine object in
+# their arguments is a bug, not a hand-off (classes named *Response or
+# *Serializer, and render() methods, count too).
+VALUE_SINKS = frozenset(
+    {
+        "django.shortcuts.render",
+        "django.template.loader.render_to_string",
+        "json.dumps",
+        *(
+            f"builtins.{name}"
+            for name in ("str", "repr", "format", "print", "int", "float", "bool")
+        ),
+    }
+)
+
 _MAKE_COROUTINES = FUTURE_FUNCTIONS | COROUTINE_FUNCTIONS
 
 
@@ -156,32 +171,95 @@ class CoroutineChecks(ScannerBase):
                 and node.id == name
                 and isinstance(node.ctx, ast.Load)
             ]
-            if any(self._hands_on(use) for use in uses):
+            if any(self._hands_on(use, function) for use in uses):
                 continue
             assignment, call, why = assignments[0]
+            sinks = [s for use in uses if (s := self._sink_of(use, function))]
+            read = (
+                f"; {sinks[0]} gets the coroutine object, not its result"
+                if sinks
+                else ""
+            )
             self._report(
                 assignment,
                 "error",
                 NOT_AWAITED,
                 f"{short(call)} is assigned to {name} but never awaited: "
-                f"{_describe(call, why)}.",
+                f"{_describe(call, why)}{read}.",
                 f"Await it: {name} = await {short(call)}",
             )
 
-    def _hands_on(self, use: ast.Name) -> bool:
-        """The coroutine in `use` goes where it may be awaited: await, a call, out."""
-        parent = self.parents.get(id(use))
+    def _hands_on(self, use: ast.Name, function: ast.AST) -> bool:
+        """The coroutine in `use` goes where it may be awaited: await, a call, out.
+
+        In a list, tuple, set or dict literal, where the literal goes decides: to
+        asyncio.gather(*[...]), a loop or an unknown function, it may be awaited
+        there; into a response, a template context or a serializer, not.
+        """
+        node, parent = _out_of_containers(use, self.parents)
+        if node is not use:
+            return self._sink_of(use, function) is None
         match parent:
             case ast.Await() | ast.Return() | ast.Yield() | ast.YieldFrom():
                 return True
             case ast.Call(func=func):
-                return func is not use  # an argument, not `coro()`
-            case ast.keyword() | ast.Starred() | ast.List() | ast.Tuple() | ast.Set():
+                # An argument, not `coro()`; str(coro) or print(coro) reads it.
+                return func is not use and self._sink(parent) is None
+            case ast.keyword() | ast.Starred():
                 return True
-            case ast.Dict() | ast.Assign() | ast.AnnAssign() | ast.NamedExpr():
+            case ast.Assign() | ast.AnnAssign() | ast.NamedExpr():
                 return True
             case ast.Attribute(attr=attr):
                 return attr in HAND_ON_METHODS | FUTURE_METHODS
             case ast.withitem() | ast.Lambda():
                 return True
         return False
+
+    def _sink_of(
+        self, use: ast.Name, function: ast.AST, follow: bool = True
+    ) -> str | None:
+        """The call that reads the coroutine in `use` as a plain value (in a
+        container literal, or a name bound once to one): JsonResponse(),
+        render(), a serializer, str()... None when none does."""
+        node, parent = _out_of_containers(use, self.parents)
+        if isinstance(parent, ast.keyword):
+            node, parent = parent, self.parents.get(id(parent))
+        if isinstance(parent, ast.Call) and parent.func is not node:
+            return self._sink(parent)
+        match parent:
+            case ast.Assign(targets=[ast.Name(id=name)], value=value) if (
+                follow and value is node and node is not use
+            ):
+                # context = {"total": total}; render(request, ..., context)
+                for other in ast.walk(function):
+                    if (
+                        isinstance(other, ast.Name)
+                        and other.id == name
+                        and isinstance(other.ctx, ast.Load)
+                        and (sink := self._sink_of(other, function, follow=False))
+                    ):
+                        return sink
+        return None
+
+    def _sink(self, call: ast.Call) -> str | None:
+        """`call` as written when it reads its arguments as plain values."""
+        name = self._resolve(call.func) or ""
+        last = short(call.func).rpartition(".")[2]
+        if (
+            name in VALUE_SINKS
+            or last.endswith(("Response", "Serializer"))
+            or last in ("render", "render_to_string", "dumps")
+        ):
+            return f"{short(call.func)}()"
+        return None
+
+
+def _out_of_containers(
+    node: ast.expr, parents: dict[int, ast.AST]
+) -> tuple[ast.expr, ast.AST | None]:
+    """The outermost list/tuple/set/dict literal (or *starred) holding `node`,
+    and what holds that."""
+    parent = parents.get(id(node))
+    while isinstance(parent, ast.List | ast.Tuple | ast.Set | ast.Dict | ast.Starred):
+        node, parent = parent, parents.get(id(parent))
+    return node, parent

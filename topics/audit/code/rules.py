@@ -9,9 +9,10 @@ SYNC_ORM = "code.sync-orm"
 NOT_AWAITED = "code.not-awaited"
 DROPPED_TASK = "code.dropped-task"
 UNPARSABLE = "code.unparsable"
+SYNC_CACHE = "code.sync-cache"
 # What breaks or blocks only when it runs on the loop: in a sync function, kept
 # as its effects for the calls into it from async code (calls.py), not reported.
-LOOP_CODES = frozenset({BLOCKING, SYNC_ORM})
+LOOP_CODES = frozenset({BLOCKING, SYNC_ORM, SYNC_CACHE})
 
 # Fixes, one per kind of blocking call.
 SLEEP_FIX = "await asyncio.sleep(...) instead."

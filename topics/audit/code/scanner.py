@@ -3,6 +3,7 @@
 import ast
 
 from topics.audit.code.base import Scope
+from topics.audit.code.blocking import BlockingChecks
 from topics.audit.code.calls import Summary
 from topics.audit.code.coroutines import CoroutineChecks
 from topics.audit.code.orm import OrmChecks
@@ -23,7 +24,7 @@ from topics.audit.code.threads import ThreadChecks
 from topics.audit.code.views import ViewChecks
 
 
-class Scanner(OrmChecks, CoroutineChecks, ViewChecks, ThreadChecks):
+class Scanner(BlockingChecks, OrmChecks, CoroutineChecks, ViewChecks, ThreadChecks):
     """Visits one module, entering scopes, and runs each check where it applies."""
 
     # Scopes.
@@ -133,6 +134,7 @@ class Scanner(OrmChecks, CoroutineChecks, ViewChecks, ThreadChecks):
                 self._check_streaming(node)
             if not self._check_validation(node):  # a form's: said more precisely
                 self._check_orm_call(node)
+            self._check_more_blocking(node)
             self._note_call(node)
         self._check_thread_call(node)
         self.generic_visit(node)
