@@ -262,3 +262,19 @@ class LazyResultTests(TestCase):
             "sync_to_async(pinned) returns the lazy Note.objects.filter(...)",
             finding.message,
         )
+
+
+class ManagerMethodTests(TestCase):
+    def test_what_a_querying_manager_method_returns_is_no_queryset(self):
+        """create_user() returns a user: testing it for truth runs no query."""
+        findings = scan(
+            """
+            async def view(request):
+                user = User.objects.create_user("ada")
+                if user:
+                    return user.pk
+            """
+        )
+        self.assertEqual(
+            [(f.location, f.level) for f in findings], [("app/views.py:3", "warning")]
+        )

@@ -16,6 +16,8 @@ from topics.audit.code.orm import OrmChecks
 from topics.audit.code.rules import (
     BLOCKING,
     BRIDGE_FIX,
+    QUERYING_MANAGER_METHODS,
+    QUERYING_PREFIXES,
     SYNC_CACHE,
     SYNC_METHODS,
     SYNC_ORM,
@@ -252,13 +254,6 @@ LAZY_METHODS = frozenset(
         "make_random_password",
     }
 )
-# A custom manager method with one of these names writes or loads rows.
-QUERYING_MANAGER_METHODS = frozenset(
-    {"create_user", "create_superuser", "get_by_natural_key"}
-    | {"get_for_model", "get_for_models", "get_for_id"}
-)
-QUERYING_PREFIXES = ("create_", "get_or_create_", "update_or_create_", "bulk_")
-QUERYING_PREFIXES += ("get_by_",)
 # UserManager has acreate_user(), acreate_superuser(); every manager
 # aget_by_natural_key().
 ASYNC_MANAGER_METHODS = frozenset(

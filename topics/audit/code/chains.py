@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from topics.audit.code.rules import (
     ASYNC_METHODS,
     INSTANCE_LOADS,
+    QUERYING_MANAGER_METHODS,
+    QUERYING_PREFIXES,
     QUERYSET_ANNOTATIONS,
     SYNC_INSTANCE_LOADS,
     SYNC_METHODS,
@@ -26,7 +28,11 @@ class Chain:
     def lazy(self) -> bool:
         """Nothing in it has run a query, or made a coroutine, yet."""
         return not any(
-            name in SYNC_METHODS or name in ASYNC_METHODS for name in self.methods
+            name in SYNC_METHODS
+            or name in ASYNC_METHODS
+            or name in QUERYING_MANAGER_METHODS
+            or name.startswith(QUERYING_PREFIXES)
+            for name in self.methods
         )
 
 

@@ -74,6 +74,14 @@ SYNC_METHODS = frozenset(
     ]
 )
 ASYNC_METHODS = frozenset(f"a{name}" for name in SYNC_METHODS)
+# A custom manager method with one of these names writes or loads rows: what it
+# returns is no lazy QuerySet (User.objects.create_user() is a user).
+QUERYING_MANAGER_METHODS = frozenset(
+    {"create_user", "create_superuser", "get_by_natural_key"}
+    | {"get_for_model", "get_for_models", "get_for_id"}
+)
+QUERYING_PREFIXES = ("create_", "get_or_create_", "update_or_create_", "bulk_")
+QUERYING_PREFIXES += ("get_by_",)
 # Awaited, these load one instance from the QuerySet they are called on.
 INSTANCE_LOADS = frozenset({"aget", "afirst", "alast", "aearliest", "alatest"})
 SYNC_INSTANCE_LOADS = frozenset(name[1:] for name in INSTANCE_LOADS)
