@@ -14,6 +14,7 @@ from functools import cached_property
 from topics.audit.code.chains import queryset_chain
 from topics.audit.code.orm import OrmChecks
 from topics.audit.code.rules import (
+    AREA,
     BLOCKING,
     BRIDGE_FIX,
     QUERYING_MANAGER_METHODS,
@@ -23,6 +24,7 @@ from topics.audit.code.rules import (
     SYNC_ORM,
 )
 from topics.audit.code.syntax import short, walk_scope
+from topics.audit.findings import Finding
 
 # The Django cache: the default alias, and caches["alias"].
 CACHE = "django.core.cache.cache"
@@ -411,18 +413,36 @@ class BlockingChecks(OrmChecks):
         self._report(call, "warning", SYNC_CACHE, message, fix)
 
     def _report_signal(self, call: ast.Call) -> None:
+        """Django's own signals have receivers in most projects; another is
+        reported only where the project connects one to it (calls.py)."""
         func = call.func
         assert isinstance(func, ast.Attribute)
-        self._report(
-            call,
-            "warning",
-            BLOCKING,
+        message = (
             f"{short(call)} runs the signal's sync receivers on the loop (and an "
             f"async receiver through async_to_sync(), which raises here) "
-            f"{self._where()}.",
-            f"await {short(func.value)}.{SIGNAL_SEND[func.attr]}(...) (Django 5.0+): "
-            "sync receivers then run in a thread.",
+            f"{self._where()}."
         )
+        fix = (
+            f"await {short(func.value)}.{SIGNAL_SEND[func.attr]}(...) (Django 5.0+): "
+            "sync receivers then run in a thread."
+        )
+        name = self._resolve(func.value) or ""
+        if name.startswith("django."):
+            self._report(call, "warning", BLOCKING, message, fix)
+            return
+        signal = self._call_target(func.value)
+        if signal is None or not self.on_loop:
+            return
+        finding = Finding(
+            level="warning",
+            code=BLOCKING,
+            area=AREA,
+            location=f"{self.path}:{call.lineno}",
+            message=message,
+            fix=fix,
+            column=call.col_offset + 1,
+        )
+        self.calls.sends.append((signal, finding))
 
     # What a receiver is.
 
@@ -525,10 +545,17 @@ class BlockingChecks(OrmChecks):
         return self._bound_to(node, lambda v: self._calls(v, SIGNAL_CLASSES))
 
     def _is_task(self, node: ast.expr) -> bool:
-        """A function of this module decorated as a task, or a name imported from
-        a `tasks` module (where Celery's autodiscovery looks for them)."""
+        """A function of this module decorated as a task, a name imported from
+        a `tasks` module (where Celery's autodiscovery looks for them), or one
+        named as a task (`task`, `send_email_task`)."""
         if isinstance(node, ast.Name) and node.id in self._task_functions:
             return self._binding_scope(node.id) is None
+        match node:
+            # A task handed in: `async def dispatch(task, *args): task.delay(*args)`.
+            case ast.Name(id=written) | ast.Attribute(attr=written) if (
+                written == "task" or written.endswith("_task")
+            ):
+                return True
         name = self._resolve(node)
         if name is None or name.startswith("builtins."):
             return False

@@ -13,6 +13,7 @@ reaches at the call site, with the chain: `tag() → request.user`.
 import ast
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from topics.audit.code.rules import AREA
@@ -88,6 +89,10 @@ class ModuleCalls:
     # Class name -> the names of its forward relations (ForeignKey, OneToOne).
     relations: dict[str, list[str]] = field(default_factory=dict)
     reads: list[RelationRead] = field(default_factory=list)
+    # A project's signal sent the sync way in async code, reported only where
+    # the project connects a receiver to it: (the signal, the finding).
+    sends: list[tuple[str, Finding]] = field(default_factory=list)
+    receivers: set[str] = field(default_factory=set)  # signals connected to
 
 
 def module_name(path: Path) -> str:
@@ -157,6 +162,9 @@ class Resolver:
                     found.setdefault(calls.path, []).append(
                         _lazy_result(calls.path, site, lazy)
                     )
+            for signal, finding in calls.sends:
+                if self._canonical(signal) in self._connected:
+                    found.setdefault(calls.path, []).append(finding)
             for read in calls.reads:
                 if read.attribute == "__str__":
                     finding = self._formatted(calls.path, read)
@@ -165,6 +173,24 @@ class Resolver:
                 elif self._is_relation(read.model, read.attribute, 0):
                     found.setdefault(calls.path, []).append(_relation(calls.path, read))
         return found
+
+    @cached_property
+    def _connected(self) -> set[str]:
+        return {
+            self._canonical(signal)
+            for calls in self.modules
+            for signal in calls.receivers
+        }
+
+    def _canonical(self, target: str) -> str:
+        """A "module:name" with the module as this scan names it."""
+        module, _, name = target.partition(":")
+        if module in self.names:
+            return target
+        for known in self.by_last.get(module.rpartition(".")[2], []):
+            if known.endswith(f".{module}") or module.endswith(f".{known}"):
+                return f"{known}:{name}"
+        return target
 
     def _formatted(self, path: str, read: RelationRead) -> Finding | None:
         """str(obj): its model's __str__ reads a relation the load did not

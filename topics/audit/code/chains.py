@@ -329,6 +329,10 @@ def instance_model(
     return models.pop(), chains
 
 
+# QuerySet methods whose rows are not the model's instances.
+ROWS_NOT_INSTANCES = frozenset({"values", "values_list", "dates", "datetimes"})
+
+
 def _manager_model(
     node: ast.expr,
     bound: Bound,
@@ -339,7 +343,9 @@ def _manager_model(
     one such chain)."""
     while True:
         match node:
-            case ast.Call(func=ast.Attribute(value=value)):
+            case ast.Call(func=ast.Attribute(value=value, attr=attr)):
+                if attr in ROWS_NOT_INSTANCES:
+                    return None  # dicts, tuples, values: no model instance
                 node = value
             case ast.Subscript(value=value, slice=ast.Slice()):
                 node = value

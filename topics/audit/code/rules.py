@@ -88,6 +88,9 @@ SYNC_INSTANCE_LOADS = frozenset(name[1:] for name in INSTANCE_LOADS)
 # The model fields whose attribute loads another row: a forward relation.
 RELATION_FIELDS = ("ForeignKey", "OneToOneField", "ParentalKey")
 STR = frozenset({"builtins.str"})
+RECEIVER = frozenset(
+    {"django.dispatch.receiver", "django.dispatch.dispatcher.receiver"}
+)
 # A QuerySet that holds its rows (a prefetched relation's all()) answers these
 # from them, without a query.
 CACHED_CALLS = frozenset({"count", "exists", "contains"})

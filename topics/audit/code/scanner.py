@@ -15,6 +15,7 @@ from topics.audit.code.rules import (
     BRIDGE_FIX,
     FUTURE_METHODS,
     HAND_ON_METHODS,
+    RECEIVER,
     RELATION_FIELDS,
     STR,
     SYNC_ORM,
@@ -125,7 +126,24 @@ class Scanner(BlockingChecks, OrmChecks, CoroutineChecks, ViewChecks, ThreadChec
             self._check_dropped_loop_work(node.value)
         self.generic_visit(node)
 
+    def _note_receiver(self, node: ast.expr) -> None:
+        """A signal connected to a receiver: @receiver(signal), signal.connect()."""
+        match node:
+            case ast.Call(func=func, args=[first, *_]) if self._resolve(func, RECEIVER):
+                signals = (
+                    first.elts if isinstance(first, ast.List | ast.Tuple) else [first]
+                )
+            case ast.Call(func=ast.Attribute(value=signal, attr="connect")):
+                signals = [signal]
+            case _:
+                return
+        for signal in signals:
+            target = self._call_target(signal)
+            if target is not None:
+                self.calls.receivers.add(target)
+
     def visit_Call(self, node: ast.Call) -> None:
+        self._note_receiver(node)
         if self.on_loop and len(node.args) == 1 and self._resolve(node.func, STR):
             self._note_formatted(node.args[0], f"str({short(node.args[0])})")
         if self.in_async:

@@ -83,3 +83,8 @@ async def profile_label(request, pk):
 async def profile_label_right(request, pk):
     profile = await Profile.objects.select_related("user").aget(pk=pk)
     return JsonResponse({"label": str(profile)})  # control
+
+
+async def author_labels(request):
+    labels = [str(pk) async for pk in Profile.objects.values_list("pk", flat=True)]  # control
+    return JsonResponse({"labels": labels})

@@ -15,7 +15,7 @@ from django.db.models.signals import post_save
 from django.http import HttpResponse, JsonResponse
 
 from .models import Author
-from .signals import order_paid
+from .signals import order_paid, order_viewed
 from .tasks import send_receipt, work
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -103,6 +103,7 @@ async def checkout(request, order_id):
     order_paid.send(sender=None, order_id=order_id)  # planted: code.blocking-call (warning)
     post_save.send(sender=Author, instance=None, created=False)  # planted: code.blocking-call (warning)
     await order_paid.asend(sender=None, order_id=order_id)  # control
+    order_viewed.send(sender=None, order_id=order_id)  # control
     await post_save.asend(sender=Author, instance=None, created=False)  # control
     return HttpResponse("paid")
 
@@ -138,3 +139,12 @@ def sync_contact(request):
     work.delay(2)  # control
     Path("README.md").read_text()  # control
     return HttpResponse("sent")
+
+
+async def run_task(task, *args):
+    """A helper that dispatches whatever task it is given."""
+    task.delay(*args)  # planted: code.blocking-call (warning)
+
+
+async def run_throttled(throttle, *args):
+    throttle.delay(*args)  # control
