@@ -614,10 +614,10 @@ class NotAwaitedTests(TestCase):
     def test_a_dropped_task_is_a_warning(self):
         findings = scan(
             """
-            from asyncio import create_task
+            from asyncio import create_task, sleep
 
             async def job():
-                pass
+                await sleep(1)
 
             def start():
                 create_task(job())

@@ -278,3 +278,61 @@ class ManagerMethodTests(TestCase):
         self.assertEqual(
             [(f.location, f.level) for f in findings], [("app/views.py:3", "warning")]
         )
+
+
+class ConditionalChainTests(TestCase):
+    def test_each_conditional_step_lowers_the_level_once(self):
+        findings = scan(
+            """
+            import time
+
+            async def view(request):
+                always()
+                sometimes(request)
+                rarely(request)
+
+            def always():
+                time.sleep(1)
+
+            def sometimes(request):
+                if request.GET:
+                    time.sleep(1)
+
+            def rarely(request):
+                if request.GET:
+                    sometimes(request)
+            """
+        )
+        self.assertEqual(
+            [(f.location, f.level) for f in findings],
+            [
+                ("app/views.py:5", "error"),
+                ("app/views.py:6", "warning"),
+                ("app/views.py:7", "info"),  # two conditions away: a hint
+            ],
+        )
+
+
+class ProjectClassTests(TestCase):
+    def test_a_method_of_an_instance_built_here_is_followed(self):
+        findings = scan(
+            """
+            import time
+
+            class Service:
+                def __init__(self, request):
+                    self.request = request
+
+                def run(self):
+                    time.sleep(1)
+
+            async def view(request):
+                service = Service(request)
+                service.run()
+                Service(request).run()
+            """
+        )
+        self.assertEqual(
+            [f.location for f in findings], ["app/views.py:13", "app/views.py:14"]
+        )
+        self.assertIn("(run() → time.sleep(...))", findings[1].message)

@@ -5,6 +5,7 @@ The checks (orm.py, coroutines.py) and the visitor (scanner.py) build on this.
 
 import ast
 import builtins
+import dataclasses
 from collections.abc import Callable, Collection, Mapping
 from functools import cached_property
 from pathlib import PurePosixPath
@@ -50,6 +51,14 @@ _BINDERS = (
     ast.Import,
     ast.ImportFrom,
 )
+
+
+def _is_class(node: ast.expr) -> bool:
+    """A name that reads as a class: Service, billing.Service."""
+    match node:
+        case ast.Name(id=name) | ast.Attribute(value=ast.Name(), attr=name):
+            return name[:1].isupper()
+    return False
 
 
 class Scope:
@@ -263,13 +272,30 @@ class ScannerBase(ast.NodeVisitor):
             return None
         if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
             owner = func.value.id
-            if owner not in ("self", "cls") and self._binding_scope(owner):
-                # topic.bump(), topic loaded here from Topic.objects.
+            scope = self._binding_scope(owner)
+            if owner not in ("self", "cls") and scope is not None:
+                # topic.bump(), topic loaded here from Topic.objects; or
+                # service.run(), service = Service(...) here.
                 loaded = self._instance_model(owner)
-                if loaded is None:
+                if loaded is not None:
+                    model = ast.parse(loaded[0], mode="eval").body
+                    return self._call_target(ast.Attribute(model, func.attr))
+                values = scope.bound.get(owner, []) if scope.checked else []
+                classes = {
+                    short(value.func)
+                    for value in values
+                    if isinstance(value, ast.Call) and _is_class(value.func)
+                }
+                if len(classes) != 1 or len(values) != 1:
                     return None
-                model = ast.parse(loaded[0], mode="eval").body
-                return self._call_target(ast.Attribute(model, func.attr))
+                klass = ast.parse(classes.pop(), mode="eval").body
+                return self._call_target(ast.Attribute(klass, func.attr))
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Call):
+            # Service(request).run()
+            made = func.value.func
+            if _is_class(made):
+                return self._call_target(ast.Attribute(made, func.attr))
+            return None
         klass = self.scope.klass
         return call_target(
             func,
@@ -288,35 +314,45 @@ class ScannerBase(ast.NodeVisitor):
             return None
         return instance_model(name, scope.bound, scope.querysets)
 
-    def _note_formatted(self, node: ast.expr, written: str) -> None:
-        """str(obj), f"{obj}": obj's __str__ may read a relation (calls.py)."""
+    def _note_formatted(
+        self, node: ast.expr, written: str, method: str = "__str__"
+    ) -> None:
+        """str(obj), f"{obj}", obj.label(): a method of obj's model may read a
+        relation (calls.py)."""
         if not isinstance(node, ast.Name):
             return
+        read = self._relation_read(node, method, written)
+        if read is not None:
+            self.calls.reads.append(dataclasses.replace(read, method=True))
+
+    def _relation_read(
+        self, node: ast.Name, attribute: str, written: str
+    ) -> RelationRead | None:
+        """`node.attribute`, node an instance loaded here, for calls.py."""
         loaded = self._instance_model(node.id)
         if loaded is None:
-            return
+            return None
         model, chains = loaded
         scope = self._binding_scope(node.id)
         assert scope is not None
         target = self._call_target(ast.parse(model, mode="eval").body)
         if target is None:
-            return
-        self.calls.reads.append(
-            RelationRead(
-                target,
-                "__str__",
-                written,
-                model,
-                node.lineno,
-                node.col_offset + 1,
-                self._where(),
-                selected(chains, scope.bound, scope.querysets),
-            )
+            return None
+        return RelationRead(
+            target,
+            attribute,
+            written,
+            model,
+            node.lineno,
+            node.col_offset + 1,
+            self._where(),
+            selected(chains, scope.bound, scope.querysets),
         )
 
     def _note_relation(self, node: ast.Attribute) -> None:
-        """`obj.relation` read on the loop: kept, to be told once the model's
-        fields are known (calls.py)."""
+        """`obj.relation` read on the loop (or a property that reads one), or
+        `obj.method()` called: kept, to be told once the model's fields and
+        methods are known (calls.py)."""
         if not isinstance(node.value, ast.Name) or not isinstance(node.ctx, ast.Load):
             return
         attribute = node.attr
@@ -324,32 +360,38 @@ class ScannerBase(ast.NodeVisitor):
             return
         parent = self.parents.get(id(node))
         if isinstance(parent, ast.Call) and parent.func is node:
-            return  # a method: followed as a call
-        loaded = self._instance_model(node.value.id)
-        if loaded is None:
+            self._note_formatted(node.value, f"{short(node)}()", attribute)
             return
-        model, chains = loaded
+        read = self._relation_read(node.value, attribute, short(node))
+        if read is None:
+            return
         scope = self._binding_scope(node.value.id)
         assert scope is not None
-        if selects(chains, attribute, scope.bound, scope.querysets):
+        loaded = self._instance_model(node.value.id)
+        assert loaded is not None
+        if selects(loaded[1], attribute, scope.bound, scope.querysets):
             return
-        target = self._call_target(ast.parse(model, mode="eval").body)
-        if target is None:
-            return
-        self.calls.reads.append(
-            RelationRead(
-                target,
-                attribute,
-                short(node),
-                model,
-                node.lineno,
-                node.col_offset + 1,
-                self._where(),
-            )
-        )
+        self.calls.reads.append(read)
 
     def _top_level(self, node: ast.AST) -> bool:
         return self.parents.get(id(node)) is self.tree
+
+    def _conditional(self, node: ast.AST) -> bool:
+        """`node` runs only under a condition in its function: in a branch of an
+        if (or a conditional expression, a match case), an except clause, or
+        the right of `and`/`or`."""
+        function = self.scope.node
+        child, parent = node, self.parents.get(id(node))
+        while parent is not None and parent is not function:
+            match parent:
+                case ast.If(test=test) | ast.IfExp(test=test) if child is not test:
+                    return True
+                case ast.ExceptHandler() | ast.match_case():
+                    return True
+                case ast.BoolOp(values=[first, *_]) if child is not first:
+                    return True
+            child, parent = parent, self.parents.get(id(parent))
+        return False
 
     def _note_call(self, call: ast.Call) -> None:
         """A call from async code, or from a kept sync function, for calls.py."""
@@ -362,7 +404,7 @@ class ScannerBase(ast.NodeVisitor):
         if target is None:
             return
         if scope.summary is not None:
-            scope.summary.calls.append(target)
+            scope.summary.calls.append((target, self._conditional(call)))
         else:
             self.calls.sites.append(
                 CallSite(
@@ -513,7 +555,9 @@ class ScannerBase(ast.NodeVisitor):
                 return  # a hint where it is, not worth a finding elsewhere
             what = short(node) if isinstance(node, ast.expr) else code
             line = getattr(node, "lineno", 0)
-            summary.effects.append(Effect(level, code, message, fix, what, line))
+            conditional = self._conditional(node)
+            effect = Effect(level, code, message, fix, what, line, conditional)
+            summary.effects.append(effect)
             return
         self.findings.append(
             Finding(

@@ -11,6 +11,7 @@ reaches at the call site, with the chain: `tag() → request.user`.
 """
 
 import ast
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -22,6 +23,9 @@ from topics.audit.findings import Finding
 # How many sync calls deep a call site is followed: view → service → helper.
 DEPTH = 4
 _RANK = {"error": 0, "warning": 1}
+# Each step of a chain taken only under a condition (an if, an except) lowers
+# the level once: an effect two conditions away is a hint.
+_LOWER = {"error": "warning", "warning": "info", "info": ""}
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,7 @@ class Effect:
     fix: str
     what: str  # the expression, as written: request.user, time.sleep(...)
     line: int
+    conditional: bool = False  # under an if (or except, or `and`/`or`) there
 
 
 @dataclass
@@ -41,7 +46,8 @@ class Summary:
     """One sync function of a module: its effects, and the calls it makes."""
 
     effects: list[Effect] = field(default_factory=list)
-    calls: list[str] = field(default_factory=list)  # their targets
+    # Their targets, and whether each is made only under a condition.
+    calls: list[tuple[str, bool]] = field(default_factory=list)
     returns_lazy: str = ""  # a lazy QuerySet it returns, as written
     self_reads: set[str] = field(default_factory=set)  # self.<name> it reads
 
@@ -69,9 +75,10 @@ class RelationRead:
     line: int
     column: int
     where: str
-    # For the model's __str__ (attribute "__str__"): the relations the load
-    # selected (None: perhaps all of them).
+    # The relations the load selected (None: perhaps all of them), for a
+    # method of the model that reads one.
     selected: frozenset[str] | None = frozenset()
+    method: bool = False  # `attribute` is a method called: __str__, label()
 
 
 @dataclass
@@ -166,12 +173,14 @@ class Resolver:
                 if self._canonical(signal) in self._connected:
                     found.setdefault(calls.path, []).append(finding)
             for read in calls.reads:
-                if read.attribute == "__str__":
-                    finding = self._formatted(calls.path, read)
-                    if finding is not None:
-                        found.setdefault(calls.path, []).append(finding)
+                if read.method:
+                    finding = self._formatted(calls.path, read, read.attribute)
                 elif self._is_relation(read.model, read.attribute, 0):
-                    found.setdefault(calls.path, []).append(_relation(calls.path, read))
+                    finding = _relation(calls.path, read)
+                else:  # a property of the model that reads a relation
+                    finding = self._formatted(calls.path, read, read.attribute)
+                if finding is not None:
+                    found.setdefault(calls.path, []).append(finding)
         return found
 
     @cached_property
@@ -192,12 +201,12 @@ class Resolver:
                 return f"{known}:{name}"
         return target
 
-    def _formatted(self, path: str, read: RelationRead) -> Finding | None:
-        """str(obj): its model's __str__ reads a relation the load did not
-        select."""
+    def _formatted(self, path: str, read: RelationRead, method: str) -> Finding | None:
+        """str(obj), obj.label(), obj.author_name: a method (or property) of its
+        model reads a relation the load did not select."""
         if read.selected is None:
             return None
-        key = self._lookup(f"{read.model}.__str__")
+        key = self._lookup(f"{read.model}.{method}")
         if key is None:
             return None
         reads = sorted(self.summaries[key][0].self_reads - read.selected)
@@ -210,7 +219,7 @@ class Resolver:
             area=AREA,
             location=f"{path}:{read.line}",
             message=(
-                f"{read.written} calls {read.model_written}.__str__(), which reads "
+                f"{read.written} calls {read.model_written}.{method}(), which reads "
                 f"self.{relation}: a sync query {read.where}, as "
                 f"{read.model_written} is loaded here without "
                 f"select_related({relation!r})."
@@ -248,8 +257,7 @@ class Resolver:
         effect, chain, where = reached
         steps = " → ".join(
             [
-                site.written.split("(")[0].rpartition(".")[2] + "()",
-                *chain[1:],
+                *chain,
                 effect.what,
             ]
         )
@@ -303,8 +311,9 @@ class Resolver:
 
     def _follow(self, target: str, depth: int = DEPTH) -> Reached | None:
         """The worst effect `target` reaches within `depth` calls (errors first,
-        then the shortest chain), the chain of calls to it, and the path of the
-        file it is in."""
+        then the shortest chain), at the level it has once lowered for each
+        conditional step, the chain of calls to it, and the path of the file
+        it is in."""
         key = self._lookup(target)
         if key is None or depth == 0:
             return None
@@ -315,16 +324,26 @@ class Resolver:
         best: Reached | None = None
         name = key.rpartition(":")[2].rpartition(".")[2] + "()"
         for effect in summary.effects:
-            if best is None or _better(effect, 1, best):
+            if effect.conditional:
+                effect = _lowered(effect)
+            if effect.level and (best is None or _better(effect, 1, best)):
                 best = (effect, [name], path)
-        for callee in dict.fromkeys(summary.calls):
+        for callee, conditional in dict.fromkeys(summary.calls):
             reached = self._follow(callee, depth - 1)
             if reached is not None:
                 effect, chain, where = reached
-                if best is None or _better(effect, len(chain) + 1, best):
+                if conditional:
+                    effect = _lowered(effect)
+                if effect.level and (
+                    best is None or _better(effect, len(chain) + 1, best)
+                ):
                     best = (effect, [name, *chain], where)
         self._found[key, depth] = best
         return best
+
+
+def _lowered(effect: Effect) -> Effect:
+    return dataclasses.replace(effect, level=_LOWER[effect.level])
 
 
 def _lazy_result(path: str, site: CallSite, lazy: str) -> Finding:

@@ -114,7 +114,7 @@ class CoroutineChecks(ScannerBase):
                 + f": {_describe(call, why)}.",
                 AWAIT_FIX,
             )
-        elif self._resolve(call.func, TASK_FACTORIES):
+        elif self._resolve(call.func, TASK_FACTORIES) and not self._never_pauses(call):
             self._report(
                 call,
                 "warning",
@@ -123,6 +123,23 @@ class CoroutineChecks(ScannerBase):
                 "tasks weakly, so it may be destroyed before it is done.",
                 TASK_FIX,
             )
+
+    def _never_pauses(self, call: ast.Call) -> bool:
+        """create_task(f()) where f is an async def of the module that awaits
+        nothing: its task runs to the end at its first step, and cannot be lost
+        half-way."""
+        match call.args:
+            case [ast.Call(func=ast.Name(id=name)), *_] if name in self.coroutines:
+                pass
+            case _:
+                return False
+        for node in self.tree.body:
+            if isinstance(node, ast.AsyncFunctionDef) and node.name == name:
+                return not any(
+                    isinstance(inner, ast.Await | ast.AsyncFor | ast.AsyncWith)
+                    for inner in self.own[id(node)]
+                )
+        return False
 
     def _check_misused(self, node: ast.expr) -> None:
         """A coroutine used as a value: `if coro():`, `coro() + 1`, f"{coro()}"."""

@@ -245,10 +245,50 @@ class OrmChecks(ScannerBase):
                 f"Evaluate it inside the lambda: lambda: list({short(target.body)}).",
             )
 
+    def _evaluated_here(self, target: ast.expr) -> bool:
+        """What `await sync_to_async(target)(...)` returns is evaluated on the
+        loop, the sync way: not handed to a call (sync_to_async(list)(rows), a
+        thread), not iterated with async for, not left unused."""
+        wrapper = self.parents.get(id(target))
+        invoked = self.parents.get(id(wrapper))
+        awaited = self.parents.get(id(invoked))
+        if not isinstance(awaited, ast.Await):
+            return False
+        holder = self.parents.get(id(awaited))
+        match holder:
+            case ast.Assign(targets=[ast.Name(id=name)]):
+                pass
+            case ast.Call() | ast.Return() | ast.Assign() | ast.keyword():
+                return False  # handed on: where it is evaluated cannot be told
+            case _:
+                return True  # iterated, tested, indexed, on the spot
+        function = self.scope.node
+        if function is None or isinstance(function, ast.ClassDef):
+            return False
+        uses = [
+            node
+            for node in self.own.get(id(function), [])
+            if isinstance(node, ast.Name)
+            and node.id == name
+            and node is not holder
+            and isinstance(node.ctx, ast.Load)
+        ]
+        for use in uses:
+            parent = self.parents.get(id(use))
+            match parent:
+                case ast.Call() | ast.keyword() | ast.Starred():
+                    return False
+                case ast.AsyncFor() | ast.comprehension(is_async=1):
+                    return False
+        return bool(uses)
+
     def _check_lazy_method(self, target: ast.expr) -> None:
         """sync_to_async(Model.objects.filter): the thread only builds the
         QuerySet; and sync_to_async(helper), kept to learn whether the helper
-        returns one (calls.py)."""
+        returns one (calls.py). Only where the result is then evaluated on the
+        loop."""
+        if not self._evaluated_here(target):
+            return
         if isinstance(target, ast.Attribute):
             chain = self._chain(target.value)
             method = target.attr

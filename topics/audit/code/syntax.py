@@ -18,6 +18,8 @@ def _text(node: ast.expr) -> str:
     match node:
         case ast.Name(id=name):
             return name
+        case ast.Attribute(value=ast.BinOp() | ast.BoolOp() as value, attr=attr):
+            return f"({_text(value)}).{attr}"  # (settings.BASE_DIR / "x").read_text
         case ast.Attribute(value=value, attr=attr):
             return f"{_text(value)}.{attr}"
         case ast.Call(func=func, args=args, keywords=keywords):

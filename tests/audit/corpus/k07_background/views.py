@@ -94,3 +94,19 @@ class Notifier:
     async def run(self, executor, order_id):
         fut = asyncio.get_running_loop().run_in_executor(executor, checksum, b"")
         return await fut  # control
+
+
+async def remember(order_id):
+    # Awaits nothing: its task runs to the end at its first step.
+    print("seen", order_id)
+
+
+async def alert(order_id):
+    await asyncio.sleep(0)
+    print("alert", order_id)
+
+
+async def order_seen(request, order_id):
+    asyncio.create_task(remember(order_id))  # control
+    asyncio.create_task(alert(order_id))  # planted: code.dropped-task (warning)
+    return JsonResponse({})

@@ -18,6 +18,16 @@ class Book(models.Model):
     def __str__(self):
         return self.title
 
+    def byline(self):
+        return f"{self.title} by {self.author.name}"
+
+    @property
+    def publisher_name(self):
+        return self.publisher.name if self.publisher_id else ""
+
+    def slug(self):
+        return self.title.lower()
+
 
 class Tag(models.Model):
     name = models.CharField(max_length=50)

@@ -88,3 +88,17 @@ async def profile_label_right(request, pk):
 async def author_labels(request):
     labels = [str(pk) async for pk in Profile.objects.values_list("pk", flat=True)]  # control
     return JsonResponse({"labels": labels})
+
+
+async def book_byline(request, pk):
+    book = await Book.objects.aget(pk=pk)
+    slug = book.slug()  # control
+    byline = book.byline()  # planted: code.sync-orm
+    publisher = book.publisher_name  # planted: code.sync-orm
+    return JsonResponse({"slug": slug, "byline": byline, "publisher": publisher})
+
+
+async def book_byline_right(request, pk):
+    book = await Book.objects.select_related("author", "publisher").aget(pk=pk)
+    byline, publisher = book.byline(), book.publisher_name  # control
+    return JsonResponse({"byline": byline, "publisher": publisher})

@@ -41,3 +41,17 @@ async def pinned_right(request):
 async def pinned_async(request):
     texts = [n.text async for n in pinned_notes()]  # control
     return JsonResponse({"texts": texts})
+
+
+async def pinned_in_a_thread(request):
+    """Built in one thread, evaluated in another: no query on the loop."""
+    qs = await sync_to_async(pinned_notes)()  # control
+    rows = await sync_to_async(list)(qs)
+    texts = await sync_to_async(Note.objects.values_list)("text", flat=True)  # control
+    return JsonResponse({"n": len(rows), "texts": await sync_to_async(list)(texts)})
+
+
+async def pinned_unused(request):
+    qs = await sync_to_async(Note.objects.filter)(pinned=True)  # control
+    qs = await sync_to_async(list)(Note.objects.filter(pinned=True))
+    return JsonResponse({"n": len(qs)})
