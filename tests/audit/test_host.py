@@ -170,11 +170,13 @@ class HostProjectTests(SimpleTestCase):
         )
 
     def test_usage_errors_exit_2(self):
-        """No settings and no paths, or a path that is not there: status 2."""
-        for args in ([], ["no/such/folder"]):
+        """No settings and no paths, a path that is not there, or both settings
+        and paths (which would leave the settings unread): status 2."""
+        for args in ([], ["no/such/folder"], ["--settings", "host.settings", "shop"]):
             used = run(["-m", "topics.audit", *args], self.root)
 
             self.assertEqual(used.returncode, 2, args)
+        self.assertIn("not both", used.stderr)
 
     def test_asgi_is_seen_from_the_project_not_only_asgi_application(self):
         """startproject sets no ASGI_APPLICATION: the Procfile names uvicorn, so

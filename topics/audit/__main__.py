@@ -25,7 +25,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m topics.audit", description=__doc__.split("\n\n")[0]
     )
-    parser.add_argument("paths", nargs="*", type=Path, metavar="PATH")
+    parser.add_argument(
+        "paths",
+        nargs="*",
+        type=Path,
+        metavar="PATH",
+        help="Files and folders to scan, the code rules only, with no Django "
+        "project; calls are followed between the files given, not into others.",
+    )
     parser.add_argument("--settings", help="The project's settings module.")
     add_arguments(parser)
     args = parser.parse_args(argv)
@@ -36,6 +43,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    if args.paths and args.settings:
+        parser.error(
+            "give --settings to audit the whole project, or PATHs to scan code "
+            "alone, not both"
+        )
     if args.paths:
         if missing := [str(path) for path in args.paths if not path.exists()]:
             parser.error(f"no such file or folder: {', '.join(missing)}")
@@ -72,9 +84,11 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
             # As for manage.py, the project loads with its dependencies (apps,
             # the database driver) installed; the code scan needs none of them.
             parser.error(
-                f"cannot load {settings_module}: {exc!r}. Run where the "
-                "project's dependencies are installed, or give PATHs to scan "
-                "the code alone."
+                f"cannot load {settings_module}: {exc!r}. Run from the "
+                "project's root (or with it on PYTHONPATH), where its "
+                "dependencies are installed and an AppConfig.ready() that "
+                "queries finds its database; or give PATHs to scan the code "
+                "alone."
             )
         from django.conf import settings
 
