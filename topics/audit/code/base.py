@@ -199,6 +199,15 @@ class ScannerBase(ast.NodeVisitor):
             module = ".".join(parts[:-1] if self.is_package else parts)
         self.calls = ModuleCalls(module, path)
         self.import_refs = self._import_refs(nodes)
+        self.calls.never_pause = {
+            node.name
+            for node in tree.body
+            if isinstance(node, ast.AsyncFunctionDef)
+            and not any(
+                isinstance(inner, ast.Await | ast.AsyncFor | ast.AsyncWith)
+                for inner in self.own[id(node)]
+            )
+        }
 
     def scan(self) -> list[Finding]:
         self.visit(self.tree)

@@ -100,6 +100,10 @@ class ModuleCalls:
     # the project connects a receiver to it: (the signal, the finding).
     sends: list[tuple[str, Finding]] = field(default_factory=list)
     receivers: set[str] = field(default_factory=set)  # signals connected to
+    # A task made of another module's coroutine, reported unless that
+    # coroutine never pauses: (its function, the finding).
+    tasks: list[tuple[str, Finding]] = field(default_factory=list)
+    never_pause: set[str] = field(default_factory=set)  # async defs, no await
 
 
 def module_name(path: Path) -> str:
@@ -169,6 +173,9 @@ class Resolver:
                     found.setdefault(calls.path, []).append(
                         _lazy_result(calls.path, site, lazy)
                     )
+            for coroutine, finding in calls.tasks:
+                if self._canonical(coroutine) not in self._never_pause:
+                    found.setdefault(calls.path, []).append(finding)
             for signal, finding in calls.sends:
                 if self._canonical(signal) in self._connected:
                     found.setdefault(calls.path, []).append(finding)
@@ -189,6 +196,14 @@ class Resolver:
             self._canonical(signal)
             for calls in self.modules
             for signal in calls.receivers
+        }
+
+    @cached_property
+    def _never_pause(self) -> set[str]:
+        return {
+            f"{calls.module}:{name}"
+            for calls in self.modules
+            for name in calls.never_pause
         }
 
     def _canonical(self, target: str) -> str:

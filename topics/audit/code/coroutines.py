@@ -4,6 +4,7 @@ import ast
 
 from topics.audit.code.base import ScannerBase
 from topics.audit.code.rules import (
+    AREA,
     ASYNC_ANY_RECEIVER,
     ASYNC_METHODS,
     AWAIT_FIX,
@@ -19,6 +20,7 @@ from topics.audit.code.rules import (
     TASK_FIX,
 )
 from topics.audit.code.syntax import is_coroutine_function, short, walk_scope
+from topics.audit.findings import Finding
 
 # Calls that read what they are given as plain values: a coroutine object in
 # their arguments is a bug, not a hand-off (classes named *Response or
@@ -115,6 +117,26 @@ class CoroutineChecks(ScannerBase):
                 AWAIT_FIX,
             )
         elif self._resolve(call.func, TASK_FACTORIES) and not self._never_pauses(call):
+            coroutine = self._imported_coroutine(call)
+            if coroutine is not None:
+                # Another module's: told once its body is known (calls.py).
+                self.calls.tasks.append(
+                    (
+                        coroutine,
+                        Finding(
+                            level="warning",
+                            code=DROPPED_TASK,
+                            area=AREA,
+                            location=f"{self.path}:{call.lineno}",
+                            message=f"{short(call)} keeps no reference to its task: "
+                            "the loop holds tasks weakly, so it may be destroyed "
+                            "before it is done.",
+                            fix=TASK_FIX,
+                            column=call.col_offset + 1,
+                        ),
+                    )
+                )
+                return
             self._report(
                 call,
                 "warning",
@@ -123,6 +145,16 @@ class CoroutineChecks(ScannerBase):
                 "tasks weakly, so it may be destroyed before it is done.",
                 TASK_FIX,
             )
+
+    def _imported_coroutine(self, call: ast.Call) -> str | None:
+        """create_task(f()) with f imported from a module of the project: f's
+        "module:name"."""
+        match call.args:
+            case [ast.Call(func=ast.Name(id=name) as func), *_] if (
+                name in self.import_refs
+            ):
+                return self._call_target(func)
+        return None
 
     def _never_pauses(self, call: ast.Call) -> bool:
         """create_task(f()) where f is an async def of the module that awaits

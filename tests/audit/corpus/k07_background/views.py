@@ -4,7 +4,7 @@ from asgiref.sync import sync_to_async
 from django.http import JsonResponse
 
 from .models import AuditLog, Order
-from .services import checksum, notify
+from .services import checksum, log_visit, notify
 
 
 def mark_paid(order_id):
@@ -109,4 +109,10 @@ async def alert(order_id):
 async def order_seen(request, order_id):
     asyncio.create_task(remember(order_id))  # control
     asyncio.create_task(alert(order_id))  # planted: code.dropped-task (warning)
+    return JsonResponse({})
+
+
+async def order_visited(request, order_id):
+    asyncio.create_task(log_visit(order_id))  # control
+    asyncio.create_task(notify(order_id))  # planted: code.dropped-task (warning)
     return JsonResponse({})
