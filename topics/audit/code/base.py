@@ -53,6 +53,30 @@ _BINDERS = (
 )
 
 
+def _dotted(
+    node: ast.expr, imports: Mapping[str, str], module_names: frozenset[str]
+) -> tuple[str, str]:
+    """(builtins.open, open), (time.sleep, time): what a callee stands for, from
+    the module's imports and names, and the name it starts with; "" for the
+    dotted name when it stands for none of them."""
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return "", ""
+    name = node.id
+    if name in imports:
+        base = imports[name]
+    elif name in module_names:
+        base = f".{name}"  # defined in this module
+    elif hasattr(builtins, name):
+        base = f"builtins.{name}"
+    else:
+        return "", name
+    return ".".join([base, *reversed(parts)]), name
+
+
 def _is_class(node: ast.expr) -> bool:
     """A name that reads as a class: Service, billing.Service."""
     match node:
@@ -97,7 +121,7 @@ class Scope:
             return self._names_of.locals
         if self.node is None or isinstance(self.node, ast.ClassDef):
             return frozenset()
-        if self.checked:
+        if self.is_async:
             return frozenset(self._bound)
         return bound_names(self.node, self.own)
 
@@ -160,7 +184,10 @@ class ScannerBase(ast.NodeVisitor):
         # id(node) -> its children: the visit reads them again, per node.
         self.children: dict[int, list[ast.AST]] = {}
         self._visitors: dict[type, Callable[[ast.AST], None]] = {}
+        # id(node) -> (the dotted name it stands for, or "", its first name).
+        self._resolved_names: dict[int, tuple[str, str]] = {}
         kids = self.children
+        self.yielding: set[int] = set()  # id() of the own lists holding a yield
         stack: list[tuple[ast.AST, list[ast.AST]]] = [
             (child, module_nodes) for child in reversed(tree.body)
         ]
@@ -170,7 +197,10 @@ class ScannerBase(ast.NodeVisitor):
             node, own = stack.pop()
             own.append(node)
             if isinstance(node, _BINDERS):
-                binders.append(node)
+                if not isinstance(node, ast.Name) or not isinstance(node.ctx, ast.Load):
+                    binders.append(node)
+            elif isinstance(node, ast.Yield | ast.YieldFrom):
+                self.yielding.add(id(own))
             children = kids[id(node)] = child_nodes(node)
             if isinstance(node, _SCOPES):
                 inner: list[ast.AST] = []
@@ -429,8 +459,8 @@ class ScannerBase(ast.NodeVisitor):
         """The qualname under which a sync function's effects are kept: a
         module-level def, or a method of a module-level class; not one that
         sync_to_async wraps."""
-        if not isinstance(node, ast.FunctionDef) or any(
-            isinstance(inner, ast.Yield | ast.YieldFrom) for inner in self.own[id(node)]
+        if not isinstance(node, ast.FunctionDef) or id(self.own[id(node)]) in (
+            self.yielding
         ):
             return None  # a generator's body runs as it is iterated, not called
         for decorator in node.decorator_list:
@@ -525,26 +555,18 @@ class ScannerBase(ast.NodeVisitor):
         With `among`, None too for a name not in it: then the scopes' names are
         read only for a name that matters.
         """
-        parts: list[str] = []
-        while isinstance(node, ast.Attribute):
-            parts.append(node.attr)
-            node = node.value
-        if not isinstance(node, ast.Name):
+        key = id(node)
+        entry = self._resolved_names.get(key) if key in self.parents else None
+        if entry is None:
+            entry = _dotted(node, self.imports, self.module_names)
+            if key in self.parents:  # a node of the tree: its id stays its own
+                self._resolved_names[key] = entry
+        dotted, name = entry
+        if not dotted or (among is not None and dotted not in among):
             return None
-        name = node.id
-        if name in self.imports:
-            base = self.imports[name]
-        elif name in self.module_names:
-            base = f".{name}"  # defined in this module
-        elif hasattr(builtins, name):
-            base = f"builtins.{name}"
-        else:
+        # The innermost scope first: a local variable or parameter, not the module.
+        if any(name in scope.locals for scope in reversed(self.scopes)):
             return None
-        dotted = ".".join([base, *reversed(parts)])
-        if among is not None and dotted not in among:
-            return None
-        if any(name in scope.locals for scope in self.scopes):
-            return None  # a local variable or parameter, not the module
         return dotted
 
     def _binding_scope(self, name: str) -> Scope | None:
