@@ -363,17 +363,6 @@ def _manager_model(
                 return None
 
 
-def selects(
-    chains: list[ast.expr], relation: str, bound: Bound, querysets: Mapping[str, bool]
-) -> bool:
-    """Any chain may load `relation` with its rows: select_related() of it (or
-    of everything, or of what is not written out), or prefetch_related() of it;
-    or it cannot be told (a QuerySet name bound more than once)."""
-    return not chains or any(
-        _selects(chain, relation, bound, querysets) for chain in chains
-    )
-
-
 def selected(
     chains: list[ast.expr], bound: Bound, querysets: Mapping[str, bool]
 ) -> frozenset[str] | None:
@@ -406,35 +395,13 @@ def selected(
     return frozenset(names)
 
 
-def _selects(
-    node: ast.expr,
-    relation: str,
-    bound: Bound,
-    querysets: Mapping[str, bool],
-    seen: frozenset[str] = frozenset(),
+def selects(
+    chains: list[ast.expr], relation: str, bound: Bound, querysets: Mapping[str, bool]
 ) -> bool:
-    while True:
-        match node:
-            case ast.Call(func=ast.Attribute(value=value, attr=attr), args=args):
-                if attr == "select_related" and not args:
-                    return True
-                if attr in ("select_related", "prefetch_related"):
-                    for arg in args:
-                        if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
-                            if arg.value.split("__")[0] == relation:
-                                return True
-                        elif not isinstance(arg, ast.Constant):
-                            return True  # not written out: give it the benefit
-                node = value
-            case ast.Subscript(value=value):
-                node = value
-            case ast.Name(id=name) if name in querysets and name not in seen:
-                values = bound.get(name, [])
-                if len(values) != 1 or not isinstance(values[0], ast.expr):
-                    return True
-                node, seen = values[0], seen | {name}
-            case _:
-                return False
+    """Any chain may load `relation` with its rows (see selected()), or it
+    cannot be told."""
+    names = selected(chains, bound, querysets)
+    return not chains or names is None or relation in names
 
 
 def _listed_chain(value: Binding) -> ast.expr | None:
