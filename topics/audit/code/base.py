@@ -27,7 +27,6 @@ from topics.audit.code.chains import (
     queryset_chain,
     queryset_names,
     selected,
-    selects,
 )
 from topics.audit.code.rules import AREA, LOOP_CODES, SYNC_TO_ASYNC
 from topics.audit.code.syntax import (
@@ -404,12 +403,8 @@ class ScannerBase(ast.NodeVisitor):
         read = self._relation_read(node.value, attribute, short(node))
         if read is None:
             return
-        scope = self._binding_scope(node.value.id)
-        assert scope is not None
-        loaded = self._instance_model(node.value.id)
-        assert loaded is not None
-        if selects(loaded[1], attribute, scope.bound, scope.querysets):
-            return
+        if read.selected is None or attribute in read.selected:
+            return  # loaded with its rows (or perhaps: a lookup not written out)
         self.calls.reads.append(read)
 
     def _top_level(self, node: ast.AST) -> bool:

@@ -395,15 +395,6 @@ def selected(
     return frozenset(names)
 
 
-def selects(
-    chains: list[ast.expr], relation: str, bound: Bound, querysets: Mapping[str, bool]
-) -> bool:
-    """Any chain may load `relation` with its rows (see selected()), or it
-    cannot be told."""
-    names = selected(chains, bound, querysets)
-    return not chains or names is None or relation in names
-
-
 def _listed_chain(value: Binding) -> ast.expr | None:
     """<chain> for a list of its rows, [x async for x in <chain>]."""
     match value:
