@@ -105,6 +105,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                # The page layout's tag menu: a lazy QuerySet, as real apps have.
+                "topics.context_processors.layout",
             ],
         },
     },

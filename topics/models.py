@@ -111,6 +111,18 @@ class Topic(models.Model):
         return self.title
 
 
+class Profile(models.Model):
+    """What the page layout shows of a user: `user.profile`, a lazy relation."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
+    )
+    display_name = models.CharField(max_length=100)
+
+    def __str__(self) -> str:
+        return self.display_name
+
+
 def _key_cutoff() -> datetime:
     return timezone.now() - timedelta(seconds=settings.IDEMPOTENCY_KEY_MAX_AGE)
 

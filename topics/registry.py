@@ -22,8 +22,8 @@ class Twin:
 
     @property
     def view_name(self) -> str:
-        """The view function's name, which is also its URL name."""
-        return self.view.__name__
+        """The view's name (a class-based view's class name), also its URL name."""
+        return view_name(self.view)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -111,13 +111,30 @@ class Pair:
 
 
 def view_function(view: object) -> object:
-    """The function behind a view, seen through decorators and asgiref adapters."""
+    """The function behind a view, seen through decorators and asgiref adapters;
+    for a class-based view, its first HTTP handler (Django requires them all of
+    one kind, sync or async)."""
     view = inspect.unwrap(view)
     if isinstance(view, AsyncToSync):
         return view_function(view.awaitable)
     if isinstance(view, SyncToAsync):
         return view_function(view.func)
+    if (view_class := getattr(view, "view_class", None)) is not None:
+        # View.options() is Django's own, written for both kinds.
+        handlers = [
+            getattr(view_class, method)
+            for method in view_class.http_method_names
+            if method != "options" and hasattr(view_class, method)
+        ]
+        return handlers[0] if handlers else view
     return view
+
+
+def view_name(view: object) -> str:
+    """A function view's name, or a class-based view's class name."""
+    view = inspect.unwrap(view)
+    view_class = getattr(view, "view_class", None)
+    return view_class.__name__ if view_class is not None else view.__name__
 
 
 def by_family(pairs: list[Pair]) -> dict[str, list[Pair]]:

@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from topics.exports import export_path, write_export
-from topics.models import Author, Tag, Topic
+from topics.models import Author, Profile, Tag, Topic
 
 AUTHOR_NAMES = [
     f"{first} {last}"
@@ -37,15 +37,20 @@ EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
 
 
 DEMO_USERNAME = "demo"
+DEMO_DISPLAY_NAME = "Demo User"
 
 
-def seed_demo_user() -> bool:
-    """Make the demo user (password "demo") unless it exists; True if made."""
+def seed_demo_user(*, password: str | None = DEMO_USERNAME) -> bool:
+    """Make the demo user and its profile unless the user exists; True if made.
+
+    password=None makes a user who cannot log in with one (tests log in with
+    force_login, and hashing costs a third of a second)."""
     User = get_user_model()
     if User.objects.filter(username=DEMO_USERNAME).exists():
         return False
     # Demo only: a known password, so a visitor can log in to the auth pairs.
-    User.objects.create_user(DEMO_USERNAME, password=DEMO_USERNAME)
+    user = User.objects.create_user(DEMO_USERNAME, password=password)
+    Profile.objects.create(user=user, display_name=DEMO_DISPLAY_NAME)
     return True
 
 

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 
 from topics.pairs import PAIRS
-from topics.registry import view_function
+from topics.registry import view_function, view_name
 
 
 def _source(view) -> str:
@@ -18,13 +18,13 @@ class Command(BaseCommand):
         for pair in PAIRS:
             self.stdout.write(
                 f"| `{pair.name}` | {_source(pair.sync_view)} "
-                f"| `{pair.sync_view.__name__}` | `{pair.async_view.__name__}` "
+                f"| `{view_name(pair.sync_view)}` | `{view_name(pair.async_view)}` "
                 f"| {pair.lesson} |"
             )
             for variant in pair.variants:
                 sync_name, async_name = (
-                    (variant.view.__name__, "") if variant.mode == "sync"
-                    else ("", variant.view.__name__)
+                    (view_name(variant.view), "") if variant.mode == "sync"
+                    else ("", view_name(variant.view))
                 )  # fmt: skip
                 self.stdout.write(
                     f"| ↳ `/{variant.mode}-{variant.name}/` | {_source(variant.view)} "
