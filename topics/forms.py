@@ -64,3 +64,14 @@ class TopicUpdateForm(forms.ModelForm):
     class Meta:
         model = Topic
         fields = ["title", "body"]
+
+
+class TopicPageForm(forms.ModelForm):
+    """Create a topic from an HTML form; the author is picked from a select."""
+
+    # By name, not id: the option values stay the same in every database.
+    author = forms.ModelChoiceField(queryset=Author.objects.all(), to_field_name="name")
+
+    class Meta:
+        model = Topic
+        fields = ["title", "slug", "body", "author"]

@@ -5,7 +5,17 @@ benchmark all read PAIRS. Adding a pattern = one entry here and two views.
 """
 
 from topics.registry import Example, Pair, Variant
-from topics.views import auth, exports, fanout, orm, pages, resilience, writes
+from topics.views import (
+    auth,
+    exports,
+    fanout,
+    form_pages,
+    layout,
+    orm,
+    pages,
+    resilience,
+    writes,
+)
 
 # Creating and updating change these in every response.
 VOLATILE = ("id", "created", "updated")
@@ -16,6 +26,13 @@ NEW_TOPIC = {
     "author": "Ada Lovelace",
     "tags": ["django", "streaming"],
 }
+
+# The form page's POST bodies, as a browser sends them.
+FORM_ENCODED = "application/x-www-form-urlencoded"
+NEW_TOPIC_FORM = (
+    "title=Layouts+in+async+views&slug=layouts-in-async"
+    "&body=Render+in+one+hop.&author=Ada+Lovelace"
+)
 
 PAIRS: list[Pair] = [
     Pair(
@@ -442,6 +459,72 @@ PAIRS: list[Pair] = [
             "exports/stream/?format=csv",
             "exports/stream/?format=jsonl&tag=django",
             "exports/stream/?format=pdf",
+        ),
+    ),
+    Pair(
+        name="tag_page",
+        family="Templates",
+        route="html/tags/<slug:tag>/",
+        sync_view=layout.tag_page,
+        async_view=layout.atag_page,
+        lesson=(
+            "A layout reads `user.profile`, a context processor's QuerySet and a "
+            "querying inclusion tag: render it in one `sync_to_async` hop."
+        ),
+        examples=(
+            "html/tags/django/",
+            Example("html/tags/django/", user="demo"),
+            "html/tags/django/?limit=2",
+            "html/tags/django/?limit=lots",
+            "html/tags/no-such-tag/",
+        ),
+        variants=(
+            Variant(
+                name="loaded",
+                mode="async",
+                view=layout.atag_page_loaded,
+                lesson=(
+                    "Load all the layout reads first (`aload_layout()`) and render "
+                    "plain data on the loop: no query in the render, more hops."
+                ),
+            ),
+        ),
+    ),
+    Pair(
+        name="topic_form_page",
+        family="Templates",
+        route="html/topics/new/",
+        sync_view=form_pages.topic_form_page,
+        async_view=form_pages.atopic_form_page,
+        lesson=(
+            "A ModelForm queries to validate and to render its select: validate and "
+            "save in one hop, render in another; success redirects with a message."
+        ),
+        examples=(
+            "html/topics/new/",
+            Example("html/topics/new/", user="demo"),
+            Example(
+                "html/topics/new/",
+                "POST",
+                body=NEW_TOPIC_FORM,
+                content_type=FORM_ENCODED,
+                user="demo",
+            ),
+            Example(
+                "html/topics/new/",
+                "POST",
+                body=NEW_TOPIC_FORM.replace("slug=layouts-in-async", "slug=topic-1"),
+                content_type=FORM_ENCODED,
+                user="demo",
+            ),
+            Example(
+                "html/topics/new/",
+                "POST",
+                body=NEW_TOPIC_FORM.replace("author=Ada+Lovelace", "author=Nobody"),
+                content_type=FORM_ENCODED,
+                user="demo",
+            ),
+            Example("html/topics/new/", "POST", body="", content_type=FORM_ENCODED),
         ),
     ),
 ]

@@ -1,6 +1,6 @@
 """Every pitfall, in catalogue order."""
 
-from topics.pitfalls import aio, deploy, helpers, loops, orm, tasks
+from topics.pitfalls import aio, deploy, helpers, layout, loops, orm, tasks
 from topics.pitfalls.registry import Pitfall
 
 PITFALLS: list[Pitfall] = sorted(
@@ -11,6 +11,7 @@ PITFALLS: list[Pitfall] = sorted(
         *deploy.PITFALLS,
         *loops.PITFALLS,
         *helpers.PITFALLS,
+        *layout.PITFALLS,
     ],
     key=lambda pitfall: pitfall.number,
 )

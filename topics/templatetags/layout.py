@@ -1,13 +1,16 @@
-"""The layout's inclusion tag: it queries, as real apps' sidebars do."""
+"""The layout's inclusion tag: it queries, as real apps' sidebars do, unless the
+view loaded its rows (topics.context_processors.aload_layout)."""
 
 from django import template
+from django.template import Context
 
-from topics.models import Topic
+from topics.context_processors import recent_topics as recent_topics_rows
 
 register = template.Library()
 
 
-@register.inclusion_tag("topics/recent_topics.html")
-def recent_topics(count: int = 3) -> dict:
-    """The `count` newest topics as list rows: a query, where the tag renders."""
-    return {"recent": list(Topic.objects.listing()[:count])}
+@register.inclusion_tag("topics/recent_topics.html", takes_context=True)
+def recent_topics(context: Context) -> dict:
+    """The newest topics: the context's "recent_topics" list, else a query here."""
+    rows = context.get("recent_topics")
+    return {"recent": list(recent_topics_rows()) if rows is None else rows}
