@@ -7,6 +7,7 @@ from django.test import AsyncClient, TestCase
 
 from tests.factories import make_topic
 from tests.queries import hops_counted
+from topics.forms import TopicPageForm
 from topics.models import Topic
 from topics.seeding import DEMO_USERNAME, seed_demo_user
 from topics.views.form_pages import _saved
@@ -112,3 +113,14 @@ class TopicFormPageTests(TestCase):
 
         self.assertEqual(_named(valid), ["_saved"])
         self.assertEqual(_named(invalid), ["_saved", "render"])
+
+    def test_a_slug_taken_after_validation_is_a_form_error_not_a_500(self):
+        """The race validate_unique() cannot see: the INSERT's IntegrityError
+        becomes the same slug error, and nothing is written."""
+        form = TopicPageForm({**VALID, "slug": "raced"})
+        self.assertTrue(form.is_valid())
+        make_topic(slug="raced", author_name="Ada Lovelace")
+
+        self.assertIsNone(_saved(form))
+        self.assertEqual(form.errors["slug"], [SLUG_TAKEN])
+        self.assertEqual(Topic.objects.filter(slug="raced").count(), 1)

@@ -3,6 +3,7 @@
 from asgiref.sync import sync_to_async
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
@@ -21,7 +22,16 @@ def _bound_form(request: HttpRequest) -> TopicPageForm:
 
 def _saved(form: TopicPageForm) -> Topic | None:
     """The new topic, or None if the form is not valid (its errors are set)."""
-    return form.save() if form.is_valid() else None
+    if not form.is_valid():
+        return None
+    try:
+        # A savepoint: the failed INSERT must not break the request's transaction.
+        with transaction.atomic():
+            return form.save()
+    except IntegrityError:
+        # Another request took the slug between validate_unique() and the INSERT.
+        form.add_error("slug", form.instance.unique_error_message(Topic, ["slug"]))
+        return None
 
 
 def _created(request: HttpRequest, topic: Topic) -> HttpResponse:
