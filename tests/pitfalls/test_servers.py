@@ -109,12 +109,12 @@ class ThreadSensitiveWaitTests(ServerTestCase):
             ]
         for server in (plain, bounded):
             server.process.send_signal(signal.SIGTERM)
-        # A right server stops within a second; give the hung one three.
-        bounded.process.wait(timeout=10)
+        # A server with nothing to wait for stops within a second: give it three.
         with self.assertRaises(subprocess.TimeoutExpired):
             plain.process.wait(timeout=3)
         plain.process.kill()
         plain.process.wait()
+        bounded.process.wait(timeout=10)  # 1 s of grace, then the shutdown
 
         self.assertEqual(right, (200, b"ada\ngrace\n"))
         for wait in waits:
