@@ -27,6 +27,8 @@ requires_postgresql = skipUnless(connection.vendor == "postgresql", POSTGRESQL_O
 MANAGE = [sys.executable, "manage.py"]
 # Plain uvicorn as the README starts it: with project.serve's limits.
 UVICORN = [sys.executable, "-m", "project.serve"]
+# uvicorn's own command line, with its defaults: no graceful shutdown timeout.
+PLAIN_UVICORN = [sys.executable, "-m", "uvicorn", "project.asgi:application"]
 GUNICORN = [
     *(sys.executable, "-m", "gunicorn"),
     *("-c", "project/gunicorn.conf.py", "project.asgi:application"),
@@ -96,9 +98,16 @@ def _wait_until_listening(
 
 @contextmanager
 def _serve(
-    command: list[str], *, host: str, port: int, env: dict, kind: type[Server]
+    command: list[str],
+    *,
+    host: str,
+    port: int,
+    env: dict,
+    kind: type[Server],
+    listening: bool = True,
 ) -> Iterator[Server]:
-    """Run the command; yield once it listens; SIGTERM it on exit."""
+    """Run the command; yield once it listens (at once if not `listening`);
+    SIGTERM it on exit."""
     with tempfile.TemporaryDirectory() as tmp:
         log_path = Path(tmp) / "server.log"
         with log_path.open("w") as log:
@@ -111,7 +120,8 @@ def _serve(
             )
         server = kind(url=f"http://{host}:{port}", process=process, log_path=log_path)
         try:
-            _wait_until_listening(host, port, process, log_path)
+            if listening:
+                _wait_until_listening(host, port, process, log_path)
             yield server
         finally:
             process.send_signal(signal.SIGTERM)
@@ -135,12 +145,26 @@ def _app_environment(env: dict[str, str]) -> dict[str, str]:
 
 
 @contextmanager
-def uvicorn_server(**env: str) -> Iterator[Server]:
-    """Serve project.asgi:application on a free port, on the test database."""
+def uvicorn_server(
+    *options: str, plain: bool = False, listening: bool = True, **env: str
+) -> Iterator[Server]:
+    """Serve project.asgi:application on a free port, on the test database.
+
+    `options` are more uvicorn options (--workers 2...); `plain` runs uvicorn's
+    own command line instead of project.serve's; not `listening`: yield at once,
+    for a server that may never listen.
+    """
     port = free_port()
-    command = [*UVICORN, "--host", "127.0.0.1", "--port", str(port)]
+    command = [*(PLAIN_UVICORN if plain else UVICORN), *options]
+    command += ["--host", "127.0.0.1", "--port", str(port)]
+    environment = _app_environment(env)
     with _serve(
-        command, host="127.0.0.1", port=port, env=_app_environment(env), kind=Server
+        command,
+        host="127.0.0.1",
+        port=port,
+        env=environment,
+        kind=Server,
+        listening=listening,
     ) as s:
         yield s
 
@@ -173,6 +197,16 @@ def gunicorn_wsgi_server(**env: str) -> Iterator[Server]:
         command, host="127.0.0.1", port=port, env=_app_environment(env), kind=Server
     ) as server:
         yield server
+
+
+@contextmanager
+def modules_on_path(modules: dict[str, str]) -> Iterator[dict[str, str]]:
+    """Write these modules (name: source) to a temporary folder; yield the
+    environment that puts them on a server's import path."""
+    with tempfile.TemporaryDirectory() as folder:
+        for name, source in modules.items():
+            (Path(folder) / f"{name}.py").write_text(source)
+        yield {"PYTHONPATH": os.pathsep.join([folder, str(settings.BASE_DIR)])}
 
 
 @contextmanager

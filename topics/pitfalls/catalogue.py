@@ -1,6 +1,16 @@
 """Every pitfall, in catalogue order."""
 
-from topics.pitfalls import aio, deploy, helpers, layout, loops, orm, tasks
+from topics.pitfalls import (
+    aio,
+    deploy,
+    helpers,
+    layout,
+    loops,
+    orm,
+    servers,
+    startup,
+    tasks,
+)
 from topics.pitfalls.registry import Pitfall
 
 PITFALLS: list[Pitfall] = sorted(
@@ -12,6 +22,8 @@ PITFALLS: list[Pitfall] = sorted(
         *loops.PITFALLS,
         *helpers.PITFALLS,
         *layout.PITFALLS,
+        *servers.PITFALLS,
+        *startup.PITFALLS,
     ],
     key=lambda pitfall: pitfall.number,
 )
