@@ -5,7 +5,16 @@ benchmark all read PAIRS. Adding a pattern = one entry here and two views.
 """
 
 from topics.registry import Example, Pair, Variant
-from topics.views import auth, exports, fanout, orm, pages, resilience, writes
+from topics.views import (
+    auth,
+    exports,
+    fanout,
+    httperrors,
+    orm,
+    pages,
+    resilience,
+    writes,
+)
 
 # Creating and updating change these in every response.
 VOLATILE = ("id", "created", "updated")
@@ -442,6 +451,30 @@ PAIRS: list[Pair] = [
             "exports/stream/?format=csv",
             "exports/stream/?format=jsonl&tag=django",
             "exports/stream/?format=pdf",
+        ),
+    ),
+    Pair(
+        name="upstream_errors",
+        family="Upstream: errors",
+        route="upstream/errors/",
+        sync_view=httperrors.upstream_errors,
+        async_view=httperrors.aupstream_errors,
+        lesson=(
+            "requests and aiohttp raise different, overlapping exceptions: one "
+            "helper pair catches them in the right order (timeouts before "
+            "connection errors, bad JSON before the client's base class) and "
+            "raises one HTTPCallError."
+        ),
+        examples=(
+            "upstream/errors/",
+            "upstream/errors/?fail=connect",
+            "upstream/errors/?fail=timeout",
+            "upstream/errors/?fail=status",
+            "upstream/errors/?fail=badjson",
+            "upstream/errors/?fail=html",
+            "upstream/errors/?fail=nope",
+            Example("upstream/errors/", user="demo"),
+            Example("upstream/errors/?fail=timeout", user="demo"),
         ),
     ),
 ]
