@@ -10,6 +10,7 @@ from topics.views import (
     exports,
     fanout,
     form_pages,
+    httperrors,
     layout,
     orm,
     pages,
@@ -525,6 +526,30 @@ PAIRS: list[Pair] = [
                 user="demo",
             ),
             Example("html/topics/new/", "POST", body="", content_type=FORM_ENCODED),
+        ),
+    ),
+    Pair(
+        name="upstream_errors",
+        family="Upstream: errors",
+        route="upstream/errors/",
+        sync_view=httperrors.upstream_errors,
+        async_view=httperrors.aupstream_errors,
+        lesson=(
+            "requests and aiohttp raise different, overlapping exceptions: one "
+            "helper pair catches them in the right order (timeouts before "
+            "connection errors, bad JSON before the client's base class) and "
+            "raises one HTTPCallError."
+        ),
+        examples=(
+            "upstream/errors/",
+            "upstream/errors/?fail=connect",
+            "upstream/errors/?fail=timeout",
+            "upstream/errors/?fail=status",
+            "upstream/errors/?fail=badjson",
+            "upstream/errors/?fail=html",
+            "upstream/errors/?fail=nope",
+            Example("upstream/errors/", user="demo"),
+            Example("upstream/errors/?fail=timeout", user="demo"),
         ),
     ),
 ]

@@ -19,6 +19,14 @@ from django.conf import settings
 from requests.adapters import HTTPAdapter
 
 from topics.api import ApiError
+from topics.httperrors import (
+    BAD_JSON,
+    CONNECTION,
+    CONNECTION_FAILED,
+    NOT_JSON,
+    STATUS,
+    TIMEOUT,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -26,10 +34,7 @@ logger = logging.getLogger(__name__)
 SOURCES = ("profile", "orders", "recommendations")
 REPLICAS = (1, 2)
 
-STATUS = "upstream_status"
-TIMEOUT = "upstream_timeout"
-CONNECTION = "upstream_connection"
-BAD_JSON = "upstream_bad_json"
+# The codes of topics.httperrors, and one more: this client caps the body.
 TOO_LARGE = "upstream_too_large"
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS"})
 # Bytes read from the socket at a time, so a body is never read whole.
@@ -88,11 +93,11 @@ def timeout_error(seconds: float, source: str = "") -> UpstreamError:
 
 
 def _connection_error(source: str) -> UpstreamError:
-    return UpstreamError(CONNECTION, "The connection failed or broke.", source=source)
+    return UpstreamError(CONNECTION, CONNECTION_FAILED, source=source)
 
 
 def _bad_json_error(source: str) -> UpstreamError:
-    return UpstreamError(BAD_JSON, "The answer is not valid JSON.", source=source)
+    return UpstreamError(BAD_JSON, NOT_JSON, source=source)
 
 
 def _check_size(size: int | None, source: str) -> None:

@@ -3,10 +3,11 @@
 GET /sources/{name} and /replicas/{replica}/sources/{name} answer
 {"source", "value", ...} after ?delay= ms (plus up to ?jitter= ms), with
 ?status=, ?size= bytes of padding, and ?fail= one of: reset (drop the
-connection before answering), close (drop it mid-body), badjson, redirect
-(302 to --redirect-to). ?fail_times=N&key=K fails the first N requests
-with that key (503), then answers with the attempt number. ?chunked=1 sends
-the answer in chunks, with no Content-Length.
+connection before answering), close (drop it mid-body), stall (send part of
+the body, then nothing until the client leaves), badjson, html (a 200 that is
+not JSON), redirect (302 to --redirect-to). ?fail_times=N&key=K fails the
+first N requests with that key (503), then answers with the attempt number.
+?chunked=1 sends the answer in chunks, with no Content-Length.
 /_stats and POST /_reset tell the tests what the service saw.
 """
 
@@ -107,8 +108,14 @@ async def _answer(request: web.Request, name: str) -> web.StreamResponse:
         return web.Response(
             status=status, text='{"source": ', content_type="application/json"
         )
+    if fail == "html":
+        return web.Response(
+            status=status, text="<p>Not JSON</p>", content_type="text/html"
+        )
     if fail == "close":
         return await _close_mid_body(request, status)
+    if fail == "stall":
+        return await _stall_mid_body(request, status)
     if _int(request, "chunked", 1):
         return await _chunked(request, status, json.dumps(payload).encode())
     return web.json_response(payload, status=status)
@@ -133,6 +140,15 @@ async def _close_mid_body(request: web.Request, status: int) -> web.StreamRespon
     await response.prepare(request)
     await response.write(b'{"source": "')
     request.transport.abort()
+    return response
+
+
+async def _stall_mid_body(request: web.Request, status: int) -> web.StreamResponse:
+    response = web.StreamResponse(status=status, headers={"Content-Length": "1000"})
+    response.content_type = "application/json"
+    await response.prepare(request)
+    await response.write(b'{"source": "')
+    await asyncio.sleep(MAX_DELAY_MS / 1000)  # cancelled when the client leaves
     return response
 
 

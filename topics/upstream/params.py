@@ -5,13 +5,15 @@ reader can watch each pattern under latency and failure; a real view would
 have only the source names.
 """
 
+import atexit
+import socket
 from dataclasses import dataclass
 from typing import Self
 
 from django.http import QueryDict
 
 from topics.api import InvalidParameter, choice_param, int_param
-from topics.upstream.client import SOURCES
+from topics.upstream.client import SOURCES, source_url
 
 DELAY_MAX = 5000  # ms
 # Failures a source can be asked to show, as the fake upstream's parameters.
@@ -165,3 +167,39 @@ class RetryParams:
                 query, "method", choices=("GET", "POST"), default="GET"
             ),
         )
+
+
+# What ?fail= asks of the upstream in the errors pair, as the fake's parameters;
+# "connect" is a port nothing listens on instead (refused_url()).
+CALL_FAILURES = {
+    "connect": {},
+    "timeout": {"delay": SLOW_MS},
+    "status": {"status": 503},
+    "badjson": {"fail": "badjson"},
+    "html": {"fail": "html"},
+}
+_refusing: socket.socket | None = None
+
+
+def refused_url() -> str:
+    """A URL on a loopback port this process holds bound but never listens on:
+    every connection to it is refused, and no other process can take the port."""
+    global _refusing
+    if _refusing is None:
+        _refusing = socket.socket()
+        _refusing.bind(("127.0.0.1", 0))
+        atexit.register(_refusing.close)
+    return f"http://127.0.0.1:{_refusing.getsockname()[1]}/sources/profile"
+
+
+@dataclass(frozen=True, kw_only=True)
+class CallParams:
+    url: str
+    knobs: dict[str, int | str]
+
+    @classmethod
+    def from_query(cls, query: QueryDict) -> Self:
+        """?fail=connect|timeout|status|badjson|html; none: the call succeeds."""
+        fail = choice_param(query, "fail", choices=CALL_FAILURES, default=None)
+        url = refused_url() if fail == "connect" else source_url("profile")
+        return cls(url=url, knobs=CALL_FAILURES.get(fail, {}))
