@@ -17,7 +17,12 @@ from topics.exports import CHUNK_ROWS
 from topics.models import Topic
 from topics.pairs import PAIRS
 from topics.registry import PLACEHOLDER, Example, Pair, Twin
-from topics.seeding import DEMO_USERNAME, seed_demo_exports, seed_topics
+from topics.seeding import (
+    DEMO_USERNAME,
+    seed_bookmarks,
+    seed_demo_exports,
+    seed_topics,
+)
 from topics.upstream.client import http_session
 
 # Django 6.1 renamed transaction.savepoint() to savepoint_create().
@@ -35,6 +40,7 @@ class TwinParityTests(TestCase):
         # More rows than one export chunk: a stream cut after its first chunk
         # shows as a shorter body.
         seed_topics(count=CHUNK_ROWS + 30)
+        seed_bookmarks()
         seed_demo_exports()
         get_user_model().objects.create_user(DEMO_USERNAME)
 
