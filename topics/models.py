@@ -84,8 +84,8 @@ class TopicQuerySet(models.QuerySet):
     def with_tags(self) -> Self:
         """Prefetch each topic's tags in name order: one more query for all rows.
 
-        The order is the prefetch query's own ORDER BY, so a lazy read, a
-        prefetch and every database agree (Django's Prefetch() docs).
+        The order is the prefetch query's own ORDER BY: the same in sync and
+        async code and on every database (Django's Prefetch() docs).
         """
         return self.prefetch_related(
             Prefetch("tags", queryset=Tag.objects.order_by("name"))
@@ -134,8 +134,8 @@ class BookmarkQuerySet(models.QuerySet):
         """Bookmarks carrying the taggit tag with this slug; all when tag is None."""
         if tag is None:
             return self
-        # Not filter(tags__slug=tag): on Django 6.1 that join's SQL, taggit
-        # 6.1.0's, warns RemovedInDjango2028Warning. A subquery does not.
+        # Not filter(tags__slug=tag): taggit 6.1.0 writes that join with a
+        # compiler method Django 6.1 deprecates (RemovedInDjango2028Warning).
         opts = self.model._meta
         tagged_items = TaggedItem.objects.filter(
             tag__slug=tag,
