@@ -8,9 +8,10 @@ from django.db.models import Prefetch
 from django.test import TestCase
 from taggit.models import Tag as TaggitTag
 
-from tests.queries import asql_of
+from tests.queries import asql_of, hops_counted
 from topics.api import INVALID_PARAMETER
 from topics.models import Bookmark, Topic
+from topics.payloads import bookmark_row, tagged_topic_row
 from topics.pitfalls.m2m import TAGGIT_REFUSAL
 from topics.seeding import DEMO_BOOKMARKS, seed_bookmarks, seed_topics, topic_slug
 
@@ -103,6 +104,18 @@ class TopicTagsTests(TestCase):
         self.assertEqual(len(sync_queries), 2)
         self.assertEqual(async_queries, sync_queries)
 
+    async def test_async_for_runs_the_page_and_its_prefetch_in_one_hop(self):
+        """Django evaluates the QuerySet, prefetch included, in one sync_to_async."""
+        with hops_counted() as hops:
+            topics = [topic async for topic in Topic.objects.tag_listing()]
+
+        self.assertEqual(len(hops), 1)
+        self.assertEqual(len(topics), TOPICS)
+        self.assertEqual(
+            [tagged_topic_row(topic) for topic in topics],
+            [self.rows[topic_slug(n)] for n in range(TOPICS, 0, -1)],
+        )
+
     async def test_malformed_parameters_are_400_json_naming_them(self):
         """A tag that is no slug, or page 0: 400 invalid_parameter, from both."""
         for prefix in PREFIXES:
@@ -168,6 +181,14 @@ class BookmarkListTests(TestCase):
 
             self.assertEqual(len(sync_queries), 2, query)
             self.assertEqual(async_queries, sync_queries, query)
+
+    async def test_async_for_runs_taggits_prefetch_in_the_same_hop(self):
+        """taggit's prefetch, like Django's, runs inside the one sync_to_async."""
+        with hops_counted() as hops:
+            bookmarks = [bookmark async for bookmark in Bookmark.objects.listing()]
+
+        self.assertEqual(len(hops), 1)
+        self.assertEqual([bookmark_row(b) for b in bookmarks], bookmark_rows())
 
     def test_taggit_refuses_an_ordered_prefetch(self):
         """Why the pair sorts in Python: Prefetch(queryset=...) raises, sync too."""
