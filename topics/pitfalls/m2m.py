@@ -44,7 +44,7 @@ PITFALLS = [
         slug="taggit-prefetch-with-queryset",
         title='Ordering taggit\'s tags with `Prefetch("tags", queryset=...)`',
         symptom=(
-            f"`ValueError: {TAGGIT_REFUSAL}`. Without it, "
+            f"`ValueError: {TAGGIT_REFUSAL}`; without it, "
             '`prefetch_related("tags")` sends no ORDER BY: each row\'s tags come '
             "in the database's order, not in the order the sync code's lazy "
             "`tags.all()` read them, row by row (the order they were added)"
