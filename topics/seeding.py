@@ -122,8 +122,9 @@ def seed_topics(
 
 
 # (url, title, topic number or None, taggit tags in the order they are added).
-# That order is neither alphabetical nor the order the tags are first created
-# in: a read that does not set the order shows it.
+# No bookmark adds its tags alphabetically, and the 2nd and 3rd not in the
+# order the tags were first created either: a read that sets no order shows.
+# No URL holds /sync/ or /async/, which the parity tests read as a twin's prefix.
 DEMO_BOOKMARKS = [
     (
         "https://docs.djangoproject.com/en/stable/topics/db/optimization/",
