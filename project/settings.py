@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    "taggit",
     "topics",
     # `manage.py async_audit`: an app of its own, which any project can add.
     "topics.audit",

@@ -18,7 +18,12 @@ from topics.exports import CHUNK_ROWS
 from topics.models import Topic
 from topics.pairs import PAIRS
 from topics.registry import PLACEHOLDER, Example, Pair, Twin
-from topics.seeding import seed_demo_exports, seed_demo_user, seed_topics
+from topics.seeding import (
+    seed_bookmarks,
+    seed_demo_exports,
+    seed_demo_user,
+    seed_topics,
+)
 from topics.upstream.client import http_session
 
 # Django 6.1 renamed transaction.savepoint() to savepoint_create().
@@ -36,6 +41,7 @@ class TwinParityTests(TestCase):
         # More rows than one export chunk: a stream cut after its first chunk
         # shows as a shorter body.
         seed_topics(count=CHUNK_ROWS + 30)
+        seed_bookmarks()
         seed_demo_exports()
         seed_demo_user(password=None)
 

@@ -5,8 +5,14 @@ from io import StringIO
 from django.core.management import CommandError, call_command
 from django.test import TestCase
 
-from topics.models import NEWEST_FIRST, Tag, Topic
-from topics.seeding import TAG_NAMES, seed_topics, topic_slug
+from topics.models import NEWEST_FIRST, Bookmark, Tag, Topic
+from topics.seeding import (
+    DEMO_BOOKMARKS,
+    TAG_NAMES,
+    seed_bookmarks,
+    seed_topics,
+    topic_slug,
+)
 
 
 class SeedTests(TestCase):
@@ -36,6 +42,27 @@ class SeedTests(TestCase):
         after = list(Topic.objects.order_by("id").values_list("id", "slug", "created"))
         self.assertEqual(after[:7], before)
         self.assertEqual(Topic.objects.count(), 9)
+
+    def test_seed_bookmarks_once_with_their_tags_in_the_order_given(self):
+        """Each demo bookmark, its topic when that exists, its taggit tags in
+        the order listed; a rerun makes nothing."""
+        seed_topics(count=2)
+
+        made = seed_bookmarks()
+        made_again = seed_bookmarks()
+
+        self.assertEqual((made, made_again), (len(DEMO_BOOKMARKS), 0))
+        bookmarks = Bookmark.objects.select_related("topic").order_by("id")
+        self.assertEqual(
+            [
+                (b.url, b.title, b.topic and b.topic.slug, list(b.tags.names()))
+                for b in bookmarks
+            ],
+            [
+                (url, title, topic_slug(n) if n in (1, 2) else None, tags)
+                for url, title, n, tags in DEMO_BOOKMARKS
+            ],
+        )
 
     def test_newest_demo_topic_has_the_highest_number(self):
         """Creation times follow the numbers, so page 1 starts at topic-N."""

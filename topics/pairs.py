@@ -15,6 +15,7 @@ from topics.views import (
     orm,
     pages,
     resilience,
+    tags,
     writes,
 )
 
@@ -550,6 +551,48 @@ PAIRS: list[Pair] = [
             "upstream/errors/?fail=nope",
             Example("upstream/errors/", user="demo"),
             Example("upstream/errors/?fail=timeout", user="demo"),
+        ),
+    ),
+    Pair(
+        name="topic_tags",
+        family="ORM: many-to-many",
+        route="tags/topics/",
+        sync_view=tags.topic_tags,
+        async_view=tags.atopic_tags,
+        lesson=(
+            'Prefetch("tags", queryset=Tag.objects.order_by("name")): every row\'s '
+            "tags in one more query, in an order the SQL sets, so both twins and "
+            "every database agree; `async for` runs the prefetch in the same hop."
+        ),
+        examples=(
+            "tags/topics/",
+            "tags/topics/?tag=django&per_page=5",
+            "tags/topics/?page=2&per_page=3",
+            Example("tags/topics/?per_page=4", user="demo"),
+            "tags/topics/?tag=no-such-tag",
+            "tags/topics/?tag=Not%20A%20Slug",
+            "tags/topics/?page=0",
+        ),
+    ),
+    Pair(
+        name="bookmark_list",
+        family="ORM: many-to-many",
+        route="bookmarks/",
+        sync_view=tags.bookmark_list,
+        async_view=tags.abookmark_list,
+        lesson=(
+            "django-taggit refuses Prefetch(queryset=...), and its prefetch has no "
+            'ORDER BY: prefetch_related("tags"), then sort each row\'s tags in '
+            "Python, the same in both twins."
+        ),
+        examples=(
+            "bookmarks/",
+            "bookmarks/?tag=asyncio",
+            "bookmarks/?per_page=2&page=2",
+            Example("bookmarks/?tag=django", user="demo"),
+            "bookmarks/?tag=no-such-tag",
+            "bookmarks/?tag=Not%20A%20Slug",
+            "bookmarks/?per_page=lots",
         ),
     ),
 ]

@@ -3,7 +3,7 @@
 from collections.abc import Iterable
 from typing import Any
 
-from topics.models import Topic
+from topics.models import Bookmark, Topic
 from topics.pagination import PageData
 from topics.params import ListParams
 
@@ -70,4 +70,25 @@ def overview_payload(
         "author_topics_count": author_topics,
         "same_author": same_author,
         "related": related,
+    }
+
+
+def tagged_topic_row(topic: Topic) -> Row:
+    """A topic from Topic.objects.tag_listing(); its tags in the prefetch's order."""
+    return {
+        "slug": topic.slug,
+        "title": topic.title,
+        "tags": [tag.name for tag in topic.tags.all()],
+    }
+
+
+def bookmark_row(bookmark: Bookmark) -> Row:
+    """A bookmark from Bookmark.objects.listing(); its tags sorted by name here."""
+    return {
+        "url": bookmark.url,
+        "title": bookmark.title,
+        "topic": bookmark.topic.slug if bookmark.topic else None,
+        # taggit's prefetch has no ORDER BY, and its manager refuses an ordered
+        # Prefetch(queryset=...): the order is set here, the same everywhere.
+        "tags": sorted(tag.name for tag in bookmark.tags.all()),
     }

@@ -5,7 +5,12 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
 from topics.models import Topic
-from topics.seeding import seed_demo_exports, seed_demo_user, seed_topics
+from topics.seeding import (
+    seed_bookmarks,
+    seed_demo_exports,
+    seed_demo_user,
+    seed_topics,
+)
 
 
 class Command(BaseCommand):
@@ -31,6 +36,8 @@ class Command(BaseCommand):
             self.stdout.write("Topics exist already; nothing to seed.")
         else:
             self.seed(topics, batch_size, quiet=options["verbosity"] == 0)
+        if bookmarks := seed_bookmarks():
+            self.stdout.write(f"Created {bookmarks} demo bookmarks.")
         if made := seed_demo_exports():
             self.stdout.write(f"Wrote the demo exports: {', '.join(made)}.")
 
