@@ -54,9 +54,13 @@ class PermissionRequiredMixin(mixins.PermissionRequiredMixin):
     async def ahas_permission(self) -> bool:
         """See has_permission(); the user's ahas_perms() (Django 5.2+). An
         override of has_permission() is honoured, run in one thread hop."""
-        if type(self).has_permission is not mixins.PermissionRequiredMixin.has_permission:
+        if (
+            type(self).has_permission
+            is not mixins.PermissionRequiredMixin.has_permission
+        ):
             return await sync_to_async(self.has_permission)()
-        return await self.request.user.ahas_perms(self.get_permission_required())
+        user = await self.request.auser()
+        return await user.ahas_perms(self.get_permission_required())
 
     async def adispatch(self, request, *args, **kwargs) -> HttpResponseBase:
         """See dispatch()."""
