@@ -8,6 +8,8 @@ line for line; with async handlers, dispatch() returns a coroutine that checks
 access awaited, as View.options() does. Django and asgiref only: copy the file.
 """
 
+from typing import Any
+
 from asgiref.sync import iscoroutinefunction, sync_to_async
 from django.contrib.auth import mixins
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -16,10 +18,11 @@ from django.http import HttpRequest, HttpResponseBase
 
 
 async def _auser(request: HttpRequest) -> AbstractBaseUser | AnonymousUser:
-    # handle_no_permission() (and overrides of it), the handler and the template
-    # layer read request.user, which caches apart from auser() (_cached_user,
-    # _acached_user): each would load the user again, request.user on the loop.
-    # Hand them the user just loaded, as login() does.
+    # Django's handle_no_permission() reads request.user.is_authenticated, here
+    # on the event loop: a query once there is a session (SynchronousOnlyOperation).
+    # Handlers and templates read request.user too, which caches apart from
+    # auser() (_cached_user, _acached_user) and would load the user again. So
+    # request.user becomes the user auser() loaded, as login() sets it.
     request.user = await request.auser()
     return request.user
 
@@ -27,12 +30,14 @@ async def _auser(request: HttpRequest) -> AbstractBaseUser | AnonymousUser:
 class LoginRequiredMixin(mixins.LoginRequiredMixin):
     """Django's LoginRequiredMixin, for sync and async handlers alike."""
 
-    def dispatch(self, request, *args, **kwargs):
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
         if self.view_is_async:
             return self.adispatch(request, *args, **kwargs)
         return super().dispatch(request, *args, **kwargs)
 
-    async def adispatch(self, request, *args, **kwargs) -> HttpResponseBase:
+    async def adispatch(
+        self, request: HttpRequest, *args: Any, **kwargs: Any
+    ) -> HttpResponseBase:
         """See dispatch(); a visitor gets handle_no_permission()'s answer."""
         user = await _auser(request)
         if not user.is_authenticated:
@@ -46,7 +51,7 @@ class LoginRequiredMixin(mixins.LoginRequiredMixin):
 class PermissionRequiredMixin(mixins.PermissionRequiredMixin):
     """Django's PermissionRequiredMixin, for sync and async handlers alike."""
 
-    def dispatch(self, request, *args, **kwargs):
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
         if self.view_is_async:
             return self.adispatch(request, *args, **kwargs)
         return super().dispatch(request, *args, **kwargs)
@@ -62,7 +67,9 @@ class PermissionRequiredMixin(mixins.PermissionRequiredMixin):
         user = await self.request.auser()
         return await user.ahas_perms(self.get_permission_required())
 
-    async def adispatch(self, request, *args, **kwargs) -> HttpResponseBase:
+    async def adispatch(
+        self, request: HttpRequest, *args: Any, **kwargs: Any
+    ) -> HttpResponseBase:
         """See dispatch()."""
         await _auser(request)
         if not await self.ahas_permission():
@@ -76,12 +83,14 @@ class UserPassesTestMixin(mixins.UserPassesTestMixin):
     """Django's UserPassesTestMixin, for sync and async handlers alike; with
     async handlers, test_func() may be an async def."""
 
-    def dispatch(self, request, *args, **kwargs):
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
         if self.view_is_async:
             return self.adispatch(request, *args, **kwargs)
         return super().dispatch(request, *args, **kwargs)
 
-    async def adispatch(self, request, *args, **kwargs) -> HttpResponseBase:
+    async def adispatch(
+        self, request: HttpRequest, *args: Any, **kwargs: Any
+    ) -> HttpResponseBase:
         """See dispatch(); a sync test_func() runs in one thread hop, as
         Django's user_passes_test() runs it for an async view."""
         await _auser(request)
