@@ -1,6 +1,6 @@
 """Every pitfall, in catalogue order."""
 
-from topics.pitfalls import aio, deploy, loops, orm, tasks
+from topics.pitfalls import aio, cbv, deploy, loops, orm, tasks
 from topics.pitfalls.registry import Pitfall
 
 PITFALLS: list[Pitfall] = sorted(
@@ -10,6 +10,7 @@ PITFALLS: list[Pitfall] = sorted(
         *tasks.PITFALLS,
         *deploy.PITFALLS,
         *loops.PITFALLS,
+        *cbv.PITFALLS,
     ],
     key=lambda pitfall: pitfall.number,
 )

@@ -67,10 +67,10 @@ PITFALLS = [
         slug="async-handler-behind-sync-dispatch",
         title="An async handler behind a sync `dispatch` mixin "
         "(`LoginRequiredMixin` & co.)",
-        symptom=f"Logged in: {SYNC_ONLY} from the mixin's `request.user`; a "
-        f"visitor: `TypeError: {AWAIT_REDIRECT_MESSAGE}`, a 500 instead of the "
-        'redirect to the login page; `method_decorator(login_required, name="'
-        'dispatch")` fails the same two ways',
+        symptom=f"Under ASGI, logged in: {SYNC_ONLY} from the mixin's "
+        f"`request.user`; a visitor: `TypeError: {AWAIT_REDIRECT_MESSAGE}`, a 500 "
+        "instead of the login redirect. Under WSGI (`runserver`) only the visitor "
+        'fails. `method_decorator(login_required, name="dispatch")` fails alike',
         fix="Use an async-capable mixin (`topics.mixins.LoginRequiredMixin`, "
         "`PermissionRequiredMixin`, `UserPassesTestMixin`), or "
         "`login_required(View.as_view())` in the URLconf.",
