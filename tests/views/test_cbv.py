@@ -103,12 +103,14 @@ class TopicViewTests(TestCase):
             )
 
     async def test_other_methods_are_405_and_options_lists_them(self):
-        """View answers 405 and OPTIONS itself, in async mode as in sync."""
+        """View answers OPTIONS itself, and a 405 (JSON here), in async mode as
+        in sync."""
         for prefix in PREFIXES:
             post = await self.async_client.post(f"/{prefix}/cbv/topics/views/")
             options = await self.async_client.options(f"/{prefix}/cbv/topics/views/")
 
             self.assertEqual(post.status_code, 405)
+            self.assertEqual(post.json()["error"]["code"], "method_not_allowed")
             self.assertEqual(post["Allow"], "GET, DELETE, HEAD, OPTIONS")
             self.assertEqual(options.status_code, 200)
             self.assertEqual(options["Allow"], "GET, DELETE, HEAD, OPTIONS")

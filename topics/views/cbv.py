@@ -6,6 +6,8 @@ loop; the twin of a generic view is a View with an async get() that loads its
 data awaited, then renders in one thread hop: the base layout queries.
 """
 
+from typing import Any
+
 from asgiref.sync import sync_to_async
 from django.contrib.auth import mixins as auth_mixins
 from django.core.paginator import InvalidPage, Paginator
@@ -16,6 +18,7 @@ from django.views import View
 from django.views.generic import DetailView, ListView
 
 from topics import mixins
+from topics.api import MethodNotAllowed
 from topics.models import Topic
 from topics.payloads import topic_payload
 
@@ -25,6 +28,23 @@ PER_PAGE = 20
 DELETE_PERMISSION = "topics.delete_topic"
 
 
+class JsonMethodNotAllowed:
+    """View's 405 as this project's JSON error; a coroutine in async mode, as
+    Django's own http_method_not_allowed() returns it."""
+
+    def http_method_not_allowed(
+        self, request: HttpRequest, *args: Any, **kwargs: Any
+    ) -> Any:
+        response = MethodNotAllowed(request.method, self._allowed_methods()).response()
+        if not self.view_is_async:
+            return response
+
+        async def func() -> HttpResponse:
+            return response
+
+        return func()
+
+
 class TopicPermissions:
     """PermissionRequiredMixin's permissions, per method: only DELETE needs one."""
 
@@ -32,7 +52,9 @@ class TopicPermissions:
         return (DELETE_PERMISSION,) if self.request.method == "DELETE" else ()
 
 
-class TopicView(TopicPermissions, auth_mixins.PermissionRequiredMixin, View):
+class TopicView(
+    TopicPermissions, auth_mixins.PermissionRequiredMixin, JsonMethodNotAllowed, View
+):
     """GET a topic as JSON; DELETE it (204) with the delete_topic permission."""
 
     raise_exception = True  # an API answers 403, not a login page
@@ -48,7 +70,9 @@ class TopicView(TopicPermissions, auth_mixins.PermissionRequiredMixin, View):
         return HttpResponse(status=204)
 
 
-class AsyncTopicView(TopicPermissions, mixins.PermissionRequiredMixin, View):
+class AsyncTopicView(
+    TopicPermissions, mixins.PermissionRequiredMixin, JsonMethodNotAllowed, View
+):
     """See TopicView; Django's mixin checks in a sync dispatch(), ours awaits."""
 
     raise_exception = True
@@ -64,7 +88,7 @@ class AsyncTopicView(TopicPermissions, mixins.PermissionRequiredMixin, View):
         return HttpResponse(status=204)
 
 
-class TopicListView(ListView):
+class TopicListView(JsonMethodNotAllowed, ListView):
     """Topics as an HTML page, PER_PAGE a page: Django's ListView."""
 
     template_name = LIST_TEMPLATE
@@ -93,7 +117,7 @@ def _list_context(queryset: QuerySet, number: str | None, per_page: int) -> dict
     }
 
 
-class AsyncTopicListView(View):
+class AsyncTopicListView(JsonMethodNotAllowed, View):
     """See TopicListView; ListView's context, its queries in one thread hop."""
 
     async def get(self, request: HttpRequest) -> HttpResponse:
@@ -104,7 +128,7 @@ class AsyncTopicListView(View):
         return await sync_to_async(render)(request, LIST_TEMPLATE, context)
 
 
-class TopicDetailView(auth_mixins.LoginRequiredMixin, DetailView):
+class TopicDetailView(auth_mixins.LoginRequiredMixin, JsonMethodNotAllowed, DetailView):
     """One topic as an HTML page, for a logged-in user: Django's DetailView."""
 
     template_name = DETAIL_TEMPLATE
@@ -113,7 +137,7 @@ class TopicDetailView(auth_mixins.LoginRequiredMixin, DetailView):
         return Topic.objects.for_detail()
 
 
-class AsyncTopicDetailView(mixins.LoginRequiredMixin, View):
+class AsyncTopicDetailView(mixins.LoginRequiredMixin, JsonMethodNotAllowed, View):
     """See TopicDetailView; the same context, DetailView's `object` and `topic`."""
 
     async def get(self, request: HttpRequest, slug: str) -> HttpResponse:
