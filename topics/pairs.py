@@ -7,6 +7,7 @@ benchmark all read PAIRS. Adding a pattern = one entry here and two views.
 from topics.registry import Example, Pair, Variant
 from topics.views import (
     auth,
+    cbv,
     exports,
     fanout,
     form_pages,
@@ -593,6 +594,60 @@ PAIRS: list[Pair] = [
             "bookmarks/?tag=no-such-tag",
             "bookmarks/?tag=Not%20A%20Slug",
             "bookmarks/?per_page=lots",
+        ),
+    ),
+    Pair(
+        name="topic_resource",
+        family="Class-based views",
+        route="cbv/topics/<slug:slug>/",
+        sync_view=cbv.TopicView.as_view(),
+        async_view=cbv.AsyncTopicView.as_view(),
+        lesson=(
+            "A View whose handlers are all `async def` runs on the event loop; "
+            "Django's auth mixins check in a sync dispatch(): use topics.mixins."
+        ),
+        examples=(
+            "cbv/topics/topic-1/",
+            "cbv/topics/no-such-topic/",
+            Example("cbv/topics/topic-1/", "DELETE"),
+            Example("cbv/topics/topic-1/", "DELETE", user="demo"),
+            Example("cbv/topics/topic-1/", "POST"),
+            Example("cbv/topics/topic-1/", "OPTIONS"),
+        ),
+    ),
+    Pair(
+        name="topic_list_view",
+        family="Class-based views",
+        route="cbv/html/topics/",
+        sync_view=cbv.TopicListView.as_view(),
+        async_view=cbv.AsyncTopicListView.as_view(),
+        lesson=(
+            "ListView is sync: its twin is a View with `async def get` that builds "
+            "ListView's context in one hop and renders in another."
+        ),
+        examples=(
+            "cbv/html/topics/",
+            "cbv/html/topics/?page=2",
+            "cbv/html/topics/?page=last",
+            "cbv/html/topics/?page=abc",
+            "cbv/html/topics/?page=999",
+            Example("cbv/html/topics/", user="demo"),
+        ),
+    ),
+    Pair(
+        name="topic_detail_view",
+        family="Class-based views",
+        route="cbv/html/topics/<slug:slug>/",
+        sync_view=cbv.TopicDetailView.as_view(),
+        async_view=cbv.AsyncTopicDetailView.as_view(),
+        lesson=(
+            "DetailView behind LoginRequiredMixin: aget_object_or_404, one render "
+            "hop, and topics.mixins.LoginRequiredMixin, which awaits auser()."
+        ),
+        examples=(
+            "cbv/html/topics/topic-1/",
+            Example("cbv/html/topics/topic-1/", user="demo"),
+            Example("cbv/html/topics/no-such-topic/", user="demo"),
         ),
     ),
 ]

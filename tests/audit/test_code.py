@@ -878,12 +878,16 @@ class FileAndTreeTests(TestCase):
 
 class PitfallsTests(TestCase):
     def test_findings_in_the_pitfalls_are_in_their_wrong_snippets(self):
-        """topics/pitfalls holds deliberate mistakes, each in a wrong_* function."""
-        functions = {}  # (file, line) -> the top-level function holding that line
+        """topics/pitfalls holds deliberate mistakes, each in a wrong_* function
+        or a Wrong* class (a class-based view)."""
+        functions = {}  # (file, line) -> the top-level def or class holding that line
         for path in (TOPICS / "pitfalls").glob("*.py"):
             for node in ast.parse(path.read_text()).body:
-                if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-                    for line in range(node.lineno, node.end_lineno + 1):
+                if isinstance(
+                    node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
+                ):
+                    start = min([d.lineno for d in node.decorator_list], default=None)
+                    for line in range(start or node.lineno, node.end_lineno + 1):
                         functions[(path.name, line)] = node.name
 
         findings = scan_tree(TOPICS / "pitfalls")
@@ -892,5 +896,7 @@ class PitfallsTests(TestCase):
         for finding in findings:
             name, _, line = finding.location.rpartition(":")
             flagged.add(functions.get((name, int(line)), finding.location))
-        self.assertTrue(all(name.startswith("wrong_") for name in flagged), flagged)
+        self.assertTrue(
+            all(name.startswith(("wrong_", "Wrong")) for name in flagged), flagged
+        )
         self.assertGreaterEqual(len(flagged), 12)  # recall on the known mistakes

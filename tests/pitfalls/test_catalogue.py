@@ -9,7 +9,7 @@ from django.test import Client, TestCase, override_settings
 from topics.pitfalls.catalogue import PITFALLS
 from topics.views.pitfall_pages import DEBUG_ONLY
 
-# The pitfalls the catalogue's issues name (1–21, then 23–31 from real users'
+# The pitfalls the catalogue's issues name (1 to 21, then 23 to 31 from real users'
 # reports); more may be added after them.
 NAMED = range(1, 32)
 

@@ -2,6 +2,7 @@
 
 from topics.pitfalls import (
     aio,
+    cbv,
     deploy,
     helpers,
     httperrors,
@@ -22,6 +23,7 @@ PITFALLS: list[Pitfall] = sorted(
         *tasks.PITFALLS,
         *deploy.PITFALLS,
         *loops.PITFALLS,
+        *cbv.PITFALLS,
         *helpers.PITFALLS,
         *httperrors.PITFALLS,
         *layout.PITFALLS,

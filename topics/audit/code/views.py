@@ -193,10 +193,13 @@ def _last_name(node: ast.expr) -> str | None:
     return None
 
 
-def _hands_on(node: ast.expr | None, handlers: frozenset[str]) -> bool:
-    """super().dispatch(...), super(View, self).dispatch(...), or a handler
-    called (`handler = getattr(self, ...)`, then `return handler(request)`):
-    what returns the async handler's coroutine to Django."""
+def _hands_on(
+    node: ast.expr | None, handlers: frozenset[str], coroutines: frozenset[str]
+) -> bool:
+    """super().dispatch(...), super(View, self).dispatch(...), a handler called
+    (`handler = getattr(self, ...)`, then `return handler(request)`), or an
+    async method of the class called (`return self.adispatch(request)`): what
+    returns a coroutine to Django."""
     match node:
         case ast.Call(
             func=ast.Attribute(
@@ -206,7 +209,23 @@ def _hands_on(node: ast.expr | None, handlers: frozenset[str]) -> bool:
             return True
         case ast.Call(func=ast.Name(id=name)):
             return name in handlers
+        case ast.Call(func=ast.Attribute(value=ast.Name(id="self"), attr=name)):
+            return name in coroutines
     return False
+
+
+def _returns_own_call(function: Function, names: frozenset[str]) -> bool:
+    """A return of `function` calls one of `names` on self: `return self.adispatch(
+    request)`, where adispatch is an async method."""
+    return any(
+        isinstance(node, ast.Return)
+        and isinstance(node.value, ast.Call)
+        and isinstance(node.value.func, ast.Attribute)
+        and isinstance(node.value.func.value, ast.Name)
+        and node.value.func.value.id == "self"
+        and node.value.func.attr in names
+        for node in walk_scope(function.body)
+    )
 
 
 def _handler_names(function: ast.FunctionDef) -> frozenset[str]:
@@ -639,7 +658,12 @@ class ViewChecks(ScannerBase):
         dispatch = methods.get("dispatch")
         if dispatch is not None:
             node, owner = dispatch
-            why = self._dispatch_problem(node)
+            coroutines = frozenset(
+                name
+                for name, (method, _) in methods.items()
+                if isinstance(method, ast.AsyncFunctionDef)
+            )
+            why = self._dispatch_problem(node, coroutines)
             if why is not None:
                 where: ast.AST = self._base_for(klass, owner)
                 if owner is klass:
@@ -661,8 +685,14 @@ class ViewChecks(ScannerBase):
                     DISPATCH_FIX,
                 )
                 return
-            if isinstance(node, ast.AsyncFunctionDef) or owner is klass:
-                return  # its own dispatch() comes first in the MRO
+            if (
+                isinstance(node, ast.AsyncFunctionDef)
+                or owner is klass
+                or _returns_own_call(node, coroutines)
+            ):
+                # Its own dispatch() comes first in the MRO, or that of a mixin
+                # with an async path (topics.mixins' LoginRequiredMixin, copied).
+                return
         mixin = self._auth_mixin(klass, frozenset())
         if mixin is not None:
             base, name = mixin
@@ -708,9 +738,12 @@ class ViewChecks(ScannerBase):
                 return base
         return klass
 
-    def _dispatch_problem(self, node: Function) -> str | None:
+    def _dispatch_problem(
+        self, node: Function, coroutines: frozenset[str]
+    ) -> str | None:
         """Why a sync dispatch() breaks async handlers, or None: async, or a plain
-        hand-on (return super().dispatch(...)), which returns their coroutine."""
+        hand-on (return super().dispatch(...)), which returns their coroutine;
+        `coroutines` names the class's async methods."""
         if isinstance(node, ast.AsyncFunctionDef):
             return None
         for decorator in node.decorator_list:
@@ -727,7 +760,7 @@ class ViewChecks(ScannerBase):
             )
         returns = [n.value for n in walk_scope(node.body) if isinstance(n, ast.Return)]
         handlers = _handler_names(node)
-        if any(not _hands_on(value, handlers) for value in returns):
+        if any(not _hands_on(value, handlers, coroutines) for value in returns):
             problems.append(
                 "it returns a response of its own where Django awaits the "
                 "handler's coroutine (TypeError: object HttpResponse can't be used "

@@ -1,3 +1,5 @@
+import inspect
+
 from django.core.management.base import BaseCommand
 
 from topics.pairs import PAIRS
@@ -5,7 +7,9 @@ from topics.registry import view_function, view_name
 
 
 def _source(view) -> str:
-    path = view_function(view).__module__.replace(".", "/") + ".py"
+    # A class-based view's module is its class's: ListView's get() is Django's.
+    view_class = getattr(inspect.unwrap(view), "view_class", None)
+    path = (view_class or view_function(view)).__module__.replace(".", "/") + ".py"
     return f"[{path}]({path})"
 
 

@@ -149,6 +149,24 @@ class InboxView(AsyncLoginRequiredMixin, View):  # control
         return HttpResponse("inbox")
 
 
+class AwaitingLoginRequiredMixin(LoginRequiredMixin):
+    def dispatch(self, request, *args, **kwargs):
+        if self.view_is_async:
+            return self.adispatch(request, *args, **kwargs)
+        return super().dispatch(request, *args, **kwargs)
+
+    async def adispatch(self, request, *args, **kwargs):
+        user = request.user = await request.auser()
+        if not user.is_authenticated:
+            return self.handle_no_permission()
+        return await super(LoginRequiredMixin, self).dispatch(request, *args, **kwargs)
+
+
+class OutboxView(AwaitingLoginRequiredMixin, View):  # control
+    async def get(self, request):
+        return HttpResponse("outbox")
+
+
 class PlainAsyncView(View):  # control
     async def get(self, request):
         user = await request.auser()
