@@ -85,6 +85,25 @@ class AsyncDemoOnlyAwaited(mixins.UserPassesTestMixin, AsyncHello):
         return user.get_username() == "demo"
 
 
+# Stacked, as real apps write them: login first, then the author check.
+class DjangoLoginDemoOnly(
+    django_mixins.LoginRequiredMixin, django_mixins.UserPassesTestMixin, SyncHello
+):
+    test_func = DjangoDemoOnly.test_func
+
+
+class SyncLoginDemoOnly(
+    mixins.LoginRequiredMixin, mixins.UserPassesTestMixin, SyncHello
+):
+    test_func = SyncDemoOnly.test_func
+
+
+class AsyncLoginDemoOnly(
+    mixins.LoginRequiredMixin, mixins.UserPassesTestMixin, AsyncHello
+):
+    test_func = AsyncDemoOnly.test_func
+
+
 class AsyncLoginRaising(AsyncLogin):
     raise_exception = True
 
@@ -113,6 +132,9 @@ VIEWS = {
     "sync-test": SyncDemoOnly,
     "async-test": AsyncDemoOnly,
     "async-test-awaited": AsyncDemoOnlyAwaited,
+    "django-login-test": DjangoLoginDemoOnly,
+    "sync-login-test": SyncLoginDemoOnly,
+    "async-login-test": AsyncLoginDemoOnly,
     "async-login-raising": AsyncLoginRaising,
     "sync-login-401": SyncLoginAnswering401,
     "async-login-401": AsyncLoginAnswering401,
@@ -156,7 +178,7 @@ class MixinTests(TestCase):
     async def test_ours_answer_as_djangos_in_both_modes(self):
         """For every user, each of our mixins answers as Django's: in front of
         sync handlers, and in front of async ones."""
-        for kind in ("login", "permission", "test"):
+        for kind in ("login", "permission", "test", "login-test"):
             django = await self.answers(f"django-{kind}")
 
             for mode in ("sync", "async"):
@@ -218,3 +240,14 @@ class MixinTests(TestCase):
                     answers[who], (401, "", b'{"signed_in": false}'), (mode, who)
                 )
             self.assertEqual(answers["demo"], (200, "", b"Hello, demo."), mode)
+
+    async def test_stacked_mixins_check_in_order(self):
+        """LoginRequiredMixin then UserPassesTestMixin, both ours: a visitor is
+        sent to log in before test_func() runs, a member who fails it gets 403."""
+        answers = await self.answers("async-login-test")
+
+        login = "/accounts/login/?next=/<view>/"
+        self.assertEqual(answers["visitor"], (302, login, b""))
+        self.assertEqual(answers["visitor with a session"], (302, login, b""))
+        self.assertEqual(answers["editor"][0], 403)
+        self.assertEqual(answers["demo"], (200, "", b"Hello, demo."))

@@ -5,7 +5,9 @@ handlers they read request.user on the event loop (SynchronousOnlyOperation once
 logged in) and return their redirect where Django awaits the handler's coroutine
 (TypeError). These subclasses are drop-ins: with sync handlers they are Django's,
 line for line; with async handlers, dispatch() returns a coroutine that checks
-access awaited, as View.options() does. Django and asgiref only: copy the file.
+access awaited, as View.options() does. Each mixin's coroutine is private to it
+(__adispatch): stacked, LoginRequiredMixin then UserPassesTestMixin, each runs
+its own check once. Django and asgiref only: copy the file.
 """
 
 from typing import Any
@@ -32,10 +34,10 @@ class LoginRequiredMixin(mixins.LoginRequiredMixin):
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
         if self.view_is_async:
-            return self.adispatch(request, *args, **kwargs)
+            return self.__adispatch(request, *args, **kwargs)
         return super().dispatch(request, *args, **kwargs)
 
-    async def adispatch(
+    async def __adispatch(
         self, request: HttpRequest, *args: Any, **kwargs: Any
     ) -> HttpResponseBase:
         """See dispatch(); a visitor gets handle_no_permission()'s answer."""
@@ -53,7 +55,7 @@ class PermissionRequiredMixin(mixins.PermissionRequiredMixin):
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
         if self.view_is_async:
-            return self.adispatch(request, *args, **kwargs)
+            return self.__adispatch(request, *args, **kwargs)
         return super().dispatch(request, *args, **kwargs)
 
     async def ahas_permission(self) -> bool:
@@ -67,7 +69,7 @@ class PermissionRequiredMixin(mixins.PermissionRequiredMixin):
         user = await self.request.auser()
         return await user.ahas_perms(self.get_permission_required())
 
-    async def adispatch(
+    async def __adispatch(
         self, request: HttpRequest, *args: Any, **kwargs: Any
     ) -> HttpResponseBase:
         """See dispatch()."""
@@ -85,10 +87,10 @@ class UserPassesTestMixin(mixins.UserPassesTestMixin):
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
         if self.view_is_async:
-            return self.adispatch(request, *args, **kwargs)
+            return self.__adispatch(request, *args, **kwargs)
         return super().dispatch(request, *args, **kwargs)
 
-    async def adispatch(
+    async def __adispatch(
         self, request: HttpRequest, *args: Any, **kwargs: Any
     ) -> HttpResponseBase:
         """See dispatch(); a sync test_func() runs in one thread hop, as
