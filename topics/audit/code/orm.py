@@ -28,6 +28,12 @@ from topics.audit.code.rules import (
 )
 from topics.audit.code.syntax import short, walk_scope
 
+DJANGO_AUTH_MIXINS = "django.contrib.auth.mixins"
+# Django's names, which async-capable drop-ins keep.
+USER_LOADING_MIXINS = frozenset(
+    {"LoginRequiredMixin", "PermissionRequiredMixin", "UserPassesTestMixin"}
+)
+
 
 def _no_commit(call: ast.Call) -> bool:
     """form.save(commit=False): builds the instance, runs no query."""
@@ -395,16 +401,35 @@ class OrmChecks(ScannerBase):
         )
 
     def _assigns_user(self) -> bool:
-        """The function sets request.user itself (say, to await request.auser())."""
+        """The function sets request.user itself (say, to await request.auser()),
+        or is a method of a class-based view behind an auth mixin that did."""
         function = self.scope.node
         if function is None or isinstance(function, ast.Lambda | ast.ClassDef):
             return False
+        if self._behind_user_loading_mixin():
+            return True
         return any(
             isinstance(node, ast.Attribute)
             and node.attr == "user"
             and isinstance(node.ctx, ast.Store)
             for node in walk_scope(function.body)
         )
+
+    def _behind_user_loading_mixin(self) -> bool:
+        """An async method of a class whose bases hold an auth mixin that is not
+        Django's: an async-capable drop-in (the reference project's
+        topics/mixins.py, copied) sets request.user to the user auser() loaded
+        before any handler runs. Judged by the mixin's name: Django's own names
+        from another module than django.contrib.auth.mixins."""
+        klass = self.scope.klass
+        if klass is None or not isinstance(self.scope.node, ast.AsyncFunctionDef):
+            return False
+        for base in klass.bases:
+            dotted = self._resolve(base) or short(base)
+            module, _, name = dotted.rpartition(".")
+            if name in USER_LOADING_MIXINS and module != DJANGO_AUTH_MIXINS:
+                return True
+        return False
 
     def _is_session(self, node: ast.expr) -> bool:
         return (

@@ -166,7 +166,9 @@ DISPATCH_FIX = (
     "Check access in the async handlers (user = await request.auser(), then raise "
     "PermissionDenied or return redirect_to_login(...)), or decorate each handler: "
     'method_decorator(login_required, name="get") (the auth decorators are '
-    "async-capable on async functions since Django 5.1); or make every handler sync."
+    "async-capable on async functions since Django 5.1); or use async-capable "
+    "drop-in mixins (the reference project's topics/mixins.py); or make every "
+    "handler sync."
 )
 DECORATOR_FIX = (
     "Use a decorator Django documents as async-capable (https://docs."

@@ -259,3 +259,16 @@ async def refresh_cache(key):
 @require_header  # control
 def legacy_status(request):
     return JsonResponse({"ok": True})
+
+
+# The reference project's topics/mixins.py, copied: request.user is loaded
+# before the handlers and test_func() run.
+from . import amixins
+
+
+class DraftView(amixins.LoginRequiredMixin, amixins.UserPassesTestMixin, View):  # control
+    async def test_func(self):
+        return self.request.user.is_staff  # control
+
+    async def get(self, request):
+        return HttpResponse(request.user.get_username())  # control
