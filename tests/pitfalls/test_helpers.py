@@ -35,10 +35,12 @@ from topics.pitfalls.helpers import (
     notify,
     right_actor_middleware,
     right_create_topic,
+    right_edit_topic,
     right_publish,
     right_topic_changed,
     wrong_actor_middleware,
     wrong_create_topic,
+    wrong_edit_topic,
     wrong_publish,
     wrong_topic_changed,
 )
@@ -179,6 +181,25 @@ class FormValidationTests(TestCase):
             {"slug": [SLUG_TAKEN], "author": [UNKNOWN_AUTHOR], "tags": [UNKNOWN_TAG]},
         )
         self.assertIsNone(refused.instance.pk)
+
+
+class FormInstanceTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        make_topic(slug="edited", tags=("orm",))
+
+    async def test_binding_an_instance_lists_its_tags(self):
+        """TopicForm(data, instance=topic) queries topic.tags on the loop, before
+        any validation; built inside the one hop, the edit is saved."""
+        edit = {**NEW_TOPIC, "slug": "edited", "title": "Edited"}
+
+        with self.assertRaisesMessage(SynchronousOnlyOperation, SYNC_ONLY_MESSAGE):
+            await wrong_edit_topic("edited", edit)
+        form = await right_edit_topic("edited", edit)
+
+        self.assertEqual(form.errors, {})
+        topic = await Topic.objects.aget(slug="edited")
+        self.assertEqual(topic.title, "Edited")
 
 
 class SignalTests(TestCase):

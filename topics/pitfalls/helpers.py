@@ -148,6 +148,29 @@ async def right_create_topic(data: Mapping[str, Any]) -> TopicForm:
     return form
 
 
+# 34. A ModelForm bound to an instance in async code: its many-to-many values.
+
+
+async def wrong_edit_topic(slug: str, data: Mapping[str, Any]) -> TopicForm:
+    """Validates in one hop, as pitfall 27 says, but binds the form on the loop."""
+    topic = await Topic.objects.aget(slug=slug)
+    # The form's initial data lists topic.tags: a query, at TopicForm(...).
+    form = TopicForm(data, instance=topic)
+    await sync_to_async(_save_if_valid)(form)
+    return form
+
+
+def _edit_topic(slug: str, data: Mapping[str, Any]) -> TopicForm:
+    form = TopicForm(data, instance=Topic.objects.get(slug=slug))
+    _save_if_valid(form)
+    return form
+
+
+async def right_edit_topic(slug: str, data: Mapping[str, Any]) -> TopicForm:
+    """See wrong_edit_topic(); load, bind, validate and save: one thread hop."""
+    return await sync_to_async(_edit_topic)(slug, data)
+
+
 async def demo_form_validation(request: HttpRequest) -> HttpResponse:
     """Runs wrong_create_topic() on a filled-in form: is_valid() raises."""
     data = {"title": "Demo", "slug": "demo", "body": "Demo.", "author": "Ada Lovelace"}
@@ -239,6 +262,23 @@ PITFALLS: list[Pitfall] = [
         right=right_create_topic,
         test=TEST + "FormValidationTests::test_validation_queries_once_filled_in",
         demo=demo_form_validation,
+    ),
+    Pitfall(
+        number=34,
+        slug="model-form-instance-in-async-code",
+        title="A `ModelForm(instance=…)` with many-to-many fields, built in async code",
+        symptom=(
+            f"{SYNC_ONLY} at `TopicForm(data, instance=topic)`, before `is_valid()`: "
+            "the form's initial data lists the instance's many-to-many values "
+            "(`model_to_dict()`), a query; django-taggit's field queries the same way"
+        ),
+        fix=(
+            "Load the instance, bind the form, validate and save in one sync "
+            "function behind one `sync_to_async`, as an update view's unit of work."
+        ),
+        wrong=wrong_edit_topic,
+        right=right_edit_topic,
+        test=TEST + "FormInstanceTests::test_binding_an_instance_lists_its_tags",
     ),
     Pitfall(
         number=30,
