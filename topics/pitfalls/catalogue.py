@@ -1,6 +1,19 @@
 """Every pitfall, in catalogue order."""
 
-from topics.pitfalls import aio, cbv, deploy, helpers, httperrors, layout, loops, m2m, orm, servers, startup, tasks
+from topics.pitfalls import (
+    aio,
+    cbv,
+    deploy,
+    helpers,
+    httperrors,
+    layout,
+    loops,
+    m2m,
+    orm,
+    servers,
+    startup,
+    tasks,
+)
 from topics.pitfalls.registry import Pitfall
 
 PITFALLS: list[Pitfall] = sorted(
