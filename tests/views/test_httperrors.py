@@ -10,7 +10,8 @@ from contextlib import contextmanager
 import aiohttp
 import pytest
 import requests
-from django.test import SimpleTestCase
+from asgiref.sync import async_to_sync
+from django.test import SimpleTestCase, override_settings
 
 from topics.httperrors import (
     BAD_JSON,
@@ -23,6 +24,7 @@ from topics.httperrors import (
     afetch_json,
     fetch_json,
 )
+from topics.upstream import client
 from topics.upstream.client import http_session, source_url
 from topics.upstream.params import refused_url
 from topics.views.httperrors import CALL_TIMEOUT
@@ -292,3 +294,30 @@ class ViewTests(SimpleTestCase):
 
             self.assertEqual(response.status_code, 400, prefix)
             self.assertEqual(response.json()["error"]["parameter"], "fail")
+
+
+@pytest.mark.usefixtures("upstream")
+class ClientTwinsTests(SimpleTestCase):
+    """topics.upstream.client's twins name a stalled body alike, as the helper does."""
+
+    def test_a_body_that_stalls_is_a_timeout_in_both_twins(self):
+        with self.assertRaises(client.UpstreamError) as sync:
+            client.fetch_json(
+                source_url("profile"), params={"fail": "stall"}, timeout=TIMEOUT_S
+            )
+
+        async def acall() -> client.UpstreamError:
+            with override_settings(UPSTREAM_TIMEOUT=TIMEOUT_S):
+                async with http_session():
+                    try:
+                        await client.afetch_json(
+                            source_url("profile"), params={"fail": "stall"}
+                        )
+                    except client.UpstreamError as error:
+                        return error
+            raise AssertionError("afetch_json() answered a stalled body")
+
+        both = [sync.exception, async_to_sync(acall)()]
+        self.assertEqual(
+            [(error.code, error.reason) for error in both], [(TIMEOUT, TIMED_OUT)] * 2
+        )

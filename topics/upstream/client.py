@@ -17,6 +17,7 @@ import aiohttp
 import requests
 from django.conf import settings
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ReadTimeoutError
 
 from topics.api import ApiError
 from topics.httperrors import (
@@ -292,6 +293,12 @@ def fetch_json(
         return json.loads(body)
     except requests.Timeout:
         raise timeout_error(seconds, source) from None
+    except requests.ConnectionError as error:
+        # Past the headers, requests wraps a read timeout in a ConnectionError:
+        # a timeout all the same, as afetch_json() says (topics.httperrors).
+        if error.args and isinstance(error.args[0], ReadTimeoutError):
+            raise timeout_error(seconds, source) from None
+        raise _connection_error(source) from None
     except requests.RequestException:  # before ValueError: InvalidURL is both
         raise _connection_error(source) from None
     except ValueError:
