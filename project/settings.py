@@ -62,15 +62,17 @@ INSTALLED_APPS = [
     "topics.audit",
 ]
 
-# Django's default stack, as migrating users have it, and one of ours.
+# Django's seven defaults, hop-free (topics.hopfree: the same hooks, run on the
+# event loop where they do no I/O; 13 thread hops fewer per async request), and
+# one of ours.
 MIDDLEWARE = [
-    "django.middleware.security.SecurityMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "topics.hopfree.SecurityMiddleware",
+    "topics.hopfree.SessionMiddleware",
+    "topics.hopfree.CommonMiddleware",
+    "topics.hopfree.CsrfViewMiddleware",
+    "topics.hopfree.AuthenticationMiddleware",
+    "topics.hopfree.MessageMiddleware",
+    "topics.hopfree.XFrameOptionsMiddleware",
     # Ours: a view's database outage answers 503 + Retry-After, not 500.
     "topics.middleware.DatabaseUnavailableMiddleware",
 ]
