@@ -5,10 +5,13 @@ from functools import wraps
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.exceptions import MiddlewareNotUsed
 from django.http import HttpResponse
+from django.middleware import csrf
 from django.urls import URLResolver, path
 from django.urls.resolvers import RoutePattern
 from django.utils.deprecation import MiddlewareMixin
 from django.views import View
+
+from topics import hopfree
 
 
 class SyncOnlyMiddleware:
@@ -90,6 +93,41 @@ urlpatterns = [
     URLResolver(RoutePattern("broken/"), "tests.audit.no_such_urls"),
     # Its as_view() raises: that URLconf cannot load.
     URLResolver(RoutePattern("mixed/"), "tests.audit.planted_mixed_urls"),
+]
+
+
+class FramedXFrameOptionsMiddleware(hopfree.XFrameOptionsMiddleware):
+    """Planted: a drop-in's subclass overriding a method process_response
+    calls, so that hook takes Django's hop back."""
+
+    def get_xframe_options_value(self, request, response) -> str:
+        return "SAMEORIGIN"
+
+
+class OriginCsrfViewMiddleware(hopfree.CsrfViewMiddleware):
+    """Planted: a drop-in's subclass overriding a check process_view calls,
+    so process_view takes its hop back; its other hooks stay inline."""
+
+    def _origin_verified(self, request) -> bool:
+        return super()._origin_verified(request)
+
+
+class OwnCsrfViewMiddleware(csrf.CsrfViewMiddleware):
+    """Planted: the project's own subclass of one of Django's defaults."""
+
+    def _reject(self, request, reason):
+        return super()._reject(request, reason)
+
+
+# startproject's MIDDLEWARE, as most projects still have it.
+DJANGO_DEFAULT_MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
 PLANTED_MIDDLEWARE = [

@@ -83,7 +83,8 @@ class InstalledAuditTests(SimpleTestCase):
     def test_one_line_in_installed_apps(self):
         """manage.py async_audit, the one change being "topics.audit" in
         INSTALLED_APPS: the planted sync query is found, the failing check and
-        the missing database stop nothing."""
+        the missing database stop nothing; Django's defaults are told their
+        drop-ins, which pip did not install."""
         audited = self.audit("manage.py", "async_audit", "--format", "json")
 
         # The planted sync query is an error: status 1 (--fail-level error).
@@ -92,6 +93,7 @@ class InstalledAuditTests(SimpleTestCase):
             (f["code"], f["location"]) for f in json.loads(audited.stdout)["findings"]
         }
         self.assertIn(("code.sync-orm", "shop/views.py:8"), found)
+        self.assertIn("middleware.hopfree-available", {code for code, _ in found})
 
     def test_no_settings_change(self):
         """python -m topics.audit --settings, and the async-audit script, on a

@@ -209,6 +209,37 @@ class FormatEndToEndTests(SimpleTestCase):
                 self.assertEqual(uris["code.sync-orm"], "shop/views.py")
                 self.assertEqual(uris["settings.conn-max-age"], "host/settings.py")
 
+    def test_django_defaults_drop_ins_are_told_at_the_middleware_line(self):
+        """startproject's MIDDLEWARE: middleware.hopfree-available in every
+        format, on the settings line that lists the middleware."""
+        settings_file = (self.root / "host" / "settings.py").read_text()
+        line = settings_file.splitlines().index("MIDDLEWARE = [") + 1
+        code = "middleware.hopfree-available"
+
+        text = audit(self.root, "--select", code).stdout
+        as_json = json.loads(audit(self.root, "--format", "json").stdout)
+        sarif = json.loads(audit(self.root, "--format", "sarif").stdout)
+
+        self.assertRegex(
+            text, rf"host/settings\.py:{line}:\d+: info {code} 7 of Django's default"
+        )
+        [found] = [f for f in as_json["findings"] if f["code"] == code]
+        self.assertEqual(
+            (found["path"], found["line"], found["target"]),
+            ("host/settings.py", line, "MIDDLEWARE"),
+        )
+        [run] = sarif["runs"]
+        [result] = [r for r in run["results"] if r["ruleId"] == code]
+        where = result["locations"][0]["physicalLocation"]
+        self.assertEqual(
+            (where["artifactLocation"]["uri"], where["region"]["startLine"]),
+            ("host/settings.py", line),
+        )
+        self.assertEqual(result["level"], "note")
+        self.assertIn(
+            "→ topics.hopfree.CsrfViewMiddleware (3)", result["message"]["text"]
+        )
+
     def test_an_error_exits_1_by_default_and_a_run_below_it_0(self):
         """--fail-level is error unless told: the sync ORM call fails the run,
         --fail-level is not needed; the same run with the errors ignored

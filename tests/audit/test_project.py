@@ -8,53 +8,21 @@ from pathlib import Path
 from types import SimpleNamespace
 from unittest import mock
 
-from asgiref.sync import AsyncToSync, SyncToAsync
-from asgiref.testing import ApplicationCommunicator
 from django.conf import settings
-from django.core.handlers.asgi import ASGIHandler
 from django.core.management import CommandError, call_command
 from django.test import SimpleTestCase, TestCase, override_settings
 
 from project.settings import database_settings
-from tests.asgi import http_scope
-from tests.audit.planted import PLANTED_MIDDLEWARE
+from tests.audit.hops import PLANTED_URLS, measured_hops
+from tests.audit.planted import DJANGO_DEFAULT_MIDDLEWARE, PLANTED_MIDDLEWARE
 from topics.audit.risks import asgi_evidence, audit_settings
 from topics.audit.routes import audit_urls
 from topics.audit.stack import audit_middleware
-
-PLANTED_URLS = "tests.audit.planted"
 
 
 def codes(findings) -> list[tuple[str, str]]:
     """(code, target or location) of every finding, sorted."""
     return sorted((f.code, f.target or f.location) for f in findings)
-
-
-async def measured_hops(middleware: list[str]) -> int:
-    """Thread hops one request through Django's ASGI handler takes, counted."""
-    calls = []
-    real_sta, real_ats = SyncToAsync.__call__, AsyncToSync.__call__
-
-    def sta(self, *args, **kwargs):
-        calls.append("sync_to_async")
-        return real_sta(self, *args, **kwargs)
-
-    def ats(self, *args, **kwargs):
-        calls.append("async_to_sync")
-        return real_ats(self, *args, **kwargs)
-
-    with (
-        override_settings(MIDDLEWARE=middleware, ROOT_URLCONF=PLANTED_URLS),
-        mock.patch.object(SyncToAsync, "__call__", sta),
-        mock.patch.object(AsyncToSync, "__call__", ats),
-    ):
-        app = ApplicationCommunicator(ASGIHandler(), http_scope("/async/"))
-        await app.send_input({"type": "http.request", "body": b""})
-        start = await app.receive_output(5)
-        await app.receive_output(5)
-        await app.wait(5)
-    assert start["status"] == 200, start
-    return len(calls)
 
 
 class MiddlewareAuditTests(SimpleTestCase):
@@ -133,7 +101,12 @@ class MiddlewareAuditTests(SimpleTestCase):
     async def test_hop_counts_are_what_django_does(self):
         """The audit's hops equal the sync_to_async/async_to_sync calls measured."""
         baseline = await measured_hops([])
-        for stack in (settings.MIDDLEWARE, PLANTED_MIDDLEWARE[:-1]):
+        stacks = (
+            settings.MIDDLEWARE,
+            DJANGO_DEFAULT_MIDDLEWARE,
+            PLANTED_MIDDLEWARE[:-1],
+        )
+        for stack in stacks:
             rows, _ = audit_middleware(stack)
 
             measured = await measured_hops(list(stack)) - baseline
@@ -142,7 +115,12 @@ class MiddlewareAuditTests(SimpleTestCase):
 
     def test_default_stack_costs_thirteen_hops(self):
         """Django's default middleware: 13 hops per request, none of them ours."""
-        rows, findings = audit_middleware(settings.MIDDLEWARE)
+        rows, findings = audit_middleware(
+            [
+                *DJANGO_DEFAULT_MIDDLEWARE,
+                "topics.middleware.DatabaseUnavailableMiddleware",
+            ]
+        )
 
         self.assertEqual(sum(row.hops for row in rows), 13)
         self.assertEqual([row.mode for row in rows], ["async"] * len(rows))

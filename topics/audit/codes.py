@@ -17,6 +17,8 @@ CODES: dict[str, str] = {
     "request in async mode.",
     "middleware.hops": "The thread hops the whole middleware stack costs.",
     "middleware.not-used": "A middleware that raises MiddlewareNotUsed.",
+    "middleware.hopfree-available": "Django's default middleware in async mode: "
+    "the hops per request topics.hopfree's drop-ins save.",
     "urls.sync-views": "Sync views: under ASGI each holds a thread while it runs.",
     "urls.mixed-handlers": "A class-based view mixing async and sync handlers.",
     "urls.sync-decorator": "An async view wrapped by a sync-only decorator.",

@@ -3,7 +3,8 @@
 Mirrors BaseHandler.load_middleware(is_async=True): a middleware runs async
 only if it can and everything inside it does; each change of mode, each
 MiddlewareMixin hook and each sync process_view() costs a thread hop; one that
-raises MiddlewareNotUsed is left out.
+raises MiddlewareNotUsed is left out. A hop-free drop-in (topics.hopfree's,
+known by its hooks_inline()) costs none for the hooks it runs inline.
 """
 
 import inspect
@@ -18,6 +19,15 @@ from django.core.exceptions import MiddlewareNotUsed
 from django.utils.deprecation import MiddlewareMixin
 from django.utils.module_loading import import_string
 
+from topics.audit.defaults import (
+    DROP_IN,
+    IO_HOPS,
+    StackEntry,
+    dotted,
+    hopfree_available,
+    inline_hooks,
+    io_hops,
+)
 from topics.audit.findings import Finding
 
 MIXIN_HOOKS = ("process_request", "process_response")
@@ -41,9 +51,12 @@ class MiddlewareRow:
         return asdict(self)
 
 
-def _mixin_hops(middleware: Any) -> int:
-    # MiddlewareMixin.__acall__ runs each hook it has through sync_to_async.
-    return sum(hasattr(middleware, hook) for hook in MIXIN_HOOKS)
+def _mixin_hops(middleware: Any, inline: frozenset[str]) -> list[str]:
+    """The hooks MiddlewareMixin.__acall__ runs through sync_to_async: each it
+    has, but those a hop-free middleware runs inline."""
+    return [
+        hook for hook in MIXIN_HOOKS if hasattr(middleware, hook) and hook not in inline
+    ]
 
 
 def _view_hook_hops(middleware: Any) -> int:
@@ -69,9 +82,10 @@ def _installed(middleware: Any) -> bool:
     return bool({"site-packages", "dist-packages"} & set(parts))
 
 
-def _not_used(middleware: Any, *, is_async: bool) -> bool:
-    """Whether Django drops it: built as load_middleware() builds it, with a
-    get_response in its mode, it raises MiddlewareNotUsed."""
+def _built(middleware: Any, *, is_async: bool) -> tuple[bool, Any]:
+    """Built as load_middleware() builds it, with a get_response in its mode:
+    whether Django drops it (it raises MiddlewareNotUsed), and the instance
+    (None when building it failed)."""
 
     async def aget_response(request: Any) -> None:
         return None
@@ -84,17 +98,64 @@ def _not_used(middleware: Any, *, is_async: bool) -> bool:
         # static folder, say) is the project's business, not the report's.
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            middleware(aget_response if is_async else get_response)
+            return False, middleware(aget_response if is_async else get_response)
     except MiddlewareNotUsed:
-        return True
+        return True, None
     except Exception:  # noqa: BLE001
-        return False
-    return False
+        return False, None
+
+
+def _mixin_hops_finding(path: str, middleware: Any, hopping: list[str]) -> Finding:
+    """The hops a MiddlewareMixin-based middleware costs in async mode, and the
+    way out: a drop-in for Django's defaults, both modes for your own."""
+    message = (
+        f"{path} is MiddlewareMixin-based: {len(hopping)} sync_to_async hop(s) "
+        "per request in async mode"
+    )
+    if hasattr(middleware, "hooks_inline"):
+        # A drop-in runs inline only its own code (a subclass's override takes
+        # Django's hop back) on what it knows does no I/O (its instance says).
+        allowed = middleware.hooks_inline()
+        reasons = []
+        if overridden := [hook for hook in hopping if hook not in allowed]:
+            reasons.append(
+                f"{', '.join(overridden)}: the class overrides the hook or a method "
+                "it calls, and only the drop-in's own code runs on the event loop"
+            )
+        if unknown := [hook for hook in hopping if hook in allowed]:
+            reasons.append(
+                f"{', '.join(unknown)}: the drop-in cannot tell it does no I/O with "
+                "this configuration (a session store not Django's)"
+            )
+        return Finding(
+            "info",
+            "middleware.mixin-hops",
+            "middleware",
+            path,
+            f"{message}, in {'; '.join(reasons)}.",
+            "Leave the drop-in's methods as it has them (a setting may do what an "
+            "override does), or move the change into a middleware of your own that "
+            f"runs in both modes ({BOTH_MODES_DOC}).",
+        )
+    if dotted(middleware) in IO_HOPS:
+        fix = (
+            f"Its drop-in, {DROP_IN.format(name=middleware.__name__)}, runs the same "
+            "hooks with no hop (see middleware.hopfree-available)."
+        )
+    else:
+        fix = (
+            f"For your own middleware, write __call__ in both modes ({BOTH_MODES_DOC})"
+            "; Django's own cost what they cost."
+        )
+    return Finding(
+        "info", "middleware.mixin-hops", "middleware", path, f"{message}.", fix
+    )
 
 
 def audit_middleware(paths: Sequence[str]) -> tuple[list[MiddlewareRow], list[Finding]]:
     """The stack's rows, outermost first, and what stands in async's way."""
     rows: list[MiddlewareRow] = []
+    entries: list[StackEntry] = []
     findings: list[Finding] = []
     handler_is_async = True  # the ASGI handler's innermost _get_response_async
     for path in reversed(paths):
@@ -114,7 +175,8 @@ def audit_middleware(paths: Sequence[str]) -> tuple[list[MiddlewareRow], list[Fi
         can_sync = getattr(middleware, "sync_capable", True)
         can_async = getattr(middleware, "async_capable", False)
         is_async = can_async if handler_is_async or not can_sync else False
-        if _not_used(middleware, is_async=is_async):
+        not_used, instance = _built(middleware, is_async=is_async)
+        if not_used:
             findings.append(
                 Finding(
                     "info",
@@ -127,13 +189,21 @@ def audit_middleware(paths: Sequence[str]) -> tuple[list[MiddlewareRow], list[Fi
             )
             continue
         mixin = inspect.isclass(middleware) and issubclass(middleware, MiddlewareMixin)
-        hops = int(is_async != handler_is_async) + _view_hook_hops(middleware)
+        # The instance's process_view, as Django reads it: a drop-in of
+        # topics.hopfree sets an async one in async mode.
+        view_hops = _view_hook_hops(middleware if instance is None else instance)
+        hopping = []
         if mixin and is_async:
-            hops += _mixin_hops(middleware)
+            hopping = _mixin_hops(middleware, inline_hooks(middleware, instance))
+        hops = int(is_async != handler_is_async) + view_hops + len(hopping)
         rows.append(
             MiddlewareRow(
                 path, can_sync, can_async, mixin, "async" if is_async else "sync", hops
             )
+        )
+        installed = _installed(middleware)
+        entries.append(
+            StackEntry(path, middleware, instance, rows[-1].mode, hops, installed)
         )
         if not can_async:
             findings.append(
@@ -145,28 +215,21 @@ def audit_middleware(paths: Sequence[str]) -> tuple[list[MiddlewareRow], list[Fi
                     f"{path} is sync-only: under ASGI every request holds a thread "
                     "from here outwards.",
                     THIRD_PARTY_FIX
-                    if _installed(middleware)
+                    if installed
                     else "Make it sync- and async-capable (sync_capable = "
                     f"async_capable = True, and an async __call__: {BOTH_MODES_DOC}) "
                     "or drop it.",
                 )
             )
-        elif mixin and is_async and _mixin_hops(middleware):
-            # Run sync (inside a sync-only one), its hooks cost no hop: no row.
-            findings.append(
-                Finding(
-                    "info",
-                    "middleware.mixin-hops",
-                    "middleware",
-                    path,
-                    f"{path} is MiddlewareMixin-based: {_mixin_hops(middleware)} "
-                    "sync_to_async hop(s) per request in async mode.",
-                    "For your own middleware, write __call__ in both modes "
-                    f"({BOTH_MODES_DOC}); Django's own cost what they cost.",
-                )
-            )
+        elif mixin and is_async:
+            # Run sync (inside a sync-only one), its hooks cost no hop: none here.
+            if view_hops and hasattr(middleware, "hooks_inline"):
+                hopping.append("process_view")  # a drop-in's own is async
+            if hopping:
+                findings.append(_mixin_hops_finding(path, middleware, hopping))
         handler_is_async = is_async
     rows.reverse()
+    entries.reverse()
     if rows and not handler_is_async:
         # The ASGI handler adapts the outermost sync middleware with one more hop.
         first = rows[0]
@@ -179,7 +242,8 @@ def audit_middleware(paths: Sequence[str]) -> tuple[list[MiddlewareRow], list[Fi
             "middleware",
             "MIDDLEWARE",
             f"{len(rows)} middleware: {hops} thread hop(s) per request before an "
-            "async view runs (a sync view adds one more).",
+            f"async view runs (a sync view adds one more){io_hops(entries)}.",
         )
     )
+    findings += hopfree_available(entries)
     return rows, findings
