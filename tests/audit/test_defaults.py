@@ -37,7 +37,7 @@ class HopFreeAvailableTests(SimpleTestCase):
                 f"{row.path} → topics.hopfree.{name} ({row.hops})", available.message
             )
         self.assertIn("when SessionMiddleware saves a session", available.message)
-        self.assertIn("topics/hopfree.py", available.fix)
+        self.assertIn("topics.hopfree is installed with the audit", available.fix)
 
     def test_this_projects_stack_is_hop_free(self):
         """The drop-ins: no hop per request and nothing to replace, the hops

@@ -66,12 +66,13 @@ class InstalledAuditTests(SimpleTestCase):
 
     def test_only_the_audit_is_installed(self):
         """The demo's `project` and its `topics` app stay in the checkout: in
-        site-packages, `topics` holds the audit and nothing else."""
+        site-packages, `topics` holds the audit and the drop-ins, nothing else."""
         probe = self.audit(
             "-c",
             "import importlib.util as u, topics;"
             "print(sorted(topics.__path__), u.find_spec('project'),"
-            " u.find_spec('topics.views'), u.find_spec('topics.audit') is not None)",
+            " u.find_spec('topics.views'), None not in"
+            " (u.find_spec('topics.audit'), u.find_spec('topics.hopfree')))",
         )
 
         self.assertEqual(probe.returncode, 0, probe.stderr)
@@ -84,7 +85,7 @@ class InstalledAuditTests(SimpleTestCase):
         """manage.py async_audit, the one change being "topics.audit" in
         INSTALLED_APPS: the planted sync query is found, the failing check and
         the missing database stop nothing; Django's defaults are told their
-        drop-ins, which pip did not install."""
+        drop-ins, which pip installed beside it."""
         audited = self.audit("manage.py", "async_audit", "--format", "json")
 
         # The planted sync query is an error: status 1 (--fail-level error).

@@ -1,7 +1,7 @@
 """Django's default middleware, and the hop-free drop-ins of topics.hopfree.
 
-The audit is installed without topics.hopfree (pyproject.toml), so it never
-imports it: Django's defaults are known by their dotted paths, a drop-in by
+The audit never imports topics.hopfree (a user may have copied it elsewhere,
+or not at all): Django's defaults are known by their dotted paths, a drop-in by
 the hooks_inline() classmethod its class has, and what a drop-in runs inline
 by its built instance's `inline` (or that classmethod's answer).
 """
@@ -16,7 +16,7 @@ from django.contrib.sessions.backends.base import SessionBase
 from topics.audit.findings import Finding
 
 # Each default, with the I/O for which its drop-in still takes Django's one hop
-# (topics/hopfree.py's docstrings): a count per request cannot hold these.
+# (topics/hopfree's docstrings): a count per request cannot hold these.
 IO_HOPS = {
     "django.middleware.security.SecurityMiddleware": "",
     "django.contrib.sessions.middleware.SessionMiddleware": "saves a session",
@@ -147,9 +147,9 @@ def hopfree_available(entries: Sequence[StackEntry]) -> list[Finding]:
             "instead; a hook one overrides keeps its hop."
         )
     fix = (
-        "Copy topics/hopfree.py (Django 5.2+ and asgiref only; pip installs the "
-        "audit without it) into your project, and put each drop-in's dotted path "
-        "in MIDDLEWARE in place of Django's."
+        "Put each drop-in's dotted path in MIDDLEWARE in place of Django's: "
+        "topics.hopfree is installed with the audit (Django 5.2+ and asgiref "
+        "only; or copy topics/hopfree/__init__.py into your project)."
     )
     return [
         Finding(
