@@ -9,7 +9,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager, nullcontext
+from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -26,9 +26,19 @@ SOURCES = 3  # K: every source the fan-out knows
 # The database of every scenario but the export: `make run`'s demo size, so
 # that the ORM pair measures hops and queries, not a scan of a million rows.
 DEMO_TOPICS = 1_000
-BARE_SETTINGS = "topics.bench.settings_bare"
+# The middleware stacks the fan-out and the overhead compare, by their rows' names.
+STACKS = {
+    "default middleware": "topics.bench.settings_default",  # Django's seven
+    "hop-free middleware": "topics.bench.settings_hopfree",  # the project's
+    "no middleware": "topics.bench.settings_bare",
+}
 # The fan-out variants --profile samples, at the concurrency of the Starlette target.
-PROFILED = ("async", "async, no middleware", "starlette")
+PROFILED = (
+    "async",
+    "async, hop-free middleware",
+    "async, no middleware",
+    "starlette",
+)
 
 
 @dataclass(frozen=True)
@@ -235,10 +245,10 @@ def count_points(plan: Plan, scenarios: tuple[str, ...]) -> int:
     """How many measurements the progress bar will see."""
     sweep = len(plan.sweep)
     points = {
-        "fanout": 5 * sweep,
+        "fanout": 6 * sweep,
         "orm": 3,
-        "overhead": 4,
-        "export": 2,
+        "overhead": 2 * len(STACKS),
+        "export": 4,
         "workers": 2,
     }
     return sum(points[name] for name in scenarios)
@@ -297,13 +307,16 @@ def _fanout(
 ) -> dict[str, Any]:
     plan = bench.plan
     core = bench.cores.server
-    bare_env = {**env, "DJANGO_SETTINGS_MODULE": BARE_SETTINGS}
+
+    def django_app(name: str, stack: str) -> AbstractContextManager[Server]:
+        # The same views behind each middleware stack: what each stack costs.
+        stack_env = {**env, "DJANGO_SETTINGS_MODULE": STACKS[stack]}
+        return servers.uvicorn_app(name, stack_env, logs=bench.logs, core=core)
+
     with (
-        servers.uvicorn_app("django", env, logs=bench.logs, core=core) as django,
-        # The same view with MIDDLEWARE = []: what Django's default stack costs.
-        servers.uvicorn_app(
-            "django-bare", bare_env, logs=bench.logs, core=core
-        ) as bare,
+        django_app("django", "default middleware") as django,
+        django_app("django-hopfree", "hop-free middleware") as hopfree,
+        django_app("django-bare", "no middleware") as bare,
         servers.starlette_app(upstream.url, logs=bench.logs, core=core) as starlette,
     ):
         query = _fanout_query(plan)
@@ -311,6 +324,7 @@ def _fanout(
             ("sync", django, f"/sync/{query}"),
             ("sync-threads", django, f"/sync-threads/{query}"),
             ("async", django, f"/async/{query}"),
+            ("async, hop-free middleware", hopfree, f"/async/{query}"),
             ("async, no middleware", bare, f"/async/{query}"),
             ("starlette", starlette, f"/fanout/?delay={plan.delay}"),
         ]
@@ -362,12 +376,9 @@ def _orm(bench: Bench, env: dict, upstream: Server) -> dict[str, Any]:
 def _overhead(bench: Bench, env: dict, upstream: Server) -> dict[str, Any]:
     rows = []
     concurrency = 10
-    for stack_name, settings_module in (
-        ("default middleware", "topics.bench.settings_default"),
-        ("no middleware", BARE_SETTINGS),
-    ):
+    for stack_name, settings_module in STACKS.items():
         server_env = {**env, "DJANGO_SETTINGS_MODULE": settings_module}
-        name = "django-" + stack_name.split()[0]
+        name = "django-" + _slug(stack_name)
         with servers.uvicorn_app(
             name, server_env, logs=bench.logs, core=bench.cores.server
         ) as django:

@@ -1,5 +1,16 @@
-"""The project's settings, with the bench's trivial views routed."""
+"""The bench's settings with Django's seven default middleware (what
+startproject writes) and ours: the stack the project had before topics.hopfree."""
 
 from project.settings import *  # noqa: F403
 
 ROOT_URLCONF = "topics.bench.urls"
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "topics.middleware.DatabaseUnavailableMiddleware",
+]
