@@ -381,8 +381,8 @@ def test_a_sample_belongs_to_its_hop_or_thread_then_its_innermost_component(
                 ),
                 _stack(
                     CHAIN,
-                    "HopFreeMixin.__acall__ (topics/hopfree.py:117)",
-                    "HopFreeMixin._arun (topics/hopfree.py:110)",
+                    "HopFreeMixin.__acall__ (topics/hopfree/__init__.py:117)",
+                    "HopFreeMixin._arun (topics/hopfree/__init__.py:110)",
                     "MessageMiddleware.process_request"
                     " (django/contrib/messages/middleware.py:12)",
                     "LazyObject.__getattribute__ (django/utils/functional.py:280) 2",

@@ -66,7 +66,7 @@ DISPATCHER = "django/dispatch/dispatcher.py"
 MIDDLEWARE_PATHS = (
     "django/utils/deprecation.py",  # MiddlewareMixin
     "django/middleware/",
-    "topics/hopfree.py",
+    "topics/hopfree/",
 )
 
 
