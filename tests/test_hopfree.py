@@ -37,18 +37,11 @@ from django.test import (
 from django.test.client import MULTIPART_CONTENT
 
 from tests.asgi import http_scope
+from tests.audit.planted import DJANGO_DEFAULT_MIDDLEWARE
 from tests.queries import hops_counted
 from topics import hopfree
 
-DJANGO_STACK = [
-    "django.middleware.security.SecurityMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-]
+DJANGO_STACK = DJANGO_DEFAULT_MIDDLEWARE
 HOPFREE_STACK = [f"topics.hopfree.{path.rsplit('.', 1)[1]}" for path in DJANGO_STACK]
 URLS = "tests.hopfree_urls"
 TOKEN = re.compile(r"\b[a-zA-Z0-9]{64}\b")
