@@ -664,3 +664,25 @@ class SessionStore(SessionBase):
 
     def __init__(self, session_key: str | None = None) -> None:
         super().__init__(session_key)
+
+
+class DeployCheckTests(TestCase):
+    """Django's deploy checks find its middleware by dotted path: check_deploy
+    runs them as if the drop-ins were Django's, so none is skipped."""
+
+    def test_a_missing_hsts_setting_is_still_reported(self):
+        from django.core import checks
+
+        with override_settings(SECURE_HSTS_SECONDS=0, MIDDLEWARE=HOPFREE_STACK):
+            found = checks.run_checks(include_deployment_checks=True)
+            ids = {m.id for m in found if not m.is_silenced()}
+        self.assertIn("security.W004", ids)
+        self.assertFalse({"security.W001", "security.W002", "security.W003"} & ids)
+
+    def test_a_middleware_truly_missing_is_reported(self):
+        from django.core import checks
+
+        with override_settings(MIDDLEWARE=HOPFREE_STACK[:3]):
+            found = checks.run_checks(include_deployment_checks=True)
+            ids = {m.id for m in found if not m.is_silenced()}
+        self.assertLessEqual({"hopfree.security.W002", "hopfree.security.W003"}, ids)

@@ -280,3 +280,56 @@ class XFrameOptionsMiddleware(HopFreeMixin, clickjacking.XFrameOptionsMiddleware
     """Django's XFrameOptionsMiddleware: inline (a header from a setting)."""
 
     inline_hooks: ClassVar = {"process_response": ("get_xframe_options_value",)}
+
+
+# Django's deploy checks find its middleware by dotted path (security.W001,
+# W002, W003), and skip the HSTS, SSL-redirect, nosniff… checks without it.
+DJANGO_PATHS = {
+    f"{__name__}.{cls.__name__}": f"{base.__module__}.{base.__name__}"
+    for cls in (
+        SecurityMiddleware,
+        SessionMiddleware,
+        CommonMiddleware,
+        CsrfViewMiddleware,
+        AuthenticationMiddleware,
+        MessageMiddleware,
+        XFrameOptionsMiddleware,
+    )
+    for base in (cls.__mro__[2],)
+}
+BY_PATH = ("security.W001", "security.W002", "security.W003")
+
+
+def check_deploy(app_configs: Any = None, **kwargs: Any) -> list:
+    """Django's security checks as they would run with Django's own classes.
+
+    Register it (checks.register(check_deploy, Tags.security, deploy=True), in
+    an AppConfig.ready()) and add BY_PATH to SILENCED_SYSTEM_CHECKS: it returns
+    what Django's checks say with the drop-ins mapped back to Django's paths and
+    do not say as is (HSTS, SSL redirect…), and a middleware truly missing as
+    hopfree.security.W00x. Returns a list of django.core.checks.CheckMessage.
+    """
+    from django.core.checks import registry
+    from django.test.utils import override_settings
+
+    mapped = [DJANGO_PATHS.get(path, path) for path in settings.MIDDLEWARE]
+    if mapped == list(settings.MIDDLEWARE):
+        return []
+    security = [
+        check
+        for check in registry.registry.get_checks(include_deployment_checks=True)
+        if "security" in check.tags and check is not check_deploy
+    ]
+
+    def run() -> list:
+        return [m for check in security for m in check(app_configs=app_configs)]
+
+    as_is = run()
+    with override_settings(MIDDLEWARE=mapped):
+        as_django = run()
+    found = [m for m in as_django if m not in as_is]
+    for message in as_django:
+        if message.id in BY_PATH:
+            message.id = f"hopfree.{message.id}"
+            found.append(message)
+    return found
