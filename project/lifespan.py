@@ -66,8 +66,25 @@ def _pooled_connections() -> list:
 
 
 def _open_pools() -> None:
-    for conn in _pooled_connections():
-        conn.pool  # noqa: B018 -- creating the pool opens it and fills min_size
+    pooled = _pooled_connections()
+    if pooled:
+        # Only a pooled PostgreSQL database needs psycopg_pool installed.
+        from psycopg_pool import PoolTimeout
+    for conn in pooled:
+        # Django builds the pool closed (open=False) and opens it at the first
+        # query, so merely reading conn.pool connects nothing: open it, then
+        # wait for its min_size connections, so the first request finds them.
+        conn.pool.open()
+        try:
+            conn.pool.wait(timeout=conn.pool.timeout)
+        except PoolTimeout:
+            # The database is down or slow: serve anyway (its requests answer
+            # 503); the open pool keeps connecting in the background.
+            logger.warning(
+                "Database %r: the pool has not connected after %s s; it keeps trying.",
+                conn.alias,
+                conn.pool.timeout,
+            )
 
 
 def _close_pools() -> None:
@@ -77,7 +94,14 @@ def _close_pools() -> None:
 
 @asynccontextmanager
 async def database_pools() -> AsyncIterator[None]:
-    """Open PostgreSQL connection pools at startup and close them at shutdown."""
+    """Open PostgreSQL connection pools at startup and close them at shutdown.
+
+    Each pool is open and holds its `min_size` connections before the server
+    accepts a request; if the database does not answer within the pool's
+    `timeout` (seconds), startup goes on with a warning and the pool keeps
+    connecting. Follows Django's "Connection pool" docs (5.1+), which leave
+    opening the pool to the first connection request.
+    """
     # Both calls block (the pool starts and joins worker threads): off the loop.
     await asyncio.to_thread(_open_pools)
     try:

@@ -1,10 +1,14 @@
 """The ASGI lifespan wrapper: the protocol in process, then under a real uvicorn."""
 
 import asyncio
+import os
 import signal
+import time
 from contextlib import asynccontextmanager
+from unittest import skipUnless
 from urllib.request import urlopen
 
+from django.db import connection
 from django.test import SimpleTestCase, TransactionTestCase
 
 from project.lifespan import LifespanMiddleware
@@ -126,3 +130,34 @@ class LifespanUnderUvicornTests(TransactionTestCase):
         self.assertNotIn(UNSUPPORTED, server.output)
         self.assertNotIn("Traceback", server.output)
         self.assertNotIn("Warning:", server.output)
+
+
+def _server_connections(application_name: str) -> int:
+    """The server's connections to PostgreSQL, told apart by their application_name."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s",
+            [application_name],
+        )
+        return cursor.fetchone()[0]
+
+
+@skipUnless(
+    connection.vendor == "postgresql",
+    "Counts the pool's connections in pg_stat_activity: runs on PostgreSQL.",
+)
+class PoolAtStartupTests(TransactionTestCase):
+    def test_the_pool_is_open_and_filled_before_the_first_request(self):
+        """After startup, before any request, the pool holds min_size connections;
+        after shutdown, none. Django creates the pool closed: reading conn.pool
+        alone (what the lifespan did before) connected nothing."""
+        # libpq reads PGAPPNAME: every connection of that server carries it.
+        name = f"lifespan-pool-{os.getpid()}"
+        with uvicorn_server(PGAPPNAME=name, DATABASE_POOL_MIN_SIZE="3"):
+            at_startup = _server_connections(name)
+        deadline = time.monotonic() + 10
+        while (after := _server_connections(name)) and time.monotonic() < deadline:
+            time.sleep(0.1)  # a backend leaves pg_stat_activity once it has exited
+
+        self.assertEqual(at_startup, 3)
+        self.assertEqual(after, 0)
