@@ -293,5 +293,11 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
         "django": {"level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
+        # With DEBUG on, Django logs each middleware it adapts to the handler's
+        # mode ("Asynchronous handler adapted for middleware …": a thread hop per
+        # request) at startup, at level DEBUG: its only DEBUG records here.
+        "django.request": {
+            "level": os.environ.get("DJANGO_REQUEST_LOG_LEVEL", "DEBUG")
+        },
     },
 }

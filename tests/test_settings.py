@@ -1,14 +1,18 @@
 """Settings from the environment: the database and cache rules ASGI needs."""
 
+import logging
+from io import StringIO
 from unittest import mock
 
 from django.conf import settings
 from django.core.cache import cache, caches
+from django.core.handlers.asgi import ASGIHandler
 from django.db.utils import ConnectionHandler
-from django.test import SimpleTestCase
+from django.test import SimpleTestCase, override_settings
 
 from project.settings import database_settings
 from topics import checks
+from topics.pitfalls.deploy import ADAPTED_MESSAGE, WRONG_MIDDLEWARE
 
 
 class DatabaseSettingsTests(SimpleTestCase):
@@ -74,3 +78,29 @@ class AsgiConnectionCheckTests(SimpleTestCase):
     def test_this_project_passes(self):
         """The project's own settings raise neither."""
         self.assertEqual(checks.check_asgi_connections(), [])
+
+
+class AdaptedMiddlewareLogTests(SimpleTestCase):
+    def test_the_project_logging_prints_the_adapted_middleware(self):
+        """Django's "Asynchronous handler adapted…" line is a DEBUG record on
+        django.request: the project's LOGGING prints it; a logger at INFO drops it."""
+        console = next(h for h in logging.getLogger().handlers if h.name == "console")
+        request_logger = logging.getLogger("django.request")
+        printed = StringIO()
+        previous = console.setStream(printed)
+        try:
+            with override_settings(DEBUG=True, MIDDLEWARE=[WRONG_MIDDLEWARE]):
+                ASGIHandler()
+                shown = printed.getvalue()
+                level = request_logger.level
+                request_logger.setLevel(logging.INFO)
+                try:
+                    ASGIHandler()
+                finally:
+                    request_logger.setLevel(level)
+        finally:
+            console.setStream(previous)
+
+        adapted = ADAPTED_MESSAGE.format(path=WRONG_MIDDLEWARE)
+        self.assertIn(f" DEBUG django.request [-] {adapted}\n", shown)
+        self.assertEqual(printed.getvalue(), shown)  # nothing more at INFO

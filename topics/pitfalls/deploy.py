@@ -242,7 +242,8 @@ PITFALLS: list[Pitfall] = [
         slug="sync-only-middleware",
         title="Sync-only middleware in front of async views",
         symptom="Each async request takes a thread hop through it; with DEBUG on, "
-        "logger `django.request` says at startup: "
+        "Django logs at startup, at level DEBUG on logger `django.request` (so a "
+        "logger left at INFO hides it): "
         f"`{ADAPTED_MESSAGE.format(path='<path>')}`",
         fix="Make it sync- and async-capable: `@sync_and_async_middleware` (or, "
         "on a class, `async_capable = True` and `markcoroutinefunction`).",
