@@ -1,14 +1,19 @@
 """Settings from the environment: the database and cache rules ASGI needs."""
 
 import logging
+import threading
 from io import StringIO
 from unittest import mock
 
+from asgiref.sync import iscoroutinefunction
 from django.conf import settings
 from django.core.cache import cache, caches
+from django.core.cache.backends.base import BaseCache
+from django.core.cache.backends.locmem import LocMemCache
 from django.core.handlers.asgi import ASGIHandler
 from django.db.utils import ConnectionHandler
 from django.test import SimpleTestCase, override_settings
+from django.utils.module_loading import import_string
 
 from project.settings import database_settings
 from topics import checks
@@ -104,3 +109,53 @@ class AdaptedMiddlewareLogTests(SimpleTestCase):
         adapted = ADAPTED_MESSAGE.format(path=WRONG_MIDDLEWARE)
         self.assertIn(f" DEBUG django.request [-] {adapted}\n", shown)
         self.assertEqual(printed.getvalue(), shown)  # nothing more at INFO
+
+
+# Every cache backend Django ships, on 5.2 and 6.1.
+BUILT_IN_CACHES = [
+    "django.core.cache.backends.db.DatabaseCache",
+    "django.core.cache.backends.dummy.DummyCache",
+    "django.core.cache.backends.filebased.FileBasedCache",
+    "django.core.cache.backends.locmem.LocMemCache",
+    "django.core.cache.backends.memcached.PyLibMCCache",
+    "django.core.cache.backends.memcached.PyMemcacheCache",
+    "django.core.cache.backends.redis.RedisCache",
+]
+
+
+class ThreadRecordingCache(LocMemCache):
+    """LocMemCache that notes the thread each sync get() runs on."""
+
+    threads: list[int]
+
+    def get(self, key, default=None, version=None):
+        self.threads.append(threading.get_ident())
+        return super().get(key, default, version)
+
+
+class AsyncCacheApiTests(SimpleTestCase):
+    def test_no_built_in_backend_has_its_own_async_methods(self):
+        """aget(), aset() … are BaseCache's in every built-in backend: the sync
+        call in a thread (the README's "Cached" section says so)."""
+        async_methods = [
+            name
+            for name in dir(BaseCache)
+            if name.startswith("a") and iscoroutinefunction(getattr(BaseCache, name))
+        ]
+        self.assertIn("aget", async_methods)
+        self.assertIn("aset", async_methods)
+        for path in BUILT_IN_CACHES:
+            backend = import_string(path)
+            for name in async_methods:
+                with self.subTest(backend=path, method=name):
+                    self.assertIs(getattr(backend, name), getattr(BaseCache, name))
+
+    async def test_aget_runs_the_sync_get_off_the_loop(self):
+        """BaseCache.aget() calls get() in another thread than the event loop's."""
+        cache = ThreadRecordingCache("async-cache-api", {})
+        cache.threads = []
+
+        self.assertIsNone(await cache.aget("missing"))
+
+        self.assertEqual(len(cache.threads), 1)
+        self.assertNotEqual(cache.threads[0], threading.get_ident())
