@@ -484,7 +484,9 @@ class BadInputTests(TestCase):
         allowed = DOCUMENTED | (UPSTREAM_FAILURES if request.route.upstream else set())
         self.assertIn(status, allowed, body[:500])
         if status == 302:
-            self.assertIn(request.route.pair, ("me", "topic_detail_view"))
+            self.assertIn(
+                request.route.pair, ("me", "topic_detail_view", "topic_form_page")
+            )
             self.assertFalse(request.logged_in)
             self.assertTrue(response["Location"].startswith("/accounts/login/"))
         if status == 204:
