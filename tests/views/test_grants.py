@@ -105,6 +105,32 @@ class AuthHopTests(TransactionTestCase):
             ],
         )
 
+    @override_settings(MIDDLEWARE=HOPFREE_STACK)
+    async def test_a_visitor_is_refused_in_djangos_exception_hops(self):
+        """AnonymousUser has no permissions: ahas_perms() asks no database. The
+        PermissionDenied it raises takes Django's exception path, three hops:
+        its process_exception hooks, handler403, the log line; an error
+        api_view answers takes only the last."""
+        hops = await hops_of("/async/auth/topics/grants/grants/")
+        api_error = await hops_of("/async/topics/?page=0")  # answered by api_view
+
+        self.assertEqual(
+            hops,
+            [
+                403,
+                "Signal.asend.<locals>.sync_send",
+                "BaseHandler.process_exception_by_middleware",
+                "response_for_exception",
+                "log_response",
+                HANDLER_CLOSE,
+            ],
+        )
+        # Django logs every 4xx in a thread: the one hop an api_view error takes.
+        self.assertEqual(
+            api_error,
+            [400, "Signal.asend.<locals>.sync_send", "log_response", HANDLER_CLOSE],
+        )
+
     async def test_login_required_middleware_runs_in_a_hop(self):
         """LoginRequiredMiddleware (Django 5.1) is a sync MiddlewareMixin: its
         process_view runs in a thread, where request.user loads the session and
