@@ -31,8 +31,7 @@ else:
         (acheck_password() and the unknown-user path both call the hasher
         directly): a login blocks every other request for the hash, about a
         third of a second of PBKDF2. Django 6.0 moved acheck_password()'s hash
-        to a thread (ticket #36439); 6.1 hashes the unknown-user path in one
-        too.
+        to a thread (ticket #36439); in 6.1 both paths hash in one.
         """
         return await sync_to_async(auth.authenticate)(request, **credentials)
 
