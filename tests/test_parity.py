@@ -22,6 +22,7 @@ from topics.seeding import (
     seed_bookmarks,
     seed_demo_exports,
     seed_demo_user,
+    seed_editor_user,
     seed_topics,
 )
 from topics.upstream.client import http_session
@@ -43,7 +44,9 @@ class TwinParityTests(TestCase):
         seed_topics(count=CHUNK_ROWS + 30)
         seed_bookmarks()
         seed_demo_exports()
-        seed_demo_user(password=None)
+        # With its password: the login pair's examples authenticate with it.
+        seed_demo_user()
+        seed_editor_user(password=None)
 
 
 # {% csrf_token %}'s value is masked anew for every response.

@@ -157,7 +157,10 @@ def api_view(
 
     Use as @api_view for a read (GET and HEAD), or @api_view(methods=["POST"]):
     any other method is refused with a JSON 405 and an Allow header, before the
-    view runs.
+    view runs. Django's require_http_methods() checks the same, but answers an
+    empty text/html 405; this also turns an ApiError or Http404 raised in the
+    view into a JSON error with its own message. PermissionDenied and other
+    exceptions go on to Django's handlers (handler403...).
     """
     if view is None:
         return lambda view: api_view(view, methods=methods)

@@ -1,5 +1,13 @@
 """What differs between the supported Django lines, 5.2 LTS and 6.1, in one place."""
 
+from typing import Any
+
+import django
+from asgiref.sync import sync_to_async
+from django.contrib import auth
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.http import HttpRequest
+
 try:
     from django.core.paginator import AsyncPaginator
 except ImportError:  # Django < 6.0
@@ -10,4 +18,22 @@ try:
 except ImportError:  # Django < 6.1
     FETCH_RAISE = None
 
-__all__ = ["FETCH_RAISE", "AsyncPaginator"]
+if django.VERSION >= (6, 1):
+    aauthenticate = auth.aauthenticate
+else:
+
+    async def aauthenticate(
+        request: HttpRequest | None = None, **credentials: Any
+    ) -> AbstractBaseUser | None:
+        """Django's authenticate() in one thread hop.
+
+        Django 5.2's aauthenticate() hashes the password on the event loop
+        (acheck_password() and the unknown-user path both call the hasher
+        directly): a login blocks every other request for the hash, about a
+        third of a second of PBKDF2. Django 6.0 moved acheck_password()'s hash
+        to a thread (ticket #36439); in 6.1 both paths hash in one.
+        """
+        return await sync_to_async(auth.authenticate)(request, **credentials)
+
+
+__all__ = ["FETCH_RAISE", "AsyncPaginator", "aauthenticate"]

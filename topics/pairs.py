@@ -226,6 +226,69 @@ PAIRS: list[Pair] = [
         ),
     ),
     Pair(
+        name="log_in",
+        family="Auth and sessions",
+        route="auth/login/",
+        sync_view=auth.log_in,
+        async_view=auth.alog_in,
+        lesson=(
+            "A JSON login: `await aauthenticate()` then `await alogin(request, "
+            "user)` (Django 5.0+), never alogin() with None; Django cycles the "
+            "session key and rotates the CSRF token."
+        ),
+        examples=(
+            Example(
+                "auth/login/", "POST", json={"username": "demo", "password": "demo"}
+            ),
+            Example("auth/login/", "POST", json={"username": "demo", "password": "x"}),
+            Example(
+                "auth/login/",
+                "POST",
+                json={"username": "demo", "password": "demo"},
+                user="demo",
+            ),
+            Example("auth/login/", "POST", json={"username": "demo"}),
+            Example("auth/login/", "POST", json={"username": 1, "password": []}),
+            Example("auth/login/", "POST", body="{not json"),
+            Example("auth/login/"),
+        ),
+    ),
+    Pair(
+        name="log_out",
+        family="Auth and sessions",
+        route="auth/logout/",
+        sync_view=auth.log_out,
+        async_view=auth.alog_out,
+        lesson=(
+            "`await alogout(request)` flushes the session, logged in or not: 204. "
+            "Django's LogoutView is a sync class view that redirects."
+        ),
+        examples=(
+            Example("auth/logout/", "POST"),
+            Example("auth/logout/", "POST", user="demo"),
+            Example("auth/logout/"),
+        ),
+    ),
+    Pair(
+        name="topic_grants",
+        family="Auth and sessions",
+        route="auth/topics/<slug:slug>/grants/",
+        sync_view=auth.topic_grants,
+        async_view=auth.atopic_grants,
+        lesson=(
+            "permission_required(raise_exception=True) wraps async views (Django "
+            "5.1+): a JSON 403 without the permission; `await user.ahas_perm()` "
+            "(5.2+) for a check inside the view."
+        ),
+        examples=(
+            "auth/topics/topic-1/grants/",
+            Example("auth/topics/topic-1/grants/", user="demo"),
+            Example("auth/topics/topic-1/grants/", user="editor"),
+            Example("auth/topics/no-such-topic/grants/", user="editor"),
+            Example("auth/topics/topic-1/grants/", "POST", user="editor"),
+        ),
+    ),
+    Pair(
         name="topic_page",
         family="Templates",
         route="html/topics/",

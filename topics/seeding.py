@@ -4,6 +4,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.db import transaction
 
 from topics.exports import export_path, write_export
@@ -51,6 +52,27 @@ def seed_demo_user(*, password: str | None = DEMO_USERNAME) -> bool:
     # Demo only: a known password, so a visitor can log in to the auth pairs.
     user = User.objects.create_user(DEMO_USERNAME, password=password)
     Profile.objects.create(user=user, display_name=DEMO_DISPLAY_NAME)
+    return True
+
+
+EDITOR_USERNAME = "editor"
+# The editor's permissions, Django's defaults for Topic: the demo user has none.
+EDITOR_PERMISSIONS = ("change_topic", "delete_topic")
+
+
+def seed_editor_user(*, password: str | None = EDITOR_USERNAME) -> bool:
+    """Make the editor, who may change and delete topics, unless the user
+    exists; True if made. password=None: see seed_demo_user()."""
+    User = get_user_model()
+    if User.objects.filter(username=EDITOR_USERNAME).exists():
+        return False
+    # Demo only: a known password, as for the demo user.
+    user = User.objects.create_user(EDITOR_USERNAME, password=password)
+    user.user_permissions.set(
+        Permission.objects.filter(
+            content_type__app_label="topics", codename__in=EDITOR_PERMISSIONS
+        )
+    )
     return True
 
 

@@ -9,6 +9,7 @@ from topics.seeding import (
     seed_bookmarks,
     seed_demo_exports,
     seed_demo_user,
+    seed_editor_user,
     seed_topics,
 )
 
@@ -32,6 +33,8 @@ class Command(BaseCommand):
             raise CommandError("--topics must be >= 0 and --batch-size >= 1.")
         if seed_demo_user():
             self.stdout.write('Created the user "demo" (password "demo").')
+        if seed_editor_user():
+            self.stdout.write('Created the user "editor" (password "editor").')
         if if_empty and Topic.objects.exists():
             self.stdout.write("Topics exist already; nothing to seed.")
         else:
