@@ -171,7 +171,7 @@ def api_view(
         if request.method not in methods:
             raise MethodNotAllowed(request.method, methods)
 
-    # One decorator serves both modes, as Django's own decorators do since 5.0:
+    # One decorator serves both modes, as Django's documented async-capable ones do:
     # wrapping an async view in a sync function would return an unawaited coroutine.
     if iscoroutinefunction(view):
 

@@ -268,7 +268,8 @@ PITFALLS: list[Pitfall] = [
         ),
         fix=(
             "Give async views an async wrapper (`iscoroutinefunction`), as "
-            "`topics.api.api_view` and Django's own decorators do."
+            "`topics.api.api_view` and the decorators Django documents as "
+            "async-capable do (not `cache_page`)."
         ),
         wrong=wrong_logged,
         right=right_logged,
