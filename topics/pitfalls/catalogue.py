@@ -2,6 +2,7 @@
 
 from topics.pitfalls import (
     aio,
+    auth,
     cbv,
     deploy,
     helpers,
@@ -20,6 +21,7 @@ PITFALLS: list[Pitfall] = sorted(
     [
         *orm.PITFALLS,
         *aio.PITFALLS,
+        *auth.PITFALLS,
         *tasks.PITFALLS,
         *deploy.PITFALLS,
         *loops.PITFALLS,
