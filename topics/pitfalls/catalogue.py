@@ -13,6 +13,7 @@ from topics.pitfalls import (
     servers,
     startup,
     tasks,
+    tasks_inline,
 )
 from topics.pitfalls.registry import Pitfall
 
@@ -30,6 +31,7 @@ PITFALLS: list[Pitfall] = sorted(
         *m2m.PITFALLS,
         *servers.PITFALLS,
         *startup.PITFALLS,
+        *tasks_inline.PITFALLS,
     ],
     key=lambda pitfall: pitfall.number,
 )
