@@ -12,6 +12,7 @@ from django_tasks_db.models import DBTaskResult
 
 from tests.factories import make_topic
 from topics.api import NOT_FOUND
+from topics.compat import InvalidTaskBackend, task_backends
 from topics.exports import export_root
 from topics.pitfalls.tasks_inline import build_report
 
@@ -215,3 +216,13 @@ class TaskStatusTests(TestCase):
                             "message": f"No export task has the id {task_id!r}.",
                         },
                     )
+
+
+class CompatTests(TestCase):
+    def test_an_unknown_backend_raises_compats_invalid_task_backend(self):
+        """django.tasks' InvalidTaskBackend on 6.x is the backport's
+        InvalidTaskBackendError on 5.2: topics.compat names both alike."""
+        with self.assertRaisesMessage(
+            InvalidTaskBackend, "The connection 'nowhere' doesn't exist."
+        ):
+            task_backends["nowhere"]
