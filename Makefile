@@ -20,13 +20,14 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt requirements-bench.txt
 bootstrap: $(VENV)/.installed
 	$(BIN)/python manage.py migrate --verbosity 0
 
-# Serves the app, and the fake upstream beside it unless UPSTREAM_URL names
-# another one; Ctrl-C stops both.
+# Serves the app, the background task worker (`manage.py db_worker`) and the
+# fake upstream beside it unless UPSTREAM_URL names another one; Ctrl-C stops all.
 run: bootstrap
 	$(BIN)/python manage.py seed_demo --topics $(DEMO_TOPICS) --if-empty
-	@if [ -z "$$UPSTREAM_URL" ]; then \
+	@$(BIN)/python manage.py db_worker & worker=$$!; \
+	trap 'kill $$worker $$upstream 2>/dev/null' EXIT INT TERM; \
+	if [ -z "$$UPSTREAM_URL" ]; then \
 	  $(BIN)/python manage.py runupstream --port $(UPSTREAM_PORT) & upstream=$$!; \
-	  trap 'kill $$upstream 2>/dev/null' EXIT INT TERM; \
 	  export UPSTREAM_URL=http://127.0.0.1:$(UPSTREAM_PORT); \
 	fi; \
 	$(BIN)/python -m project.serve --reload --host $(HOST) --port $(PORT)

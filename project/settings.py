@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+import django
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -57,6 +58,10 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "taggit",
+    # Background tasks: the database backend's results table and `db_worker`;
+    # on Django 5.2 the django-tasks backport of django.tasks too (its checks).
+    *(["django_tasks"] if django.VERSION < (6, 0) else []),
+    "django_tasks_db",
     "topics",
     # `manage.py async_audit`: an app of its own, which any project can add.
     "topics.audit",
@@ -170,6 +175,10 @@ DATABASE_RETRY_AFTER = env_int("DATABASE_RETRY_AFTER", 5)
 # Seconds an Idempotency-Key is honoured: a client retries within minutes;
 # older keys are not replayed, and `manage.py purge` deletes them.
 IDEMPOTENCY_KEY_MAX_AGE = env_int("IDEMPOTENCY_KEY_MAX_AGE", 24 * 60 * 60)
+
+# Tasks run in a worker process (`manage.py db_worker`, which `make run` starts),
+# not in the request: Django's default backend would run them inline.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -17,6 +17,7 @@ from topics.views import (
     pages,
     resilience,
     tags,
+    tasks,
     writes,
 )
 
@@ -525,6 +526,48 @@ PAIRS: list[Pair] = [
             "exports/stream/?format=csv",
             "exports/stream/?format=jsonl&tag=django",
             "exports/stream/?format=pdf",
+        ),
+    ),
+    Pair(
+        name="export_enqueue",
+        family="Background tasks",
+        route="exports/tasks/",
+        sync_view=tasks.export_enqueue,
+        async_view=tasks.aexport_enqueue,
+        lesson=(
+            "`enqueue()` / `await aenqueue()` (django.tasks, Django 6.0+; the "
+            "django-tasks backport on 5.2): the worker writes the file; 202 at once."
+        ),
+        examples=(
+            Example(
+                "exports/tasks/?name=parity&format=csv",
+                "POST",
+                volatile=("id", "status_url"),
+            ),
+            Example(
+                "exports/tasks/?format=jsonl&tag=django",
+                "POST",
+                volatile=("id", "status_url"),
+            ),
+            Example("exports/tasks/?format=xml", "POST"),
+            Example("exports/tasks/?name=../../etc/passwd", "POST"),
+            "exports/tasks/",
+        ),
+    ),
+    Pair(
+        name="task_status",
+        family="Background tasks",
+        route="tasks/<str:task_id>/",
+        sync_view=tasks.task_status,
+        async_view=tasks.atask_status,
+        lesson=(
+            "`get_result()` / `await aget_result()`: READY, RUNNING, then SUCCESSFUL "
+            "with the file's download URL, or FAILED; an unknown id is a 404."
+        ),
+        examples=(
+            "tasks/00000000-0000-0000-0000-000000000000/",
+            "tasks/not-a-task-id/",
+            Example("tasks/not-a-task-id/", "POST"),
         ),
     ),
     Pair(

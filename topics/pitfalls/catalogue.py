@@ -14,6 +14,7 @@ from topics.pitfalls import (
     servers,
     startup,
     tasks,
+    tasks_inline,
 )
 from topics.pitfalls.registry import Pitfall
 
@@ -32,6 +33,7 @@ PITFALLS: list[Pitfall] = sorted(
         *m2m.PITFALLS,
         *servers.PITFALLS,
         *startup.PITFALLS,
+        *tasks_inline.PITFALLS,
     ],
     key=lambda pitfall: pitfall.number,
 )

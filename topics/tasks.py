@@ -1,0 +1,34 @@
+"""Background tasks: the topic export, run by a worker instead of the request.
+
+Enqueued by the export_enqueue pair (topics/views/tasks.py) and run by
+`manage.py db_worker` (django-tasks-db's DatabaseBackend, settings.TASKS). The
+task writes the file export_create writes, with the same writer; arguments and
+return value are plain JSON, as every task backend requires.
+Source: https://docs.djangoproject.com/en/6.0/topics/tasks/
+"""
+
+from typing import Any
+
+from topics.compat import task
+from topics.exports import write_export
+from topics.models import Topic
+from topics.params import ExportParams
+
+
+@task
+def export_topics(*, fmt: str, export_id: str, filters: dict[str, Any]) -> dict:
+    """Write the (filtered) topics to the export's file, newest first.
+
+    Returns {"id": "<name>.<fmt>", "rows": int, "bytes": int}; raises what
+    write_export() raises (a full disk, a folder of that name), which the
+    worker records as the task's failure.
+    """
+    rows = Topic.objects.listing(**filters)
+    return write_export(rows, fmt=fmt, export_id=export_id).payload()
+
+
+def export_arguments(params: ExportParams) -> dict[str, Any]:
+    """export_topics()'s keyword arguments for the parsed query, JSON-able:
+    exports are always newest first, so the ordering (a tuple) stays behind."""
+    filters = {key: value for key, value in params.filters.items() if key != "ordering"}
+    return {"fmt": params.fmt, "export_id": params.export_id, "filters": filters}
