@@ -6,6 +6,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from topics.compat import smtp_settings
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 # Generated state (SQLite files, exports, bench results) lives here, git-ignored.
@@ -212,6 +214,16 @@ REQUEST_HEAD_TIMEOUT = env_float("REQUEST_HEAD_TIMEOUT", 10)
 GRACEFUL_SHUTDOWN_TIMEOUT = env_int("GRACEFUL_SHUTDOWN_TIMEOUT", 25)
 # Django's own cap must not be lower, or it would answer first with a 400.
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(REQUEST_BODY_MAX_SIZE, 2_621_440)
+
+# Email goes to the SMTP server at EMAIL_HOST:EMAIL_PORT (tests swap in Django's
+# locmem backend); the settings' names differ between Django 5.2 and 6.1.
+globals().update(
+    smtp_settings(
+        host=os.environ.get("EMAIL_HOST", "localhost"),
+        port=env_int("EMAIL_PORT", 25),
+        timeout=env_float("EMAIL_TIMEOUT", 10),
+    )
+)
 
 # `manage.py async_audit` skips these files (globs on the paths it prints, from
 # the project's root): the pitfall catalogue's wrong snippets are wrong on purpose.

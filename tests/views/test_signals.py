@@ -9,6 +9,7 @@ from django.test import TestCase, override_settings
 
 from tests.factories import make_topic
 from topics.api import INVALID, METHOD_NOT_ALLOWED, NOT_FOUND
+from topics.compat import smtp_settings
 from topics.models import Activity
 from topics.signals import SHARED
 from topics.views.signals import RECEIVER_FAILED, RECIPIENT_REQUIRED
@@ -93,11 +94,7 @@ class TopicShareTests(TestCase):
     async def test_a_failing_receiver_is_a_502(self):
         """The mail server refuses the connection: *_robust() hands the error back
         as email_share's answer, 502 names it; record_share still ran."""
-        smtp = {
-            "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-            "EMAIL_HOST": "127.0.0.1",
-            "EMAIL_PORT": closed_port(),
-        }
+        smtp = smtp_settings(host="127.0.0.1", port=closed_port(), timeout=5)
         for number, prefix in enumerate(PREFIXES, start=1):
             with self.subTest(prefix=prefix), override_settings(**smtp):
                 with self.assertLogs("django.dispatch", "ERROR") as logs:
