@@ -243,3 +243,13 @@ def tags_by_name() -> Prefetch:
     """A topic's tags in name order, for (a)prefetch_related_objects() on instances
     already fetched: the order with_tags() gives a QuerySet's rows."""
     return Prefetch("tags", queryset=Tag.objects.order_by("name"))
+
+
+class AnnouncedActivity(Activity):
+    """An Activity saved through this proxy is announced by pitfall 36's receivers
+    (topics.pitfalls.signals): its signals name this class as their sender, so
+    no other Activity save runs them."""
+
+    class Meta:
+        proxy = True
+        verbose_name_plural = "announced activities"

@@ -11,6 +11,7 @@ from topics.pitfalls import (
     m2m,
     orm,
     servers,
+    signals,
     startup,
     tasks,
 )
@@ -29,6 +30,7 @@ PITFALLS: list[Pitfall] = sorted(
         *layout.PITFALLS,
         *m2m.PITFALLS,
         *servers.PITFALLS,
+        *signals.PITFALLS,
         *startup.PITFALLS,
     ],
     key=lambda pitfall: pitfall.number,
