@@ -14,11 +14,6 @@ try:
 except ImportError:  # Django < 6.1
     FETCH_RAISE = None
 
-try:
-    from django.db.models import FETCH_PEERS
-except ImportError:  # Django < 6.1
-    FETCH_PEERS = None
-
 # Django 6.1 configures email in MAILERS and deprecates the EMAIL_* settings
 # (RemovedInDjango2028Warning); 5.2 has no MAILERS.
 HAS_MAILERS = django.VERSION >= (6, 1)
@@ -31,7 +26,7 @@ def smtp_settings(*, host: str, port: int, timeout: float) -> dict[str, Any]:
     On 6.1 one MAILERS["default"] entry; on 5.2 EMAIL_BACKEND, EMAIL_HOST,
     EMAIL_PORT and EMAIL_TIMEOUT (seconds per socket operation: without it a
     mail server that stops answering holds the sender forever).
-    Source: Django 6.1 release notes, "Mailers"; settings docs, EMAIL_TIMEOUT.
+    Source: Django 6.1's MAILERS setting (django.core.mail.handler); EMAIL_TIMEOUT.
     """
     if HAS_MAILERS:
         options = {"host": host, "port": port, "timeout": timeout}
@@ -45,7 +40,6 @@ def smtp_settings(*, host: str, port: int, timeout: float) -> dict[str, Any]:
 
 
 __all__ = [
-    "FETCH_PEERS",
     "FETCH_RAISE",
     "HAS_MAILERS",
     "AsyncPaginator",
