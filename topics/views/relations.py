@@ -72,13 +72,16 @@ async def atopic_tags_edit_native(request: HttpRequest, slug: str) -> JsonRespon
     can make stale: two edits may both pass and together exceed it.
     """
     edit, names = _tag_edit(request)
-    topic = await aget_object_or_404(Topic, slug=slug)
+    # The topic and its tags in one hop: the rule below reads them.
+    topic = await aget_object_or_404(
+        Topic.objects.prefetch_related(tags_by_name()), slug=slug
+    )
     if edit == "remove":
         await topic.tags.aremove(
             *[tag async for tag in Tag.objects.filter(name__in=names)]
         )
     else:
-        current = {name async for name in topic.tags.values_list("name", flat=True)}
+        current = {tag.name for tag in topic.tags.all()}
         wanted = current | set(names) if edit == "add" else set(names)
         if len(wanted) > services.MAX_TOPIC_TAGS:
             raise ValidationFailed({"tags": [services.TOO_MANY_TAGS]})
@@ -90,7 +93,7 @@ async def atopic_tags_edit_native(request: HttpRequest, slug: str) -> JsonRespon
             await topic.tags.aadd(*tags)
         else:
             await topic.tags.aset(tags)
-    # The instance's cached tags are stale after a write: load them again, in
-    # name order, onto the instance already fetched.
+    # Every write above dropped the instance's prefetched tags: load them again,
+    # in name order, onto the instance already fetched.
     await aprefetch_related_objects([topic], tags_by_name())
     return JsonResponse(_tags_payload(slug, [tag.name for tag in topic.tags.all()]))
