@@ -4,9 +4,12 @@ and what awaiting each a*() write on its own does under concurrency."""
 import asyncio
 import json
 
-from django.test import TestCase
+import aiohttp
+from asgiref.sync import sync_to_async
+from django.test import TestCase, TransactionTestCase
 
 from tests.factories import make_topic
+from tests.servers import uvicorn_server
 from topics.api import INVALID, INVALID_JSON, METHOD_NOT_ALLOWED, NOT_FOUND
 from topics.models import Tag, Topic
 from topics.services import MAX_TOPIC_TAGS, TOO_MANY_TAGS
@@ -158,3 +161,55 @@ class TopicTagsEditTests(TestCase):
         self.assertEqual(await both("async-native"), [200, 200])
         self.assertEqual(len(await self.tag_names()), 2 + 2 * half)
         self.assertGreater(2 + 2 * half, MAX_TOPIC_TAGS)
+
+
+class ConcurrentTagEditTests(TransactionTestCase):
+    """Over real HTTP, against uvicorn: one thread and one connection per request,
+    where the test client would run them all on one connection."""
+
+    def setUp(self):
+        self.server = self.enterContext(uvicorn_server())
+
+    async def test_concurrent_adds_keep_the_rule_and_write_nothing_refused(self):
+        """Ten adds of three new tags at once to a topic with two: six fit under
+        the limit of 20 and are 200, four are 400, and the tags of those four
+        were never created (their rollback took them)."""
+        per_request, requests = 3, 10
+        fits = (MAX_TOPIC_TAGS - 2) // per_request
+        for prefix in ("sync", "async"):
+            await sync_to_async(make_topic)(slug=f"raced-{prefix}", tags=("a", "b"))
+            bodies = [
+                {"tags": [f"{prefix}-{n}-{k}" for k in range(per_request)]}
+                for n in range(requests)
+            ]
+            statuses = await self.post_all(
+                f"/{prefix}/tags/topics/raced-{prefix}/", bodies
+            )
+
+            self.assertEqual(sorted(statuses), [200] * fits + [400] * (requests - fits))
+            names = await self.tag_names(f"raced-{prefix}")
+            self.assertEqual(len(names), 2 + fits * per_request)
+            created = Tag.objects.filter(name__startswith=f"{prefix}-")
+            self.assertEqual(
+                sorted([name async for name in created.values_list("name", flat=True)]),
+                sorted(name for name in names if name.startswith(f"{prefix}-")),
+            )
+        self.assertNotIn("Traceback", self.server.log_so_far())
+
+    async def post_all(self, path: str, bodies: list[dict]) -> list[int]:
+        """POST the bodies at once, with a CSRF token; return the statuses."""
+        jar = aiohttp.DummyCookieJar()
+        async with aiohttp.ClientSession(self.server.url, cookie_jar=jar) as http:
+            async with http.get("/accounts/login/") as login_page:
+                csrf = login_page.cookies["csrftoken"].value
+            token = {"X-CSRFToken": csrf, "Cookie": f"csrftoken={csrf}"}
+
+            async def post(body: dict) -> int:
+                async with http.post(path, json=body, headers=token) as response:
+                    return response.status
+
+            return await asyncio.gather(*(post(body) for body in bodies))
+
+    async def tag_names(self, slug: str) -> list[str]:
+        topic = await Topic.objects.aget(slug=slug)
+        return [name async for name in topic.tags.values_list("name", flat=True)]
