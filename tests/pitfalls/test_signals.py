@@ -2,9 +2,11 @@
 on the loop, through a real (slow) SMTP server on a real socket."""
 
 import asyncio
+import inspect
 import threading
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
@@ -13,6 +15,7 @@ from django.db.models.signals import post_save
 from django.test import SimpleTestCase, TestCase, override_settings
 
 from tests.factories import make_topic
+from topics.audit.code import scan_source
 from topics.compat import smtp_settings
 from topics.models import AnnouncedActivity, Topic
 from topics.pitfalls import signals
@@ -188,3 +191,28 @@ class EmailOnTheLoopTests(SimpleTestCase):
         self.assertEqual(server.messages, 1 + 2 * CONCURRENT)
         self.assertGreaterEqual(wrong, CONCURRENT * SMTP_DELAY)
         self.assertLess(right, CONCURRENT * SMTP_DELAY / 2)
+
+
+class AuditTests(SimpleTestCase):
+    def test_the_audit_reports_send_mail_on_the_loop_only(self):
+        """The code scan finds send_mail() in wrong_send_notice(), at its line, and
+        nothing in the right twins (nor pitfall 36's receiver: not its rule)."""
+        source = Path(signals.__file__).read_text()
+        _, first = inspect.getsourcelines(wrong_send_notice)
+
+        findings = scan_source(source, "topics/pitfalls/signals.py")
+
+        self.assertEqual(
+            [(f.level, f.code, f.location) for f in findings],
+            [
+                (
+                    "error",
+                    "code.blocking-call",
+                    f"topics/pitfalls/signals.py:{first + 2}",
+                )
+            ],
+        )
+        self.assertIn(
+            "blocks the event loop in async def wrong_send_notice()",
+            findings[0].message,
+        )
