@@ -222,6 +222,38 @@ GRACEFUL_SHUTDOWN_TIMEOUT = env_int("GRACEFUL_SHUTDOWN_TIMEOUT", 25)
 # Django's own cap must not be lower, or it would answer first with a 400.
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(REQUEST_BODY_MAX_SIZE, 2_621_440)
 
+
+def smtp_settings(*, host: str, port: int, timeout: float) -> dict:
+    """The settings that send email through the SMTP server at host:port.
+
+    On 6.1 one MAILERS["default"] entry; on 5.2 EMAIL_BACKEND, EMAIL_HOST,
+    EMAIL_PORT and EMAIL_TIMEOUT (seconds per socket operation: without it a
+    mail server that stops answering holds the sender forever).
+    Source: Django 6.1's MAILERS setting (django.core.mail.handler); EMAIL_TIMEOUT.
+    """
+    backend = "django.core.mail.backends.smtp.EmailBackend"
+    if django.VERSION >= (6, 1):
+        options = {"host": host, "port": port, "timeout": timeout}
+        return {"MAILERS": {"default": {"BACKEND": backend, "OPTIONS": options}}}
+    return {
+        "EMAIL_BACKEND": backend,
+        "EMAIL_HOST": host,
+        "EMAIL_PORT": port,
+        "EMAIL_TIMEOUT": timeout,
+    }
+
+
+# Email goes to the SMTP server at EMAIL_HOST:EMAIL_PORT (tests swap in Django's
+# locmem backend). Django 6.1 reads MAILERS and deprecates the EMAIL_* settings
+# (RemovedInDjango2028Warning); 5.2 has no MAILERS.
+globals().update(
+    smtp_settings(
+        host=os.environ.get("EMAIL_HOST", "localhost"),
+        port=env_int("EMAIL_PORT", 25),
+        timeout=env_float("EMAIL_TIMEOUT", 10),
+    )
+)
+
 # `manage.py async_audit` skips these files (globs on the paths it prints, from
 # the project's root): the pitfall catalogue's wrong snippets are wrong on purpose.
 ASYNC_AUDIT_EXCLUDE = ["topics/pitfalls/*"]

@@ -53,6 +53,13 @@ def django_async_apis() -> set[str]:
             if hasattr(paginator, name)
         ),
     ]
+    try:
+        from django.tasks.base import Task
+    except ImportError:  # Django < 6.0: the django-tasks backport
+        from django_tasks.base import Task
+    from topics.compat import TaskResult
+
+    owners += [Task, TaskResult]
     # Every related manager class of the installed models (aadd(), aset() …).
     for model in apps.get_models():
         for attribute in vars(model).values():

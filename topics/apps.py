@@ -7,7 +7,10 @@ class TopicsConfig(AppConfig):
     def ready(self) -> None:
         from django.core import checks as django_checks
 
-        from topics import checks  # noqa: F401 -- registers the pair checks
+        from topics import (
+            checks,  # noqa: F401 -- registers the pair checks
+            signals,  # noqa: F401 -- connects the receivers
+        )
         from topics.hopfree import check_deploy
 
         # Django's deploy checks, seeing the hop-free drop-ins as its own.

@@ -14,9 +14,9 @@ except ImportError:  # Django < 6.0
     AsyncPaginator = None
 
 try:
-    from django.db.models import FETCH_RAISE
+    from django.db.models import FETCH_PEERS, FETCH_RAISE
 except ImportError:  # Django < 6.1
-    FETCH_RAISE = None
+    FETCH_PEERS = FETCH_RAISE = None
 
 if django.VERSION >= (6, 1):
     aauthenticate = auth.aauthenticate
@@ -57,6 +57,7 @@ except ImportError:  # Django < 6.0
     IMMEDIATE_BACKEND = "django_tasks.backends.immediate.ImmediateBackend"
 
 __all__ = [
+    "FETCH_PEERS",
     "FETCH_RAISE",
     "IMMEDIATE_BACKEND",
     "AsyncPaginator",

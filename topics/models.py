@@ -221,3 +221,35 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class Activity(models.Model):
+    """Something done to a topic, recorded by a signal's receiver (topics.signals)."""
+
+    topic = models.ForeignKey(
+        Topic, on_delete=models.CASCADE, related_name="activities"
+    )
+    verb = models.CharField(max_length=50)
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name_plural = "activities"
+
+    def __str__(self) -> str:
+        return f"{self.topic_id} {self.verb}"
+
+
+def tags_by_name() -> Prefetch:
+    """A topic's tags in name order, for (a)prefetch_related_objects() on instances
+    already fetched: the order with_tags() gives a QuerySet's rows."""
+    return Prefetch("tags", queryset=Tag.objects.order_by("name"))
+
+
+class AnnouncedActivity(Activity):
+    """An Activity saved through this proxy is announced by pitfall 36's receivers
+    (topics.pitfalls.signals): its signals name this class as their sender, so
+    no other Activity save runs them."""
+
+    class Meta:
+        proxy = True
+        verbose_name_plural = "announced activities"

@@ -15,7 +15,9 @@ from topics.views import (
     layout,
     orm,
     pages,
+    relations,
     resilience,
+    signals,
     tags,
     tasks,
     writes,
@@ -703,6 +705,55 @@ PAIRS: list[Pair] = [
         ),
     ),
     Pair(
+        name="topic_tags_edit",
+        family="ORM: many-to-many",
+        route="tags/topics/<slug:slug>/",
+        sync_view=relations.topic_tags_edit,
+        async_view=relations.atopic_tags_edit,
+        lesson=(
+            "Create the missing tags, add() or set() them, check the count: one "
+            "transaction, so one sync service behind one sync_to_async; awaited "
+            "a*() calls would each commit on their own."
+        ),
+        examples=(
+            Example("tags/topics/topic-1/", "POST", json={"tags": ["python", "new"]}),
+            Example("tags/topics/topic-1/", "PUT", json={"tags": ["django", "orm"]}),
+            Example("tags/topics/topic-1/", "PUT", json={"tags": []}),
+            Example(
+                "tags/topics/topic-1/", "DELETE", json={"tags": ["aiohttp", "nope"]}
+            ),
+            Example(
+                "tags/topics/topic-1/",
+                "POST",
+                json={"tags": [f"new-{number}" for number in range(20)]},
+            ),
+            Example(
+                "tags/topics/topic-1/",
+                "PUT",
+                json={"tags": [f"new-{number}" for number in range(21)]},
+            ),
+            Example("tags/topics/topic-1/", "POST", json={"tags": ["Not A Slug"]}),
+            Example("tags/topics/topic-1/", "POST", json={"tags": "django"}),
+            Example("tags/topics/topic-1/", "POST", json={}),
+            Example("tags/topics/topic-1/", "POST", body="{not json"),
+            Example("tags/topics/no-such-topic/", "POST", json={"tags": ["django"]}),
+            "tags/topics/topic-1/",
+        ),
+        variants=(
+            Variant(
+                name="native",
+                mode="async",
+                view=relations.atopic_tags_edit_native,
+                lesson=(
+                    "abulk_create(), aadd()/aset()/aremove(), then "
+                    "aprefetch_related_objects(): a hop and a commit each, so the "
+                    "rule is checked before writing, and two concurrent edits can "
+                    "both pass it."
+                ),
+            ),
+        ),
+    ),
+    Pair(
         name="topic_resource",
         family="Class-based views",
         route="cbv/topics/<slug:slug>/",
@@ -754,6 +805,26 @@ PAIRS: list[Pair] = [
             "cbv/html/topics/topic-1/",
             Example("cbv/html/topics/topic-1/", user="demo"),
             Example("cbv/html/topics/no-such-topic/", user="demo"),
+        ),
+    ),
+    Pair(
+        name="topic_share",
+        family="Signals",
+        route="share/<slug:slug>/",
+        sync_view=signals.topic_share,
+        async_view=signals.atopic_share,
+        lesson=(
+            "A custom signal with async receivers: `await signal.asend_robust()` "
+            "runs them on the loop, together; the sync twin's send_robust() runs "
+            "them through one async_to_sync(). The response carries their answers."
+        ),
+        examples=(
+            Example("share/topic-1/", "POST", json={"to": "reader@example.com"}),
+            Example("share/topic-1/", "POST", json={"to": "not an address"}),
+            Example("share/topic-1/", "POST", json={"to": 7}),
+            Example("share/topic-1/", "POST", json={}),
+            Example("share/no-such-topic/", "POST", json={"to": "reader@example.com"}),
+            "share/topic-1/",
         ),
     ),
 ]

@@ -6,15 +6,16 @@ database, and transaction.atomic() has no async form.
 
 import hashlib
 import json
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
+from django.db.models import prefetch_related_objects
 from django.shortcuts import get_object_or_404
 
 from topics.api import Conflict, IdempotencyKeyReused, ValidationFailed
-from topics.forms import TopicForm, TopicUpdateForm
-from topics.models import IdempotencyKey, Topic
+from topics.forms import MAX_TAGS, TopicForm, TopicUpdateForm
+from topics.models import IdempotencyKey, Tag, Topic, tags_by_name
 from topics.payloads import topic_payload
 
 SLUG_TAKEN = "Topic with this Slug already exists."
@@ -107,3 +108,44 @@ def topic_update(*, slug: str, data: dict[str, Any]) -> dict[str, Any]:
         # Read back under the lock: after commit, a queued update could already
         # have changed the row, and this caller would see its revision.
         return topic_payload(Topic.objects.for_detail().get(pk=topic.pk))
+
+
+# A topic's tags, at most as many as TopicForm accepts: a rule checked against
+# what the database holds after the write, inside its transaction.
+MAX_TOPIC_TAGS = MAX_TAGS
+TOO_MANY_TAGS = f"A topic carries at most {MAX_TOPIC_TAGS} tags."
+TagEdit = Literal["add", "remove", "replace"]
+
+
+def topic_tags_edit(*, slug: str, names: list[str], edit: TagEdit) -> list[str]:
+    """Add, remove or replace a topic's tags by name; return its tag names, sorted.
+
+    "add" and "replace" create the tags that do not exist yet; "remove" ignores
+    names the topic does not carry. All or nothing, in one transaction: a topic
+    that would carry more than MAX_TOPIC_TAGS raises ValidationFailed (400) and
+    nothing is written, not even the new tags. Raises Http404 for an unknown slug.
+    Source: Django's "Many-to-many relationships" topic (add/remove/set).
+    """
+    with transaction.atomic():
+        # The row lock queues concurrent edits of one topic: each counts what
+        # the one before it wrote.
+        topic = get_object_or_404(Topic.objects.select_for_update(), slug=slug)
+        if edit == "remove":
+            topic.tags.remove(*Tag.objects.filter(name__in=names))
+        else:
+            Tag.objects.bulk_create(
+                [Tag(name=name) for name in names], ignore_conflicts=True
+            )
+            tags = list(Tag.objects.filter(name__in=names))
+            if edit == "add":
+                topic.tags.add(*tags)
+            else:
+                topic.tags.set(tags)
+        # add()/set() dropped the instance's cached tags: load them once more,
+        # in name order, on the instance already fetched.
+        prefetch_related_objects([topic], tags_by_name())
+        loaded = [tag.name for tag in topic.tags.all()]
+        if len(loaded) > MAX_TOPIC_TAGS:
+            # Rolls back the new tags and the links with them.
+            raise ValidationFailed({"tags": [TOO_MANY_TAGS]})
+        return loaded

@@ -6,11 +6,13 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import SynchronousOnlyOperation
+from django.db import connection
 from django.test import AsyncClient, TestCase, override_settings
+from django.test.utils import CaptureQueriesContext
 from django.urls import path
 
 from tests.factories import make_topic
-from topics.compat import FETCH_RAISE, AsyncPaginator
+from topics.compat import FETCH_PEERS, FETCH_RAISE, AsyncPaginator
 from topics.models import Author, Topic
 from topics.pitfalls import orm
 from topics.pitfalls.orm import SYNC_ONLY_MESSAGE
@@ -150,6 +152,22 @@ class QueryInAsyncCodeTests(TestCase):
                     FieldFetchBlocked, f"Fetching of Topic.{field} blocked."
                 ):
                     getattr(blocked, field)
+        if FETCH_PEERS is not None:
+            # Django 6.1: FETCH_PEERS still queries, so not in async code...
+            peers = Topic.objects.fetch_mode(FETCH_PEERS).order_by("slug")
+            first = await peers.afirst()
+            with self.assertRaisesMessage(SynchronousOnlyOperation, SYNC_ONLY_MESSAGE):
+                first.author  # noqa: B018
+
+            # ...but in one sync unit, one query loads every peer's author.
+            def authors() -> tuple[list[str], int]:
+                topics = list(peers)
+                with CaptureQueriesContext(connection) as queries:
+                    names = [topic.author.name for topic in topics]
+                return names, len(queries)
+
+            names, queries = await sync_to_async(authors)()
+            self.assertEqual((len(names), queries), (2, 1))
 
     async def test_sync_paginator_fails_in_async_code(self):
         """Paginator.page() counts the rows from the event loop and fails; an

@@ -231,7 +231,10 @@ PITFALLS: list[Pitfall] = [
             "Same error on 5.2 and 6.1. On 6.1, `fetch_mode(FETCH_RAISE)` makes "
             "a lazy relation or deferred field raise `FieldFetchBlocked: Fetching "
             "of Topic.author blocked.` before any query, in sync code too; "
-            "`.all()` on a related manager is not blocked."
+            "`.all()` on a related manager is not blocked. `FETCH_PEERS` does "
+            "not make a lazy read safe in async code (it still queries: the same "
+            "error); inside one `sync_to_async` unit it loads the relation for "
+            "every instance fetched with it in one query."
         ),
     ),
     Pitfall(
