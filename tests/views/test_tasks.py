@@ -6,15 +6,16 @@ import csv
 import io
 
 from asgiref.sync import sync_to_async
-from django.test import TestCase
+from django.test import TestCase, override_settings
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
 from tests.factories import make_topic
 from topics.api import NOT_FOUND
-from topics.compat import InvalidTaskBackend, task_backends
+from topics.compat import IMMEDIATE_BACKEND, InvalidTaskBackend, task_backends
 from topics.exports import export_root
 from topics.pitfalls.tasks_inline import build_report
+from topics.views.tasks import TASK_RESULTS_UNAVAILABLE
 
 PREFIXES = ("sync", "async")
 
@@ -216,6 +217,20 @@ class TaskStatusTests(TestCase):
                             "message": f"No export task has the id {task_id!r}.",
                         },
                     )
+
+    @override_settings(TASKS={"default": {"BACKEND": IMMEDIATE_BACKEND}})
+    def test_a_backend_without_results_is_501_not_500(self):
+        """Django's default backend keeps no results: the status is 501 JSON."""
+        for prefix in PREFIXES:
+            with self.subTest(prefix=prefix):
+                response = self.client.get(
+                    f"/{prefix}/tasks/00000000-0000-0000-0000-000000000000/"
+                )
+
+                self.assertEqual(response.status_code, 501)
+                self.assertEqual(
+                    response.json()["error"]["code"], TASK_RESULTS_UNAVAILABLE
+                )
 
 
 class CompatTests(TestCase):

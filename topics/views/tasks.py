@@ -8,7 +8,7 @@ from typing import Any
 from django.http import HttpRequest, JsonResponse
 from django.urls import reverse
 
-from topics.api import NotFound, api_view
+from topics.api import ApiError, NotFound, api_view
 from topics.compat import (
     TaskResult,
     TaskResultDoesNotExist,
@@ -42,8 +42,27 @@ def _payload(result: TaskResult, links: tuple[str, str]) -> dict:
     return payload
 
 
+TASK_RESULTS_UNAVAILABLE = "task_results_unavailable"
+
+
+class TaskResultsUnavailable(ApiError):
+    """The TASKS backend keeps no results to poll (Django's default,
+    ImmediateBackend, runs the task inside enqueue() and keeps nothing)."""
+
+    status = 501
+
+    def __init__(self) -> None:
+        super().__init__(
+            TASK_RESULTS_UNAVAILABLE,
+            "This server's task backend keeps no results to poll.",
+        )
+
+
 @contextmanager
 def _task_or_404(task_id: str) -> Iterator[None]:
+    # get_result() would raise NotImplementedError: a 500.
+    if not export_topics.get_backend().supports_get_result:
+        raise TaskResultsUnavailable()
     # A malformed id is one that names no task: the backend says so too.
     try:
         yield
