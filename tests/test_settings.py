@@ -1,6 +1,10 @@
 """Settings from the environment: the database and cache rules ASGI needs."""
 
 import logging
+import re
+import subprocess
+import sys
+import textwrap
 import threading
 from io import StringIO
 from unittest import mock
@@ -109,6 +113,54 @@ class AdaptedMiddlewareLogTests(SimpleTestCase):
         adapted = ADAPTED_MESSAGE.format(path=WRONG_MIDDLEWARE)
         self.assertIn(f" DEBUG django.request [-] {adapted}\n", shown)
         self.assertEqual(printed.getvalue(), shown)  # nothing more at INFO
+
+    def test_the_guides_logging_shows_it_in_a_fresh_project(self):
+        """The guide's LOGGING, in a project that had none (Django's defaults
+        underneath), prints the adapted-middleware line once, and a 4xx warning
+        once, by Django's own handler, as before."""
+        readme = (settings.BASE_DIR / "README.md").read_text()
+        block = re.search(
+            r"```python\n(\s*LOGGING_ADAPTED_MIDDLEWARE = .*?)```", readme, re.S
+        )
+        logging_config = textwrap.dedent(block[1])
+
+        run = subprocess.run(
+            [sys.executable, "-c", FRESH_PROJECT, logging_config],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+
+        lines = run.stderr.splitlines()
+        adapted = "Asynchronous handler adapted for middleware __main__.sync_only."
+        self.assertEqual(lines.count(adapted), 1, run.stderr)
+        self.assertEqual(lines.count("Not Found: /nowhere/"), 1, run.stderr)
+
+
+# A startproject-like process: Django's default logging, then the guide's
+# LOGGING (argv[1]) on top, as django.setup() applies a project's; one
+# sync-only middleware.
+FRESH_PROJECT = """
+import logging, sys
+import django
+from django.conf import settings
+
+def sync_only(get_response):
+    return lambda request: get_response(request)
+
+namespace = {"logging": logging}
+exec(sys.argv[1], namespace)
+settings.configure(
+    DEBUG=True,
+    MIDDLEWARE=["__main__.sync_only"],
+    LOGGING=namespace["LOGGING_ADAPTED_MIDDLEWARE"],
+)
+django.setup()
+from django.core.handlers.asgi import ASGIHandler
+ASGIHandler()
+logging.getLogger("django.request").warning("Not Found: /nowhere/")
+"""
 
 
 # Every cache backend Django ships, on 5.2 and 6.1.

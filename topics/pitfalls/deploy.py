@@ -1,6 +1,7 @@
 """Pitfalls of transactions, middleware, connections, streaming and test runners."""
 
 import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
@@ -22,6 +23,22 @@ SYNC_ITERATOR_WARNING = (
     "StreamingHttpResponse must consume synchronous iterators in order to serve "
     "them asynchronously. Use an asynchronous iterator instead."
 )
+# Shows Django's DEBUG lines on django.request (the adapted middleware) and
+# nothing else: the other records still go to Django's own handlers.
+LOGGING_ADAPTED_MIDDLEWARE = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {
+        "debug_only": {
+            "()": "django.utils.log.CallbackFilter",
+            "callback": lambda record: record.levelno == logging.DEBUG,
+        },
+    },
+    "handlers": {
+        "debug_console": {"class": "logging.StreamHandler", "filters": ["debug_only"]},
+    },
+    "loggers": {"django.request": {"handlers": ["debug_console"], "level": "DEBUG"}},
+}
 WRONG_MIDDLEWARE = f"{__name__}.wrong_middleware"
 RIGHT_MIDDLEWARE = f"{__name__}.right_middleware"
 STREAM_CHUNKS = 10
