@@ -199,6 +199,49 @@ class BlockingCallTests(TestCase):
             "a thread.",
         )
 
+    def test_django_tasks_sync_api_is_an_error_with_its_async_twin(self):
+        findings = scan(
+            """
+            from django.tasks import task
+            from .tasks import report
+
+            @task
+            def export(n):
+                return n
+
+            async def view(request, task_id):
+                export.enqueue(1)
+                report.get_result(task_id)
+                await export.aenqueue(1)
+            """
+        )
+
+        self.assertEqual(
+            [(f.line, f.level) for f in findings], [(10, "error"), (11, "error")]
+        )
+        self.assertEqual(
+            [f.fix for f in findings],
+            [
+                "await export.aenqueue(...) (Django 6.0; the django-tasks backport "
+                "on 5.2).",
+                "await report.aget_result(...) (Django 6.0; the django-tasks "
+                "backport on 5.2).",
+            ],
+        )
+
+    def test_an_enqueue_of_something_else_is_quiet(self):
+        self.assertEqual(
+            found(
+                """
+                from rq import Queue
+
+                async def view(request, queue: Queue):
+                    queue.enqueue(print, 1)
+                """
+            ),
+            [],
+        )
+
     def test_a_delay_of_something_else_is_quiet(self):
         self.assertEqual(
             found(

@@ -195,7 +195,8 @@ More, inside the body of an `async def` (blocking.py):
       a name bound to one), socket.create_connection/getaddrinfo/gethostbyname,
       connect/recv/send on a name bound to socket.socket(), smtplib.SMTP,
       django.core.mail.send_mail/send_mass_mail/mail_admins/mail_managers and
-      EmailMessage(...).send(), any `.run_until_complete()`;
+      EmailMessage(...).send(), any `.run_until_complete()`, django.tasks'
+      `.enqueue()`/`.get_result()` on a task (fix: aenqueue()/aget_result());
     * code.blocking-call, warning: one file system call (os.remove/unlink/rename/
       replace/mkdir/makedirs/rmdir/listdir/scandir..., Path.mkdir/unlink/touch/
       iterdir/glob..., tempfile.mkdtemp/TemporaryDirectory), `.delay()`/

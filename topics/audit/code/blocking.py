@@ -203,12 +203,15 @@ AUTH_FUNCTIONS = {
     )
 }
 
-# Celery's (and rq's) task decorators: their functions get .delay().
+# Celery's (and rq's) task decorators: their functions get .delay(); Django's
+# (django.tasks, 6.0; the django-tasks backport on 5.2) get .enqueue().
 TASK_DECORATORS = frozenset(
     {"celery.shared_task", "celery.task", "django_rq.job", "rq.job"}
-    | {"rq.decorators.job"}
+    | {"rq.decorators.job", "django.tasks.task", "django_tasks.task"}
 )
 TASK_PUBLISH = frozenset({"delay", "apply_async"})
+# django.tasks' sync methods and their async twins.
+DJANGO_TASK_METHODS = {"enqueue": "aenqueue", "get_result": "aget_result"}
 
 SIGNAL_CLASSES = frozenset(
     {"django.dispatch.Signal", "django.dispatch.dispatcher.Signal"}
@@ -350,6 +353,17 @@ class BlockingChecks(OrmChecks):
                 f"{short(call)} publishes to the task broker with sync network "
                 f"I/O {self._where()}.",
                 TASK_PUBLISH_FIX.format(call=short(func)),
+            )
+        elif method in DJANGO_TASK_METHODS and self._is_task(receiver):
+            self._report(
+                call,
+                "error",
+                BLOCKING,
+                f"{short(call)} is django.tasks' sync API {self._where()}: a "
+                "query with a database backend (SynchronousOnlyOperation), the "
+                "whole task with Django's default ImmediateBackend.",
+                f"await {_text(receiver)}.{DJANGO_TASK_METHODS[method]}(...) "
+                "(Django 6.0; the django-tasks backport on 5.2).",
             )
         elif method in STORAGE_METHODS and self._is_storage(receiver):
             self._report(
