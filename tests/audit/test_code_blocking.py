@@ -4,6 +4,8 @@ a coroutine kept in a name then read as a value: messages, fixes, look-alikes.""
 import textwrap
 from unittest import TestCase
 
+import django
+
 from topics.audit.code import scan_source
 from topics.audit.findings import Finding
 
@@ -228,6 +230,23 @@ class BlockingCallTests(TestCase):
                 "backport on 5.2).",
             ],
         )
+
+    def test_aauthenticate_hashes_on_the_loop_before_django_6_1(self):
+        """Pitfall 38: a warning on 5.2, nothing on 6.1, whose hash is threaded."""
+        findings = scan(
+            """
+            from django.contrib.auth import aauthenticate
+
+            async def view(request):
+                return await aauthenticate(request, username="a", password="b")
+            """
+        )
+
+        if django.VERSION < (6, 1):
+            self.assertEqual([(f.line, f.level) for f in findings], [(5, "warning")])
+            self.assertIn("hashes the password on the event loop", findings[0].message)
+        else:
+            self.assertEqual(findings, [])
 
     def test_an_enqueue_of_something_else_is_quiet(self):
         self.assertEqual(

@@ -197,6 +197,8 @@ More, inside the body of an `async def` (blocking.py):
       django.core.mail.send_mail/send_mass_mail/mail_admins/mail_managers and
       EmailMessage(...).send(), any `.run_until_complete()`, django.tasks'
       `.enqueue()`/`.get_result()` on a task (fix: aenqueue()/aget_result());
+    * code.blocking-call, warning, on Django < 6.1 only: `await aauthenticate()`,
+      which hashes the password on the event loop there;
     * code.blocking-call, warning: one file system call (os.remove/unlink/rename/
       replace/mkdir/makedirs/rmdir/listdir/scandir..., Path.mkdir/unlink/touch/
       iterdir/glob..., tempfile.mkdtemp/TemporaryDirectory), `.delay()`/

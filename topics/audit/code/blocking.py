@@ -11,6 +11,8 @@ import ast
 from collections.abc import Callable
 from functools import cached_property
 
+import django
+
 from topics.audit.code.chains import queryset_chain
 from topics.audit.code.orm import OrmChecks
 from topics.audit.code.rules import (
@@ -203,6 +205,14 @@ AUTH_FUNCTIONS = {
     )
 }
 
+# Django 5.2's aauthenticate() hashes the password on the event loop (6.1
+# hashes in a thread): an awaited call that still blocks, on that line only.
+LOOP_HASHING = "django.contrib.auth.aauthenticate" if django.VERSION < (6, 1) else None
+LOOP_HASHING_FIX = (
+    "On Django < 6.1: await sync_to_async(authenticate)(request, **credentials), "
+    "one thread hop."
+)
+
 # Celery's (and rq's) task decorators: their functions get .delay(); Django's
 # (django.tasks, 6.0; the django-tasks backport on 5.2) get .enqueue().
 TASK_DECORATORS = frozenset(
@@ -272,7 +282,9 @@ SHARED_WITH_BUILTINS = frozenset({"count", "get", "update"})
 
 
 # The module-level callees this module reports, to resolve only those.
-_RESOLVED = frozenset(BLOCKING_MORE) | frozenset(AUTH_FUNCTIONS)
+_RESOLVED = (
+    frozenset(BLOCKING_MORE) | frozenset(AUTH_FUNCTIONS) | {LOOP_HASHING} - {None}
+)
 
 
 def _text(node: ast.expr) -> str:
@@ -287,10 +299,22 @@ class BlockingChecks(OrmChecks):
 
     def _check_more_blocking(self, call: ast.Call) -> None:
         """Every check of this module on one call inside an async def."""
-        if id(call) in self.awaited:
-            return  # awaited: someone's async API, whatever it is named
         func = call.func
         name = self._resolve(func, _RESOLVED)
+        if id(call) in self.awaited:
+            # Awaited: someone's async API, whatever it is named; one of Django's
+            # still hashes on the loop.
+            if name is not None and name == LOOP_HASHING:
+                self._report(
+                    call,
+                    "warning",
+                    BLOCKING,
+                    f"{short(func)}() hashes the password on the event loop "
+                    f"{self._where()} (Django {django.get_version()}; 6.1 hashes "
+                    "in a thread).",
+                    LOOP_HASHING_FIX,
+                )
+            return
         if name is not None:
             if name in BLOCKING_MORE:
                 level, fix = BLOCKING_MORE[name]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.contrib.auth import aauthenticate, alogin, alogout, authenticate, login
+from django.contrib.auth import alogin, alogout, authenticate, login
 from django.contrib.auth import logout as auth_logout
 from django.contrib.auth.models import User
 from django.core.files.storage import default_storage
@@ -25,7 +25,8 @@ async def sign_in(request):
     user = authenticate(request, username="a", password="b")  # planted: code.sync-orm
     if user is not None:
         login(request, user)  # planted: code.sync-orm
-    user = await aauthenticate(request, username="a", password="b")  # control
+    # Django 5.2's aauthenticate() hashes on the loop (flagged there): one hop.
+    user = await sync_to_async(authenticate)(request, username="a", password="b")  # control
     await alogin(request, user)  # control
     return HttpResponse("ok")
 
