@@ -13,7 +13,12 @@ from django.test import AsyncClient, AsyncRequestFactory, TestCase, override_set
 
 from topics.api import INVALID, INVALID_JSON, METHOD_NOT_ALLOWED
 from topics.seeding import DEMO_USERNAME, seed_demo_user
-from topics.views.auth import FIELD_REQUIRED, INVALID_CREDENTIALS, WRONG_CREDENTIALS
+from topics.views.auth import (
+    FIELD_REQUIRED,
+    INVALID_CREDENTIALS,
+    NULL_CHARACTERS,
+    WRONG_CREDENTIALS,
+)
 
 PREFIXES = ("sync", "async")
 DEMO = {"username": DEMO_USERNAME, "password": DEMO_USERNAME}
@@ -112,6 +117,18 @@ class LoginTests(TestCase):
             self.assertEqual(
                 response.json()["error"]["fields"],
                 {"username": [FIELD_REQUIRED], "password": [FIELD_REQUIRED]},
+            )
+
+    async def test_a_nul_in_a_credential_is_refused_before_the_lookup(self):
+        """A NUL is a 400 naming the field, never a query (a 500 on PostgreSQL)."""
+        for prefix in PREFIXES:
+            response = await self.login(
+                prefix, {"username": "a\x00b", "password": "demo"}
+            )
+
+            self.assertEqual(response.status_code, 400)
+            self.assertEqual(
+                response.json()["error"]["fields"], {"username": [NULL_CHARACTERS]}
             )
 
     async def test_bad_json_and_wrong_method(self):

@@ -14,6 +14,8 @@ from topics.models import Topic
 THEMES = ("light", "dark")
 LOGIN_FIELDS = {"username": str, "password": str}
 FIELD_REQUIRED = "This field is required."
+# Django's ProhibitNullCharactersValidator's message.
+NULL_CHARACTERS = "Null characters are not allowed."
 INVALID_CREDENTIALS = "invalid_credentials"
 WRONG_CREDENTIALS = "The username or the password is wrong."
 CHANGE_PERMISSION = "topics.change_topic"
@@ -52,10 +54,14 @@ async def ame(request: HttpRequest) -> JsonResponse:
 
 
 def _credentials(request: HttpRequest) -> dict[str, str]:
-    """{"username", "password"} from the JSON body; both are required."""
+    """{"username", "password"} from the JSON body; both are required, neither
+    may hold a NUL (AuthenticationForm's fields refuse it too: PostgreSQL
+    cannot store or compare one, so the user lookup would fail with a 500)."""
     credentials = json_body(request, fields=LOGIN_FIELDS)
     if missing := [name for name in LOGIN_FIELDS if name not in credentials]:
         raise ValidationFailed({name: [FIELD_REQUIRED] for name in missing})
+    if nul := [name for name, value in credentials.items() if "\x00" in value]:
+        raise ValidationFailed({name: [NULL_CHARACTERS] for name in nul})
     return credentials
 
 
