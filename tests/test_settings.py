@@ -149,7 +149,7 @@ from django.conf import settings
 def sync_only(get_response):
     return lambda request: get_response(request)
 
-namespace = {"logging": logging}
+namespace = {}  # the recipe needs no import in the settings
 exec(sys.argv[1], namespace)
 settings.configure(
     DEBUG=True,

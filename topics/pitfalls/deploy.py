@@ -1,7 +1,6 @@
 """Pitfalls of transactions, middleware, connections, streaming and test runners."""
 
 import asyncio
-import logging
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
@@ -31,7 +30,7 @@ LOGGING_ADAPTED_MIDDLEWARE = {
     "filters": {
         "debug_only": {
             "()": "django.utils.log.CallbackFilter",
-            "callback": lambda record: record.levelno == logging.DEBUG,
+            "callback": lambda record: record.levelname == "DEBUG",
         },
     },
     "handlers": {
