@@ -59,6 +59,7 @@ class ExportEnqueueTests(TestCase):
                 self.assertEqual(response.status_code, 202)
                 self.assertEqual(payload["status"], "READY")
                 self.assertEqual(payload["status_url"], f"/{prefix}/tasks/{queued.id}/")
+                self.assertEqual(response["Location"], payload["status_url"])
                 self.assertEqual(queued.task_path, "topics.tasks.export_topics")
                 self.assertEqual(
                     queued.args_kwargs,

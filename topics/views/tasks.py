@@ -70,12 +70,19 @@ def _task_or_404(task_id: str) -> Iterator[None]:
         raise NotFound(f"No export task has the id {task_id!r}.") from None
 
 
+def _accepted(payload: dict) -> JsonResponse:
+    # 202 Accepted, Location: where to poll (RFC 9110, 15.3.3).
+    return JsonResponse(
+        payload, status=202, headers={"Location": payload["status_url"]}
+    )
+
+
 @api_view(methods=["POST"])
 def export_enqueue(request: HttpRequest) -> JsonResponse:
     """Queue an export for the worker; 202 with the task's id, status and URL."""
     params = ExportParams.from_query(request.GET)
     result = export_topics.enqueue(**export_arguments(params))
-    return JsonResponse(_payload(result, SYNC_LINKS), status=202)
+    return _accepted(_payload(result, SYNC_LINKS))
 
 
 @api_view(methods=["POST"])
@@ -83,7 +90,7 @@ async def aexport_enqueue(request: HttpRequest) -> JsonResponse:
     """See export_enqueue()."""
     params = ExportParams.from_query(request.GET)
     result = await export_topics.aenqueue(**export_arguments(params))
-    return JsonResponse(_payload(result, ASYNC_LINKS), status=202)
+    return _accepted(_payload(result, ASYNC_LINKS))
 
 
 @api_view(methods=["GET"])
