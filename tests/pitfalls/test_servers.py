@@ -25,7 +25,9 @@ from topics.audit.code import scan_source
 from topics.pitfalls import servers
 from topics.pitfalls.servers import GREETING_KEY
 
-STARTED = "Application startup complete"
+# uvicorn logs it once its socket listens ("Application startup complete"
+# comes before the bind: a request sent then may be refused).
+STARTED = "Uvicorn running on"
 MODULES = {
     "pitfall_urls": """\
 from django.urls import path

@@ -18,6 +18,8 @@ from topics.pitfalls.startup import SYNC_ONLY_MESSAGE
 SYNC_ONLY_ERROR = f"SynchronousOnlyOperation: {SYNC_ONLY_MESSAGE}"
 WORKERS = 2
 STARTED = "Application startup complete"
+# Logged once the socket listens: startup completes before the bind.
+LISTENING = "Uvicorn running on"
 
 SLUG_VIEWS = """\
 from asgiref.sync import sync_to_async
@@ -131,7 +133,7 @@ class StartupQueryTests(TransactionTestCase):
         # The port is bound, but only a worker that started would listen on it.
         with self.assertRaises(URLError) as refused:
             get(f"{in_ready.url}/slugs/")
-        wait_for_log(at_import, STARTED, 1)
+        wait_for_log(at_import, LISTENING, 1)
         first, second = (get(f"{at_import.url}/slugs/") for _ in range(2))
         answers = [get(f"{at_first_use.url}/{view}/") for view in ("slugs", "aslugs")]
 
