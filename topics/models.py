@@ -49,6 +49,12 @@ class Tag(models.Model):
         return self.name
 
 
+def tags_by_name() -> Prefetch:
+    """A topic's tags in name order: for a QuerySet (with_tags()), and for
+    (a)prefetch_related_objects() on instances already fetched."""
+    return Prefetch("tags", queryset=Tag.objects.order_by("name"))
+
+
 class TopicQuerySet(models.QuerySet):
     def tagged(self, tag: str | None) -> Self:
         """Topics carrying the tag; all topics when tag is None."""
@@ -87,9 +93,7 @@ class TopicQuerySet(models.QuerySet):
         The order is the prefetch query's own ORDER BY: the same in sync and
         async code and on every database (Django's Prefetch() docs).
         """
-        return self.prefetch_related(
-            Prefetch("tags", queryset=Tag.objects.order_by("name"))
-        )
+        return self.prefetch_related(tags_by_name())
 
     def tag_listing(self, *, tag: str | None = None) -> Self:
         """Topics newest first, each with its tags loaded: two queries."""
@@ -237,12 +241,6 @@ class Activity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.topic_id} {self.verb}"
-
-
-def tags_by_name() -> Prefetch:
-    """A topic's tags in name order, for (a)prefetch_related_objects() on instances
-    already fetched: the order with_tags() gives a QuerySet's rows."""
-    return Prefetch("tags", queryset=Tag.objects.order_by("name"))
 
 
 class AnnouncedActivity(Activity):
