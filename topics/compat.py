@@ -1,12 +1,14 @@
 """What differs between the supported Django lines, 5.2 LTS and 6.1, in one place."""
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import django
 from asgiref.sync import sync_to_async
 from django.contrib import auth
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.http import HttpRequest
+
+if TYPE_CHECKING:  # topics.models imports this module: no model import here
+    from django.contrib.auth.base_user import AbstractBaseUser
 
 try:
     from django.core.paginator import AsyncPaginator
@@ -24,7 +26,7 @@ else:
 
     async def aauthenticate(
         request: HttpRequest | None = None, **credentials: Any
-    ) -> AbstractBaseUser | None:
+    ) -> "AbstractBaseUser | None":
         """Django's authenticate() in one thread hop.
 
         Django 5.2's aauthenticate() hashes the password on the event loop
