@@ -12,12 +12,15 @@ A page holds, for each pair of topics/views/<family>.py, a block
     <!-- /diff -->
 
 and, for a variant, `<!-- diff:topic_list:native -->`: the diff from the twin of
-the variant's mode to the variant. The diffs are made from the views' source
+the variant's mode to the variant. A page may also show a helper pair the views
+call, named by its sync half's dotted path: `<!-- diff:topics.pagination.page_data -->`
+diffs page_data() to apage_data(). The diffs are made from the source
 (inspect.getsource), so a page never shows code the project no longer runs.
 """
 
 import argparse
 import difflib
+import importlib
 import inspect
 import os
 import re
@@ -32,7 +35,8 @@ PAGES = BASE_DIR / "docs" / "patterns"
 # What --check reports about a page, after its name.
 STALE = "stale diffs; run python -m project.docs --write"
 NO_MARKER = "no <!-- diff:{key} --> marker"
-BLOCK = re.compile(r"(<!-- diff:([\w:]+) -->\n)(.*?)(<!-- /diff -->)", re.S)
+UNKNOWN = "<!-- diff:{key} --> names no pair, variant or helper pair"
+BLOCK = re.compile(r"(<!-- diff:([\w.:]+) -->\n)(.*?)(<!-- /diff -->)", re.S)
 
 
 @dataclass(frozen=True)
@@ -91,18 +95,38 @@ def diffs(pages: Path = PAGES) -> list[Diff]:
     return result
 
 
-def render(page: str, wanted: dict[str, str]) -> tuple[str, list[str]]:
-    """The page with its diff blocks replaced, and the keys it has no marker for."""
-    found = set()
+def helper_diff(path: str) -> str:
+    """The diff from a helper, by dotted path, to its async twin `a<name>` beside it.
+
+    Raises LookupError when the module or either half does not exist.
+    """
+    module_name, _, name = path.rpartition(".")
+    try:
+        module = importlib.import_module(module_name)
+        return diff(getattr(module, name), getattr(module, f"a{name}"))
+    except (ImportError, AttributeError, ValueError) as error:
+        raise LookupError(path) from error
+
+
+def render(page: str, wanted: dict[str, str]) -> tuple[str, list[str], list[str]]:
+    """The page with its diff blocks replaced; the wanted keys it has no marker
+    for; the keys of its markers that name nothing (helper pairs are looked up)."""
+    found, unknown = set(), []
 
     def replace(match: re.Match) -> str:
         opening, key, _, closing = match.groups()
-        if key not in wanted:
+        if key in wanted:
+            found.add(key)
+            return opening + wanted[key] + closing
+        try:
+            if "." not in key:
+                raise LookupError(key)
+            return opening + helper_diff(key) + closing
+        except LookupError:
+            unknown.append(key)
             return match.group(0)
-        found.add(key)
-        return opening + wanted[key] + closing
 
-    return BLOCK.sub(replace, page), sorted(set(wanted) - found)
+    return BLOCK.sub(replace, page), sorted(set(wanted) - found), unknown
 
 
 def stale_pages(pages: Path = PAGES, *, write: bool = False) -> list[str]:
@@ -121,8 +145,9 @@ def stale_pages(pages: Path = PAGES, *, write: bool = False) -> list[str]:
             problems.append(f"{name}: missing; it must hold {', '.join(wanted)}")
             continue
         current = page.read_text()
-        updated, missing = render(current, wanted)
+        updated, missing, unknown = render(current, wanted)
         problems += [f"{name}: {NO_MARKER.format(key=key)}" for key in missing]
+        problems += [f"{name}: {UNKNOWN.format(key=key)}" for key in unknown]
         if updated == current:
             continue
         if write:

@@ -87,6 +87,29 @@ class PatternPageTests(SimpleTestCase):
                 [f"docs/patterns/signals.md: {lost}"],
             )
 
+    def test_a_marker_naming_nothing_is_named(self) -> None:
+        """A marker for a pair, variant or helper that does not exist is reported."""
+        with tempfile.TemporaryDirectory() as tmp:
+            pages = Path(tmp) / "docs" / "patterns"
+            shutil.copytree(docs.PAGES, pages)
+            tags = pages / "tags.md"
+            markers = "<!-- diff:{} -->\n<!-- /diff -->\n"
+            tags.write_text(
+                tags.read_text()
+                + markers.format("topic_tagz")
+                + markers.format("topics.pagination.no_such_helper")
+            )
+
+            problems = docs.stale_pages(pages, write=True)
+
+            self.assertEqual(
+                problems,
+                [
+                    f"docs/patterns/tags.md: {docs.UNKNOWN.format(key=key)}"
+                    for key in ("topic_tagz", "topics.pagination.no_such_helper")
+                ],
+            )
+
     def test_check_exits_non_zero_naming_the_stale_page(self) -> None:
         """`python -m project.docs --check`: 0 on the repository's pages, else 1."""
         with tempfile.TemporaryDirectory() as tmp:
@@ -182,6 +205,13 @@ class DiffTests(SimpleTestCase):
         self.assertIn("\n-def topic_detail(", text)
         self.assertIn("\n+async def atopic_detail(", text)
         self.assertIn("\n+    topic = await aget_object_or_404(", text)
+
+    def test_a_helper_is_diffed_to_its_a_prefixed_twin(self) -> None:
+        """`topics.pagination.page_data` names page_data() → apage_data()."""
+        text = docs.helper_diff("topics.pagination.page_data")
+
+        self.assertIn("--- page_data\n+++ apage_data\n", text)
+        self.assertIn("\n+async def apage_data(", text)
 
     def test_a_class_based_view_is_diffed_as_its_class(self) -> None:
         """The whole class shows, not only its first handler."""
