@@ -198,6 +198,17 @@ class GeneratedTableTests(SimpleTestCase):
         """docs/pitfalls.md's table is `manage.py pitfalls` (links from docs/)."""
         self.assert_generated_table("docs/pitfalls.md", "pitfalls")
 
+    def test_pitfall_links_are_relative_to_the_page(self) -> None:
+        """`--page` names where the table is pasted: its test links start there."""
+        default, root = StringIO(), StringIO()
+
+        call_command("pitfalls", stdout=default)
+        call_command("pitfalls", page="README.md", stdout=root)
+
+        self.assertIn("](../tests/pitfalls/test_orm.py)", default.getvalue())
+        self.assertIn("](tests/pitfalls/test_orm.py)", root.getvalue())
+        self.assertNotIn("](../", root.getvalue())
+
     def test_audit_excerpts_are_its_output(self) -> None:
         """Each line of a quoted `manage.py async_audit` report is one it prints."""
         command = "$ python manage.py async_audit\n"
