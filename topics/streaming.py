@@ -13,17 +13,12 @@ AsyncView = Callable[..., Awaitable[HttpResponseBase]]
 def read_whole_under_wsgi(view: AsyncView) -> AsyncView:
     """Under WSGI, read an async view's async streaming body before returning.
 
-    WSGI runs the view in an event loop of its own and reads an async body in a
-    second one; when the first loop ends it closes the async generators it
-    started, so a stream begun in the view (primed) ends early, with a 200.
-    Read here, the whole body comes from the view's loop, before the status
-    line: a failure is an error response, never a cut body. Django reads an
-    async body whole under WSGI anyway ("StreamingHttpResponse objects",
-    Performance considerations, in Django's request/response reference), so
-    this costs no memory that serving it there would not. Under ASGI the
-    response is returned untouched, and streams. A sync view is returned as it
-    is: WSGI streams its sync iterator, and method_decorator() tries this on a
-    sync stand-in first.
+    WSGI reads an async body in a second event loop, after the view's loop has
+    closed the generators it started: a primed stream would end early, with a
+    200. Read in the view's loop, a failure is an error response, never a cut
+    body; Django reads such a body whole under WSGI anyway ("StreamingHttpResponse
+    objects" in its request/response reference). Under ASGI, and for a sync
+    view, this changes nothing.
     """
     if not iscoroutinefunction(view):
         return view
