@@ -1,7 +1,10 @@
 """The copy-drag script counts what a copied view pulls in, and the target holds."""
 
+import json
 import tempfile
 import textwrap
+from contextlib import redirect_stderr, redirect_stdout
+from io import StringIO
 from pathlib import Path
 
 from django.test import SimpleTestCase
@@ -109,6 +112,37 @@ class CopyDragTests(SimpleTestCase):
 
         self.assertEqual(row.definitions, ())
         self.assertEqual(row.lines, 0)
+
+
+class CommandTests(SimpleTestCase):
+    def run_command(self, *args: str) -> tuple[int, str]:
+        out = StringIO()
+        with redirect_stdout(out), redirect_stderr(StringIO()):
+            code = copydrag.main(list(args))
+        return code, out.getvalue()
+
+    def test_json_lists_every_async_side_of_the_registry(self):
+        """One row per async twin and variant, with its definitions and lines."""
+        code, out = self.run_command("--json")
+
+        report = json.loads(out)
+        views = {row["view"]: row for row in report["views"]}
+        self.assertEqual(code, 0)
+        self.assertIn("atopic_detail", views)
+        self.assertIn("atopic_list_native", views)
+        self.assertNotIn("topic_detail", views)
+        self.assertIn(
+            "topics.payloads.topic_payload", views["atopic_detail"]["definitions"]
+        )
+        self.assertEqual(report["max_lines"], max(v["lines"] for v in views.values()))
+
+    def test_a_target_exceeded_exits_1(self):
+        """--max and --median fail the command when the drag is above them."""
+        over, _ = self.run_command("--max", "0")
+        median_over, _ = self.run_command("--median", "0")
+        within, _ = self.run_command("--max", "100000", "--median", "100000")
+
+        self.assertEqual((over, median_over, within), (1, 1, 0))
 
 
 class CopyDragTargetTests(SimpleTestCase):
