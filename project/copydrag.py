@@ -195,24 +195,80 @@ class Index:
         return dragged
 
 
-def _name_chains(node: ast.AST) -> Iterator[list[str]]:
-    # `a.b.c` as ["a", "b", "c"]; a bare name as [name].
+FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+
+
+def _bound(nodes: Iterable[ast.AST]) -> set[str]:
+    """The names these nodes bind: assignment and loop targets, nested
+    definitions, imports; a function's parameters are added by its caller."""
+    names: set[str] = set()
+    for node in nodes:
+        for inner in ast.walk(node):
+            if isinstance(inner, ast.Name) and not isinstance(inner.ctx, ast.Load):
+                names.add(inner.id)
+            elif isinstance(
+                inner, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
+            ):
+                names.add(inner.name)
+            elif isinstance(inner, ast.alias):
+                names.add((inner.asname or inner.name).split(".")[0])
+            elif isinstance(inner, ast.arg):
+                names.add(inner.arg)
+            elif isinstance(inner, ast.ExceptHandler) and inner.name:
+                names.add(inner.name)
+    return names
+
+
+def _name_chains(
+    node: ast.AST, local: frozenset[str] = frozenset()
+) -> Iterator[list[str]]:
+    # `a.b.c` as ["a", "b", "c"]; a bare name as [name]; names bound inside a
+    # function or comprehension (parameters, variables) are its own, not the
+    # module's, and are left out.
+    if isinstance(node, FUNCTIONS):
+        # Decorators, defaults and annotations are read in the enclosing scope.
+        outer = [
+            *getattr(node, "decorator_list", []),
+            *node.args.defaults,
+            *(default for default in node.args.kw_defaults if default is not None),
+        ]
+        if not isinstance(node, ast.Lambda):
+            arguments = [
+                *node.args.posonlyargs,
+                *node.args.args,
+                *node.args.kwonlyargs,
+                *filter(None, [node.args.vararg, node.args.kwarg]),
+            ]
+            outer += [a.annotation for a in arguments if a.annotation is not None]
+            outer += [node.returns] if node.returns is not None else []
+        for child in outer:
+            yield from _name_chains(child, local)
+        body = node.body if isinstance(node.body, list) else [node.body]
+        inner = local | _bound([node.args, *body])
+        for child in body:
+            yield from _name_chains(child, frozenset(inner))
+        return
+    if isinstance(node, COMPREHENSIONS):
+        local = local | _bound(generator.target for generator in node.generators)
     if isinstance(node, ast.Attribute):
         chain: list[str] = []
-        inner: ast.AST = node
-        while isinstance(inner, ast.Attribute):
-            chain.insert(0, inner.attr)
-            inner = inner.value
-        if isinstance(inner, ast.Name):
-            yield [inner.id, *chain]
+        inner_node: ast.AST = node
+        while isinstance(inner_node, ast.Attribute):
+            chain.insert(0, inner_node.attr)
+            inner_node = inner_node.value
+        if isinstance(inner_node, ast.Name):
+            if inner_node.id not in local:
+                yield [inner_node.id, *chain]
             return
-        yield from _name_chains(inner)
+        yield from _name_chains(inner_node, local)
         return
     if isinstance(node, ast.Name):
-        yield [node.id]
+        if node.id not in local:
+            yield [node.id]
         return
     for child in ast.iter_child_nodes(node):
-        yield from _name_chains(child)
+        yield from _name_chains(child, local)
 
 
 @dataclass(frozen=True)

@@ -64,8 +64,11 @@ FIXTURE = {
             return Item, _shared(3), aitems
 
 
-        def lonely(request):
-            return None
+        def lonely(request, fail=None):
+            # Parameters, variables and comprehension targets are the
+            # function's own, whatever module name they shadow.
+            limit = [_shared for _shared in ()]
+            return fail, limit
     """,
 }
 
@@ -107,7 +110,7 @@ class CopyDragTests(SimpleTestCase):
         self.assertEqual(row.lines, 10)
 
     def test_a_view_with_no_project_reference_drags_nothing(self) -> None:
-        """Only what the source names is counted."""
+        """Only what the source names is counted; local names shadow the module's."""
         row = copydrag.measure(self.index, "shop.views.items", "lonely")
 
         self.assertEqual(row.definitions, ())
