@@ -10,7 +10,6 @@ import contextlib
 import csv
 import errno
 import io
-import itertools
 import json
 import logging
 import math
@@ -537,45 +536,3 @@ async def astream_rows(rows: QuerySet, fmt: str) -> AsyncIterator[bytes]:
             yield encode_rows(batch, fmt)
     finally:
         logger.info("Export stream closed after %d rows.", sent)
-
-
-# The header, and the first batch of rows: reading it runs the query.
-PRIMED_CHUNKS = 2
-
-
-def primed(chunks: Generator[bytes, None, None]) -> Generator[bytes, None, None]:
-    """Read the first chunks now, before the status line is sent: a query that
-    fails is then an error response (503), not a 200 cut short."""
-    head = list(itertools.islice(chunks, PRIMED_CHUNKS))
-    return _concat(head, chunks)
-
-
-def _concat(
-    head: list[bytes], rest: Generator[bytes, None, None]
-) -> Generator[bytes, None, None]:
-    # closing: when the server closes this stream (the client left), close the
-    # generator underneath too, so that it reads no further chunk.
-    with contextlib.closing(rest):
-        yield from head
-        yield from rest
-
-
-async def aprimed(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
-    """See primed()."""
-    head = []
-    async for chunk in chunks:
-        head.append(chunk)
-        if len(head) == PRIMED_CHUNKS:
-            break
-    return _aconcat(head, chunks)
-
-
-async def _aconcat(
-    head: list[bytes], rest: AsyncIterator[bytes]
-) -> AsyncIterator[bytes]:
-    """See _concat()."""
-    async with contextlib.aclosing(rest):
-        for chunk in head:
-            yield chunk
-        async for chunk in rest:
-            yield chunk
