@@ -1,5 +1,6 @@
-"""Which of Django's decorators wrap an async view: the README's list, checked
-against the installed Django, and cache_page, which is not on it."""
+"""Which of Django's decorators wrap an async view: the migration guide's list
+(docs/guide.md), checked against the installed Django, and cache_page, which is
+not on it."""
 
 import importlib
 import json
@@ -49,10 +50,10 @@ async def aview(request: HttpRequest) -> HttpResponse:
 
 
 def documented() -> list[tuple[str, str, tuple[int, ...]]]:
-    """(module, decorator, Django version that made it async) from the README."""
-    readme = (settings.BASE_DIR / "README.md").read_text()
+    """(module, decorator, Django version that made it async) from the guide."""
+    guide = (settings.BASE_DIR / "docs" / "guide.md").read_text()
     entries = []
-    for line in LIST.search(readme)[1].splitlines():
+    for line in LIST.search(guide)[1].splitlines():
         entry = ENTRY.match(line)
         assert entry, line
         since = tuple(int(part) for part in entry["since"].split("."))

@@ -118,9 +118,9 @@ class AdaptedMiddlewareLogTests(SimpleTestCase):
         """The guide's LOGGING, in a project that had none (Django's defaults
         underneath), prints the adapted-middleware line once, and a 4xx warning
         once, by Django's own handler, as before."""
-        readme = (settings.BASE_DIR / "README.md").read_text()
+        guide = (settings.BASE_DIR / "docs" / "guide.md").read_text()
         block = re.search(
-            r"```python\n(\s*LOGGING_ADAPTED_MIDDLEWARE = .*?)```", readme, re.S
+            r"```python\n(\s*LOGGING_ADAPTED_MIDDLEWARE = .*?)```", guide, re.S
         )
         logging_config = textwrap.dedent(block[1])
 
@@ -188,7 +188,7 @@ class ThreadRecordingCache(LocMemCache):
 class AsyncCacheApiTests(SimpleTestCase):
     def test_no_built_in_backend_has_its_own_async_methods(self):
         """aget(), aset() … are BaseCache's in every built-in backend: the sync
-        call in a thread (the README's "Cached" section says so)."""
+        call in a thread (docs/versions.md says so)."""
         async_methods = [
             name
             for name in dir(BaseCache)

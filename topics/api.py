@@ -3,11 +3,10 @@
 import json
 import re
 from collections.abc import Callable, Collection, Mapping
-from functools import wraps
+from functools import partial, wraps
 from typing import Any
 
 from asgiref.sync import iscoroutinefunction
-from django.conf import settings
 from django.core.exceptions import BadRequest, RequestDataTooBig
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
@@ -45,9 +44,7 @@ class ApiError(Exception):
 
     def __init__(self, code: str, message: str, **details: Any) -> None:
         super().__init__(message)
-        self.code = code
-        self.message = message
-        self.details = details
+        self.code, self.message, self.details = code, message, details
 
     def response(self, status: int | None = None) -> JsonResponse:
         error = {"code": self.code, "message": self.message, **self.details}
@@ -129,15 +126,16 @@ DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
 
 
 class ServiceUnavailable(ApiError):
-    """The database is down or every pooled connection is busy: try again later."""
+    """The database is down or every pooled connection is busy: try again in
+    `retry_after` seconds (the Retry-After header)."""
 
     status = 503
 
-    def __init__(self) -> None:
+    def __init__(self, *, retry_after: int) -> None:
         super().__init__(
             SERVICE_UNAVAILABLE, "The database is unavailable; try again shortly."
         )
-        self.headers = {"Retry-After": str(settings.DATABASE_RETRY_AFTER)}
+        self.headers = {"Retry-After": str(retry_after)}
 
 
 def _error_response(exc: ApiError | Http404) -> JsonResponse:
@@ -153,32 +151,23 @@ SAFE_METHODS = ("GET", "HEAD")
 def api_view(
     view: Callable | None = None, *, methods: Collection[str] = SAFE_METHODS
 ) -> Callable:
-    """Answer errors from a sync or an async view as JSON: {"error": {…}}.
+    """A sync or async view's ApiError and Http404 as JSON errors, and a method
+    not in `methods` refused with a JSON 405 and Allow before the view runs.
 
-    Use as @api_view for a read (GET and HEAD), or @api_view(methods=["POST"]):
-    any other method is refused with a JSON 405 and an Allow header, before the
-    view runs. Django's require_http_methods() checks the same, but answers an
-    empty text/html 405; this also turns an ApiError or Http404 raised in the
-    view into a JSON error with its own message. PermissionDenied and other
-    exceptions go on to Django's handlers (handler403...).
+    @api_view for a read (GET, HEAD), or @api_view(methods=["POST"]). Source:
+    Django's require_http_methods(), whose 405 is an empty text/html page.
     """
     if view is None:
-        return lambda view: api_view(view, methods=methods)
-
-    def check_method(request: HttpRequest) -> None:
-        # A read that also answered POST or OPTIONS would run its queries (or
-        # a whole export) for a method the client never meant as a read.
-        if request.method not in methods:
-            raise MethodNotAllowed(request.method, methods)
-
-    # One decorator serves both modes, as Django's documented async-capable ones do:
-    # wrapping an async view in a sync function would return an unawaited coroutine.
+        return partial(api_view, methods=methods)
+    # One decorator for both modes, as Django's async-capable ones: a sync
+    # wrapper around an async view would return an unawaited coroutine.
     if iscoroutinefunction(view):
 
         @wraps(view)
         async def _async_view(request: HttpRequest, *args, **kwargs) -> HttpResponse:
             try:
-                check_method(request)
+                if request.method not in methods:
+                    raise MethodNotAllowed(request.method, methods)
                 return await view(request, *args, **kwargs)
             except (ApiError, Http404) as exc:
                 return _error_response(exc)
@@ -188,7 +177,8 @@ def api_view(
     @wraps(view)
     def _view(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         try:
-            check_method(request)
+            if request.method not in methods:
+                raise MethodNotAllowed(request.method, methods)
             return view(request, *args, **kwargs)
         except (ApiError, Http404) as exc:
             return _error_response(exc)

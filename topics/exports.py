@@ -10,7 +10,6 @@ import contextlib
 import csv
 import errno
 import io
-import itertools
 import json
 import logging
 import math
@@ -98,10 +97,26 @@ class ExportResult:
         return {"id": self.id, "rows": self.rows, "bytes": self.bytes}
 
 
-def export_root() -> Path:
+@dataclass(frozen=True)
+class ExportFolder:
+    """Where exports are written, and the most files and bytes it may hold."""
+
+    root: Path
+    max_files: int
+    max_bytes: int
+
+
+def export_folder() -> ExportFolder:
+    """EXPORT_ROOT, made if missing, and its quota (EXPORT_MAX_FILES,
+    EXPORT_MAX_BYTES): the writers and readers read settings here only."""
     root = Path(settings.EXPORT_ROOT)
     root.mkdir(parents=True, exist_ok=True)
-    return root
+    return ExportFolder(root, settings.EXPORT_MAX_FILES, settings.EXPORT_MAX_BYTES)
+
+
+def export_root() -> Path:
+    """The folder exports are written in."""
+    return export_folder().root
 
 
 def export_path(export_id: str, *, parameter: str = "id") -> Path:
@@ -154,10 +169,10 @@ async def aopen_export(export_id: str) -> ExportFile:
         raise
 
 
-def check_quota(final: Path) -> None:
-    """Raise ExportQuotaExceeded (507) if the export folder holds EXPORT_MAX_FILES
-    files or EXPORT_MAX_BYTES bytes, not counting `final`, which the export
-    replaces. Checked before writing: concurrent exports may each pass it."""
+def check_quota(final: Path, *, max_files: int, max_bytes: int) -> None:
+    """Raise ExportQuotaExceeded (507) if final's folder holds max_files files or
+    max_bytes bytes, not counting `final`, which the export replaces. Checked
+    before writing: concurrent exports may each pass it."""
     files = size = 0
     with os.scandir(final.parent) as entries:
         for entry in entries:
@@ -166,14 +181,15 @@ def check_quota(final: Path) -> None:
                 if entry.is_file(follow_symlinks=False) and entry.path != str(final):
                     size += entry.stat(follow_symlinks=False).st_size
                     files += 1
-    if files >= settings.EXPORT_MAX_FILES or size >= settings.EXPORT_MAX_BYTES:
+    if files >= max_files or size >= max_bytes:
         raise ExportQuotaExceeded()
 
 
 def _writable_path(export_id: str) -> Path:
     """The file an export of this name writes, if the quota leaves room."""
+    folder = export_folder()
     final = export_path(export_id, parameter="name")
-    check_quota(final)
+    check_quota(final, max_files=folder.max_files, max_bytes=folder.max_bytes)
     return final
 
 
@@ -198,11 +214,8 @@ def stale_files(*, export_max_age: float, temporary_max_age: float) -> list[Path
     return stale
 
 
-def _remove_abandoned_temporaries() -> None:
-    for path in stale_files(
-        export_max_age=math.inf,
-        temporary_max_age=settings.EXPORT_TEMPORARY_MAX_AGE,
-    ):
+def _remove_abandoned_temporaries(max_age: float) -> None:
+    for path in stale_files(export_max_age=math.inf, temporary_max_age=max_age):
         path.unlink(missing_ok=True)
         logger.info("Removed %s, left by a writer that stopped.", path.name)
 
@@ -211,7 +224,9 @@ def _remove_abandoned_temporaries() -> None:
 async def abandoned_temporaries_removed() -> AsyncIterator[None]:
     """ASGI lifespan: at startup, remove the temporaries a killed writer left.
     Workers share EXPORT_ROOT: one written to lately may be another's, and stays."""
-    await asyncio.to_thread(_remove_abandoned_temporaries)
+    # A lifespan hook is the project's edge: it reads the setting.
+    max_age = settings.EXPORT_TEMPORARY_MAX_AGE
+    await asyncio.to_thread(_remove_abandoned_temporaries, max_age)
     yield
 
 
@@ -428,7 +443,13 @@ def write_export(
     return ExportResult(id=export_id, rows=count, bytes=size)
 
 
-async def awrite_export(rows: QuerySet, *, fmt: str, export_id: str) -> ExportResult:
+async def awrite_export(
+    rows: QuerySet,
+    *,
+    fmt: str,
+    export_id: str,
+    progress: Callable[[int], None] | None = None,
+) -> ExportResult:
     """See write_export()."""
     count = 0
     # aiofiles runs each call in a thread: one hop per chunk written.
@@ -437,12 +458,18 @@ async def awrite_export(rows: QuerySet, *, fmt: str, export_id: str) -> ExportRe
         async for batch in achunks(rows):
             await file.write(encode_rows(batch, fmt))
             count += len(batch)
+            if progress:
+                progress(len(batch))
         size = await file.tell()
     return ExportResult(id=export_id, rows=count, bytes=size)
 
 
 async def awrite_export_pipelined(
-    rows: QuerySet, *, fmt: str, export_id: str
+    rows: QuerySet,
+    *,
+    fmt: str,
+    export_id: str,
+    progress: Callable[[int], None] | None = None,
 ) -> ExportResult:
     """See awrite_export(); reading and writing overlap, a bounded queue between."""
     # The reader waits while PIPELINE_CHUNKS chunks are queued: memory stays
@@ -455,6 +482,8 @@ async def awrite_export_pipelined(
         async for batch in achunks(rows):
             await queue.put(encode_rows(batch, fmt))
             count += len(batch)
+            if progress:
+                progress(len(batch))
         await queue.put(None)
         return count
 
@@ -485,14 +514,20 @@ class FileChunks:
 
 
 def stream_rows(rows: QuerySet, fmt: str) -> Generator[bytes, None, None]:
-    """The export as it is encoded, chunk by chunk, from a sync iterator."""
-    yield header(fmt)
-    for batch in chunks(rows):
-        yield encode_rows(batch, fmt)
+    """The export as it is encoded, chunk by chunk, from a sync iterator; stops
+    reading the database when the client leaves, and logs the rows it sent."""
+    sent = 0
+    try:
+        yield header(fmt)
+        for batch in chunks(rows):
+            sent += len(batch)
+            yield encode_rows(batch, fmt)
+    finally:
+        logger.info("Export stream closed after %d rows.", sent)
 
 
 async def astream_rows(rows: QuerySet, fmt: str) -> AsyncIterator[bytes]:
-    """See stream_rows(); stops reading the database when the client leaves."""
+    """See stream_rows()."""
     sent = 0
     try:
         yield header(fmt)
@@ -501,45 +536,3 @@ async def astream_rows(rows: QuerySet, fmt: str) -> AsyncIterator[bytes]:
             yield encode_rows(batch, fmt)
     finally:
         logger.info("Export stream closed after %d rows.", sent)
-
-
-# The header, and the first batch of rows: reading it runs the query.
-PRIMED_CHUNKS = 2
-
-
-def primed(chunks: Generator[bytes, None, None]) -> Generator[bytes, None, None]:
-    """Read the first chunks now, before the status line is sent: a query that
-    fails is then an error response (503), not a 200 cut short."""
-    head = list(itertools.islice(chunks, PRIMED_CHUNKS))
-    return _concat(head, chunks)
-
-
-def _concat(
-    head: list[bytes], rest: Generator[bytes, None, None]
-) -> Generator[bytes, None, None]:
-    # closing: when the server closes this stream (the client left), close the
-    # generator underneath too, so that it reads no further chunk.
-    with contextlib.closing(rest):
-        yield from head
-        yield from rest
-
-
-async def aprimed(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
-    """See primed()."""
-    head = []
-    async for chunk in chunks:
-        head.append(chunk)
-        if len(head) == PRIMED_CHUNKS:
-            break
-    return _aconcat(head, chunks)
-
-
-async def _aconcat(
-    head: list[bytes], rest: AsyncIterator[bytes]
-) -> AsyncIterator[bytes]:
-    """See _concat()."""
-    async with contextlib.aclosing(rest):
-        for chunk in head:
-            yield chunk
-        async for chunk in rest:
-            yield chunk

@@ -1,6 +1,7 @@
 """Django middleware of the app: sync- and async-capable, so it costs no hop."""
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.log import log_response
 
@@ -42,7 +43,9 @@ class DatabaseUnavailableMiddleware:
     ) -> HttpResponse | None:
         if not database_unavailable(exception):
             return None  # Django's handler500: a bug, logged with its traceback
-        response = ServiceUnavailable().response()
+        response = ServiceUnavailable(
+            retry_after=settings.DATABASE_RETRY_AFTER
+        ).response()
         # Logged here, with the cause; log_response marks the response so that
         # Django does not log the 503 a second time.
         log_response(

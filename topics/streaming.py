@@ -1,6 +1,9 @@
-"""Async streaming bodies under WSGI: read in the view's own event loop."""
+"""Streaming bodies: primed before the status line, and read in the view's own
+event loop under WSGI. Django and asgiref only: copy the file."""
 
-from collections.abc import Awaitable, Callable
+import contextlib
+import itertools
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from functools import wraps
 
 from asgiref.sync import iscoroutinefunction
@@ -13,17 +16,12 @@ AsyncView = Callable[..., Awaitable[HttpResponseBase]]
 def read_whole_under_wsgi(view: AsyncView) -> AsyncView:
     """Under WSGI, read an async view's async streaming body before returning.
 
-    WSGI runs the view in an event loop of its own and reads an async body in a
-    second one; when the first loop ends it closes the async generators it
-    started, so a stream begun in the view (primed) ends early, with a 200.
-    Read here, the whole body comes from the view's loop, before the status
-    line: a failure is an error response, never a cut body. Django reads an
-    async body whole under WSGI anyway ("StreamingHttpResponse objects",
-    Performance considerations, in Django's request/response reference), so
-    this costs no memory that serving it there would not. Under ASGI the
-    response is returned untouched, and streams. A sync view is returned as it
-    is: WSGI streams its sync iterator, and method_decorator() tries this on a
-    sync stand-in first.
+    WSGI reads an async body in a second event loop, after the view's loop has
+    closed the generators it started: a primed stream would end early, with a
+    200. Read in the view's loop, a failure is an error response, never a cut
+    body; Django reads such a body whole under WSGI anyway ("StreamingHttpResponse
+    objects" in its request/response reference). Under ASGI, and for a sync
+    view, this changes nothing.
     """
     if not iscoroutinefunction(view):
         return view
@@ -40,3 +38,49 @@ def read_whole_under_wsgi(view: AsyncView) -> AsyncView:
         return response
 
     return wrapper
+
+
+# An export's header and its first batch of rows: reading them runs the query.
+PRIMED_CHUNKS = 2
+
+
+def primed(
+    chunks: Generator[bytes, None, None], *, first: int = PRIMED_CHUNKS
+) -> Generator[bytes, None, None]:
+    """Read the `first` chunks now, before the status line is sent: a query that
+    fails is then an error response (503), not a 200 cut short."""
+    head = list(itertools.islice(chunks, first))
+    return _concat(head, chunks)
+
+
+def _concat(
+    head: list[bytes], rest: Generator[bytes, None, None]
+) -> Generator[bytes, None, None]:
+    # closing: when the server closes this stream (the client left), close the
+    # generator underneath too, so that it reads no further chunk.
+    with contextlib.closing(rest):
+        yield from head
+        yield from rest
+
+
+async def aprimed(
+    chunks: AsyncIterator[bytes], *, first: int = PRIMED_CHUNKS
+) -> AsyncIterator[bytes]:
+    """See primed()."""
+    head = []
+    async for chunk in chunks:
+        head.append(chunk)
+        if len(head) == first:
+            break
+    return _aconcat(head, chunks)
+
+
+async def _aconcat(
+    head: list[bytes], rest: AsyncIterator[bytes]
+) -> AsyncIterator[bytes]:
+    """See _concat()."""
+    async with contextlib.aclosing(rest):
+        for chunk in head:
+            yield chunk
+        async for chunk in rest:
+            yield chunk

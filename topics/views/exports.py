@@ -16,18 +16,16 @@ from topics.exports import (
     ExportFile,
     FileChunks,
     aopen_export,
-    aprimed,
     astream_rows,
     awrite_export,
     awrite_export_pipelined,
     open_export,
-    primed,
     stream_rows,
     write_export,
 )
 from topics.models import Topic
 from topics.params import ExportParams
-from topics.streaming import read_whole_under_wsgi
+from topics.streaming import aprimed, primed, read_whole_under_wsgi
 
 
 @api_view(methods=["POST"])

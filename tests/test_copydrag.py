@@ -1,0 +1,164 @@
+"""The copy-drag script counts what a copied view pulls in, and the target holds."""
+
+import json
+import tempfile
+import textwrap
+from contextlib import redirect_stderr, redirect_stdout
+from io import StringIO
+from pathlib import Path
+
+from django.test import SimpleTestCase
+
+from project import copydrag
+
+FIXTURE = {
+    "shop/__init__.py": "",
+    "shop/models.py": """\
+        class Item:
+            pass
+    """,
+    "shop/errors.py": """\
+        import json
+
+        CODE = "bad"
+
+
+        class Bad(Exception):
+            code = CODE
+
+
+        def unused():
+            return 1
+    """,
+    "shop/helpers.py": """\
+        from django.http import JsonResponse
+
+        from shop import errors
+        from shop.models import Item
+
+        LIMIT = 10
+
+
+        def cap(value):
+            return min(value, LIMIT)
+
+
+        def fail():
+            raise errors.Bad()
+    """,
+    "shop/views/__init__.py": "",
+    "shop/views/items.py": """\
+        from asgiref.sync import sync_to_async
+
+        from ..helpers import cap as limit, fail
+        from shop.models import Item
+
+
+        def _shared(value):
+            return limit(value)
+
+
+        async def aitems(request):
+            if not request:
+                fail()
+            return Item, _shared(3), aitems
+
+
+        def lonely(request, fail=None):
+            # Parameters, variables and comprehension targets are the
+            # function's own, whatever module name they shadow.
+            limit = [_shared for _shared in ()]
+            return fail, limit
+    """,
+}
+
+
+def write_fixture(root: Path) -> None:
+    for name, source in FIXTURE.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(source))
+
+
+class CopyDragTests(SimpleTestCase):
+    def setUp(self) -> None:
+        directory = tempfile.TemporaryDirectory()
+        self.addCleanup(directory.cleanup)
+        self.root = Path(directory.name)
+        write_fixture(self.root)
+        self.index = copydrag.Index(
+            self.root, packages=["shop"], excluded=["shop.models"]
+        )
+
+    def test_drag_follows_imports_transitively_and_counts_lines(self) -> None:
+        """Relative, aliased and module imports resolve; models, libraries and
+        the view itself are not counted."""
+        row = copydrag.measure(self.index, "shop.views.items", "aitems")
+
+        self.assertEqual(
+            row.definitions,
+            (
+                "shop.errors.Bad",
+                "shop.errors.CODE",
+                "shop.helpers.LIMIT",
+                "shop.helpers.cap",
+                "shop.helpers.fail",
+                "shop.views.items._shared",
+            ),
+        )
+        # Bad 2, CODE 1, LIMIT 1, cap 2, fail 2, _shared 2.
+        self.assertEqual(row.lines, 10)
+
+    def test_a_view_with_no_project_reference_drags_nothing(self) -> None:
+        """Only what the source names is counted; local names shadow the module's."""
+        row = copydrag.measure(self.index, "shop.views.items", "lonely")
+
+        self.assertEqual(row.definitions, ())
+        self.assertEqual(row.lines, 0)
+
+
+class CommandTests(SimpleTestCase):
+    def run_command(self, *args: str) -> tuple[int, str]:
+        out = StringIO()
+        with redirect_stdout(out), redirect_stderr(StringIO()):
+            code = copydrag.main(list(args))
+        return code, out.getvalue()
+
+    def test_json_lists_every_async_side_of_the_registry(self):
+        """One row per async twin and variant, with its definitions and lines."""
+        code, out = self.run_command("--json")
+
+        report = json.loads(out)
+        views = {row["view"]: row for row in report["views"]}
+        self.assertEqual(code, 0)
+        self.assertIn("atopic_detail", views)
+        self.assertIn("atopic_list_native", views)
+        self.assertNotIn("topic_detail", views)
+        self.assertIn(
+            "topics.payloads.topic_payload", views["atopic_detail"]["definitions"]
+        )
+        self.assertEqual(report["max_lines"], max(v["lines"] for v in views.values()))
+
+    def test_a_target_exceeded_exits_1(self):
+        """--max and --median fail the command when the drag is above them."""
+        over, _ = self.run_command("--max", "0")
+        median_over, _ = self.run_command("--median", "0")
+        within, _ = self.run_command("--max", "100000", "--median", "100000")
+
+        self.assertEqual((over, median_over, within), (1, 1, 0))
+
+
+class CopyDragTargetTests(SimpleTestCase):
+    """ISSUE 21 TARGET: fails until the helpers travel (issue 21, item 4).
+
+    A copied async view pulls in a median of at most 60 lines of project code,
+    and none more than 120 (`python -m project.copydrag` gives the table).
+    """
+
+    def test_issue_21_copy_drag_target(self) -> None:
+        """Median drag ≤ 60 lines, max ≤ 120 lines, over every async side."""
+        rows = copydrag.registry_rows()
+
+        over = {row.view: row.lines for row in rows if row.lines > 120}
+        self.assertLessEqual(copydrag.median_lines(rows), 60)
+        self.assertEqual(over, {})
