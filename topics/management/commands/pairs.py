@@ -1,4 +1,5 @@
 import inspect
+from pathlib import PurePosixPath
 
 from django.core.management.base import BaseCommand
 
@@ -6,11 +7,16 @@ from topics.pairs import PAIRS
 from topics.registry import view_function, view_name
 
 
-def _source(view) -> str:
+def _path(view) -> str:
+    """The file a view is written in, from the repository's root."""
     # A class-based view's module is its class's: ListView's get() is Django's.
     view_class = getattr(inspect.unwrap(view), "view_class", None)
-    path = (view_class or view_function(view)).__module__.replace(".", "/") + ".py"
-    return f"[{path}]({path})"
+    return (view_class or view_function(view)).__module__.replace(".", "/") + ".py"
+
+
+def _page(view, anchor: str) -> str:
+    """The pattern page's section: docs/patterns/<family>.md, one per views module."""
+    return f"docs/patterns/{PurePosixPath(_path(view)).stem}.md#{anchor}"
 
 
 class Command(BaseCommand):
@@ -20,18 +26,23 @@ class Command(BaseCommand):
         self.stdout.write("| Pair | File | Sync view | Async view | Lesson |")
         self.stdout.write("| --- | --- | --- | --- | --- |")
         for pair in PAIRS:
+            # A pair's section is headed by its name, a variant's by its view's.
+            path = _path(pair.sync_view)
             self.stdout.write(
-                f"| `{pair.name}` | {_source(pair.sync_view)} "
+                f"| [`{pair.name}`]({_page(pair.sync_view, pair.name)}) "
+                f"| [{path}]({path}) "
                 f"| `{view_name(pair.sync_view)}` | `{view_name(pair.async_view)}` "
                 f"| {pair.lesson} |"
             )
             for variant in pair.variants:
+                name = view_name(variant.view)
                 sync_name, async_name = (
-                    (view_name(variant.view), "") if variant.mode == "sync"
-                    else ("", view_name(variant.view))
+                    (name, "") if variant.mode == "sync" else ("", name)
                 )  # fmt: skip
+                path = _path(variant.view)
                 self.stdout.write(
-                    f"| ↳ `/{variant.mode}-{variant.name}/` | {_source(variant.view)} "
+                    f"| [↳ `/{variant.mode}-{variant.name}/`]"
+                    f"({_page(variant.view, name.lower())}) | [{path}]({path}) "
                     f"| {sync_name and f'`{sync_name}`'} "
                     f"| {async_name and f'`{async_name}`'} | {variant.lesson} |"
                 )
