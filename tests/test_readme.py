@@ -22,11 +22,6 @@ HEADING = re.compile(r"^#{1,6} +(.+?) *#* *$", re.M)
 FIRST_SCREEN = 25
 README_MAX_LINES = 200
 
-# TODO(issue 21, at merge): delete PATTERNS_PENDING and its branch in
-# test_relative_links_lead_to_files_and_headings once docs/patterns/ is merged
-# beside these pages; every link into it must then resolve like any other.
-PATTERNS = Path("docs", "patterns")
-PATTERNS_PENDING = not (settings.BASE_DIR / PATTERNS).is_dir()
 
 
 def pages() -> list[Path]:
@@ -116,11 +111,6 @@ class PageTests(SimpleTestCase):
                         target.is_absolute() or target.parts[0] == "..",
                         f"{page} links outside the repository: {target}",
                     )
-                    if PATTERNS_PENDING and target.parent == PATTERNS:
-                        # Written in another branch: the family must exist.
-                        family = Path("topics", "views", f"{target.stem}.py")
-                        self.assertIs((settings.BASE_DIR / family).is_file(), True)
-                        continue
                     self.assertIs(
                         (settings.BASE_DIR / target).exists(),
                         True,
