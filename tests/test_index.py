@@ -221,8 +221,14 @@ class IndexPageBrowserTests(TransactionTestCase):
         # Three 100 ms calls: ~300 ms in turn, ~100 ms together.
         self.assertLess(medians["async"], medians["sync"] / 2, medians)
         self.assertLess(medians["sync-threads"], medians["sync"] / 2, medians)
-        self.assertIn(winner, ("async", "sync-threads", ""))
-        self.assertRegex(verdict, r"(is faster|faster than sync)\.$")
+        self.assertIn(winner, ("async", "sync-threads", "async-gather", ""))
+        # Under load, the concurrent twins may or may not part from one another;
+        # either way sync, the slowest, is beaten beyond noise.
+        self.assertRegex(
+            verdict,
+            r"^((async|sync-threads|async-gather) is faster: "
+            r"|No difference beyond noise between .*; .* faster than .*\bsync\.$)",
+        )
         for spread in spreads:
             self.assertRegex(spread, r"^\d+\.\d\u2013\d+\.\d ms$")
         # The 5.1 vs 4.5 ms, halves overlapping: no winner.
