@@ -1,10 +1,16 @@
 """The root URLconf: a URL no pattern matches under a twin prefix is JSON 404."""
 
-from django.test import SimpleTestCase, override_settings
+from django.test import SimpleTestCase, TestCase, override_settings
 
 from project.urls import TWIN_PREFIXES
 from topics.api import NOT_FOUND
 from topics.pairs import PAIRS
+from topics.registry import Pair
+
+
+def pair(name: str) -> Pair:
+    return next(p for p in PAIRS if p.name == name)
+
 
 # A non-ASCII slug that the <slug:> converter refuses, a route no pair serves,
 # a part past a known route, and a known route without its slash.
@@ -68,3 +74,33 @@ class UnknownTwinUrlTests(SimpleTestCase):
 
         self.assertEqual(response.status_code, 404)
         self.assertIn("text/html", response["Content-Type"])
+
+
+class ClassBasedViewNotFoundTests(TestCase):
+    """An Http404 a class-based twin raises is JSON too, whatever DEBUG says:
+    Django's debug 404 page is HTML, and handler404 runs only with DEBUG off."""
+
+    def test_a_handlers_404_is_json_in_both_twins(self):
+        cases = [
+            ("topic_resource", "cbv/topics/no-such-topic/"),
+            ("topic_list_view", "cbv/html/topics/?page=abc"),
+        ]
+        for debug in (False, True):
+            for pair_name, route in cases:
+                for twin in pair(pair_name).twins():
+                    url = f"/{twin.prefix}/{route}"
+                    with (
+                        self.subTest(debug=debug, url=url),
+                        override_settings(DEBUG=debug),
+                        self.assertLogs("django.request", "WARNING"),
+                    ):
+                        response = self.client.get(url)
+
+                        self.assertEqual(response.status_code, 404)
+                        self.assertEqual(response["Content-Type"], "application/json")
+                        error = response.json()["error"]
+                        self.assertEqual(error["code"], NOT_FOUND)
+                        path = url.partition("?")[0]
+                        self.assertEqual(
+                            error["message"], f"Nothing is served at {path}."
+                        )

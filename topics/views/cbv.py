@@ -18,7 +18,7 @@ from django.views import View
 from django.views.generic import DetailView, ListView
 
 from topics import mixins
-from topics.api import MethodNotAllowed
+from topics.api import MethodNotAllowed, not_found
 from topics.models import Topic
 from topics.payloads import topic_payload
 
@@ -28,9 +28,31 @@ PER_PAGE = 20
 DELETE_PERMISSION = "topics.delete_topic"
 
 
-class JsonMethodNotAllowed:
-    """View's 405 as this project's JSON error; a coroutine in async mode, as
-    Django's own http_method_not_allowed() returns it."""
+class JsonErrors:
+    """View's 405, and an Http404 from a handler, as this project's JSON errors.
+
+    Django's debug 404 page is HTML, and handler404 runs only with DEBUG off: the
+    404 is handler404's answer (not_found) whatever DEBUG says.
+    dispatch() and http_method_not_allowed() return a coroutine in async mode,
+    as Django's own do.
+    """
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        if self.view_is_async:
+            return self.__adispatch(request, *args, **kwargs)
+        try:
+            return super().dispatch(request, *args, **kwargs)
+        except Http404:
+            return not_found(request)
+
+    async def __adispatch(
+        self, request: HttpRequest, *args: Any, **kwargs: Any
+    ) -> HttpResponse:
+        """See dispatch()."""
+        try:
+            return await super().dispatch(request, *args, **kwargs)
+        except Http404:
+            return not_found(request)
 
     def http_method_not_allowed(
         self, request: HttpRequest, *args: Any, **kwargs: Any
@@ -53,7 +75,7 @@ class TopicPermissions:
 
 
 class TopicView(
-    TopicPermissions, auth_mixins.PermissionRequiredMixin, JsonMethodNotAllowed, View
+    TopicPermissions, auth_mixins.PermissionRequiredMixin, JsonErrors, View
 ):
     """GET a topic as JSON; DELETE it (204) with the delete_topic permission."""
 
@@ -71,7 +93,7 @@ class TopicView(
 
 
 class AsyncTopicView(
-    TopicPermissions, mixins.PermissionRequiredMixin, JsonMethodNotAllowed, View
+    TopicPermissions, mixins.PermissionRequiredMixin, JsonErrors, View
 ):
     """See TopicView; Django's mixin checks in a sync dispatch(), ours awaits."""
 
@@ -88,7 +110,7 @@ class AsyncTopicView(
         return HttpResponse(status=204)
 
 
-class TopicListView(JsonMethodNotAllowed, ListView):
+class TopicListView(JsonErrors, ListView):
     """Topics as an HTML page, PER_PAGE a page: Django's ListView."""
 
     template_name = LIST_TEMPLATE
@@ -117,7 +139,7 @@ def _list_context(queryset: QuerySet, number: str | None, per_page: int) -> dict
     }
 
 
-class AsyncTopicListView(JsonMethodNotAllowed, View):
+class AsyncTopicListView(JsonErrors, View):
     """See TopicListView; ListView's context, its queries in one thread hop."""
 
     async def get(self, request: HttpRequest) -> HttpResponse:
@@ -128,7 +150,7 @@ class AsyncTopicListView(JsonMethodNotAllowed, View):
         return await sync_to_async(render)(request, LIST_TEMPLATE, context)
 
 
-class TopicDetailView(auth_mixins.LoginRequiredMixin, JsonMethodNotAllowed, DetailView):
+class TopicDetailView(auth_mixins.LoginRequiredMixin, JsonErrors, DetailView):
     """One topic as an HTML page, for a logged-in user: Django's DetailView."""
 
     template_name = DETAIL_TEMPLATE
@@ -137,7 +159,7 @@ class TopicDetailView(auth_mixins.LoginRequiredMixin, JsonMethodNotAllowed, Deta
         return Topic.objects.for_detail()
 
 
-class AsyncTopicDetailView(mixins.LoginRequiredMixin, JsonMethodNotAllowed, View):
+class AsyncTopicDetailView(mixins.LoginRequiredMixin, JsonErrors, View):
     """See TopicDetailView; the same context, DetailView's `object` and `topic`."""
 
     async def get(self, request: HttpRequest, slug: str) -> HttpResponse:
