@@ -82,6 +82,23 @@ SERIALIZER_FIX = (
 )
 
 
+def _dual_mode(node: ast.FunctionDef) -> bool:
+    """Whether a sync dispatch() first hands async views to code of their own:
+    `if self.view_is_async: return ...`, as Django's View.options() and
+    http_method_not_allowed() do. What follows then serves sync handlers only."""
+    for statement in node.body:
+        if (
+            isinstance(statement, ast.If)
+            and isinstance(statement.test, ast.Attribute)
+            and statement.test.attr == "view_is_async"
+            and isinstance(statement.test.value, ast.Name)
+            and statement.test.value.id == "self"
+            and any(isinstance(item, ast.Return) for item in statement.body)
+        ):
+            return True
+    return False
+
+
 class FormClass(NamedTuple):
     """What the scan knows of a form's or serializer's class."""
 
@@ -746,7 +763,7 @@ class ViewChecks(ScannerBase):
         """Why a sync dispatch() breaks async handlers, or None: async, or a plain
         hand-on (return super().dispatch(...)), which returns their coroutine;
         `coroutines` names the class's async methods."""
-        if isinstance(node, ast.AsyncFunctionDef):
+        if isinstance(node, ast.AsyncFunctionDef) or _dual_mode(node):
             return None
         for decorator in node.decorator_list:
             breaker = self._dispatch_breaker(decorator, dispatch_only=False)
