@@ -11,8 +11,8 @@ from topics.upstream.client import (
     afetch_json,
     fetch_json,
     http_session,
-    source_url,
 )
+from topics.upstream.params import source_url
 
 # The fake's answer for the memory tests, 8 times UPSTREAM_MAX_BYTES' default.
 LARGE = {"size": 8_000_000, "chunked": 1}
