@@ -47,8 +47,8 @@ def _replica_url(replica: int) -> str:
     return source_url(HEDGED_SOURCE, replica=replica)
 
 
-def _first_success(futures: set[Future]) -> Json:
-    pending = futures
+def _first_success(calls: set[Future]) -> Json:
+    pending = calls
     while True:
         done, pending = wait(pending, return_when=FIRST_COMPLETED)
         if winner := first_success(done, last=not pending):
@@ -70,8 +70,8 @@ def upstream_hedged(request: HttpRequest) -> JsonResponse:
         return error_response(error)
 
 
-async def _afirst_success(tasks: set[asyncio.Task]) -> Json:
-    pending = tasks
+async def _afirst_success(calls: set[asyncio.Task]) -> Json:
+    pending = calls
     while True:
         done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
         if winner := first_success(done, last=not pending):
