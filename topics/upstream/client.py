@@ -84,8 +84,7 @@ def error_response(error: UpstreamError) -> JsonResponse:
     return JsonResponse({"error": body}, status=502)
 
 
-def timeout_error(seconds: float, source: str = "") -> UpstreamError:
-    """No answer within `seconds`."""
+def _timeout_error(seconds: float, source: str) -> UpstreamError:
     return UpstreamError(
         TIMEOUT, f"No answer within {seconds * 1000:.0f} ms.", source=source
     )
@@ -256,12 +255,12 @@ def fetch_json(
                 _check_size(len(body), max_bytes, source)
         return json.loads(body)
     except requests.Timeout:
-        raise timeout_error(timeout, source) from None
+        raise _timeout_error(timeout, source) from None
     except requests.ConnectionError as error:
         # Past the headers, requests wraps a read timeout in a ConnectionError:
         # a timeout all the same, as afetch_json() says (topics.httperrors).
         if error.args and isinstance(error.args[0], ReadTimeoutError):
-            raise timeout_error(timeout, source) from None
+            raise _timeout_error(timeout, source) from None
         raise UpstreamError(CONNECTION, CONNECTION_FAILED, source=source) from None
     except requests.RequestException:  # before ValueError: InvalidURL is both
         raise UpstreamError(CONNECTION, CONNECTION_FAILED, source=source) from None
@@ -299,7 +298,7 @@ async def afetch_json(
                 _check_size(len(body), max_bytes, source)
         return json.loads(body)
     except TimeoutError:
-        raise timeout_error(timeout, source) from None
+        raise _timeout_error(timeout, source) from None
     except aiohttp.ClientError:
         raise UpstreamError(CONNECTION, CONNECTION_FAILED, source=source) from None
     except ValueError:
