@@ -80,6 +80,9 @@ MIDDLEWARE = [
     "topics.hopfree.XFrameOptionsMiddleware",
     # Ours: a view's database outage answers 503 + Retry-After, not 500.
     "topics.middleware.DatabaseUnavailableMiddleware",
+    # Demo only: the fake upstream's knobs (?delay=, ?broken=...) on the upstream
+    # pairs' URLs go to the fake beside the views, which never see them.
+    "topics.upstream.scenario.ScenarioMiddleware",
 ]
 
 # Django's deploy checks look for its middleware by dotted path; the drop-ins'
@@ -103,7 +106,7 @@ ASGI_APPLICATION = "project.asgi.application"
 # Async context managers entered at ASGI lifespan startup, exited at shutdown.
 ASGI_LIFESPAN = [
     "project.lifespan.database_pools",
-    "topics.upstream.client.http_session",
+    "topics.upstream.params.upstream_session",
     "topics.exports.abandoned_temporaries_removed",
 ]
 
@@ -275,12 +278,10 @@ EXPORT_TEMPORARY_MAX_AGE = env_int("EXPORT_TEMPORARY_MAX_AGE", 60 * 60)
 # The upstream service the HTTP pairs call (`manage.py runupstream` serves a
 # fake one). Its address comes from here only, never from a request.
 UPSTREAM_URL = os.environ.get("UPSTREAM_URL", "http://127.0.0.1:8001").rstrip("/")
-# Seconds one upstream call may take, all included.
+# Seconds one call of the streamed and bounded pairs may take; the other pairs
+# keep the client's default (5 s) or a bound of their own. (An answer's size is
+# capped by the client's max_bytes: 1 MiB by default.)
 UPSTREAM_TIMEOUT = float(os.environ.get("UPSTREAM_TIMEOUT", "5"))
-# Bytes of one upstream answer the app reads: past it, 502 upstream_too_large,
-# so a huge or endless answer cannot fill the worker's memory. The demo's
-# sources answer well under 1 KiB.
-UPSTREAM_MAX_BYTES = env_int("UPSTREAM_MAX_BYTES", 1024 * 1024)
 # Seconds a view that makes many upstream calls in turn (bounded) may spend on
 # them all: UPSTREAM_TIMEOUT bounds one call, not a hundred; past it, 504.
 UPSTREAM_DEADLINE = env_float("UPSTREAM_DEADLINE", 10)

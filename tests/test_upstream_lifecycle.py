@@ -16,7 +16,8 @@ from django.test import SimpleTestCase
 from tests.asgi import http_scope
 from tests.servers import Server, gunicorn_server, uvicorn_server
 from topics.upstream import client
-from topics.upstream.client import client_session, http_session, source_url
+from topics.upstream.client import client_session, http_session
+from topics.upstream.params import source_url, upstream_session
 
 
 async def eventually(condition) -> None:
@@ -28,14 +29,15 @@ async def eventually(condition) -> None:
 
 class SessionTests(SimpleTestCase):
     async def test_one_session_sized_for_fan_out(self):
-        """The lifespan's session has the configured connection limit and timeout."""
-        async with http_session() as session:
+        """The lifespan's session has the configured connection limit, and no
+        timeout of its own: each call has one."""
+        async with upstream_session() as session:
             async with client_session() as inner:
                 self.assertIs(inner, session)
             self.assertIs(session.closed, False)
             self.assertEqual(session.connector.limit, settings.UPSTREAM_CONNECTIONS)
             self.assertGreater(session.connector.limit, 100)
-            self.assertEqual(session.timeout.total, settings.UPSTREAM_TIMEOUT)
+            self.assertIsNone(session.timeout.total)
 
         self.assertIs(session.closed, True)
 

@@ -13,7 +13,7 @@ from topics.pitfalls.httperrors import (
     right_fetch_json,
     wrong_fetch_json,
 )
-from topics.upstream.client import source_url
+from topics.upstream.params import source_url
 
 # Seconds; the fake upstream answers the slow call after 1.5 s.
 TIMEOUT_S = 0.3

@@ -1,6 +1,7 @@
 """fetch_json() and afetch_json() against real sockets: each failure of either
 client is one HTTPCallError code, and the views answer it alike."""
 
+import atexit
 import json
 import socket
 import time
@@ -11,7 +12,7 @@ import aiohttp
 import pytest
 import requests
 from asgiref.sync import async_to_sync
-from django.test import SimpleTestCase, override_settings
+from django.test import SimpleTestCase
 
 from topics.httperrors import (
     BAD_JSON,
@@ -25,14 +26,26 @@ from topics.httperrors import (
     fetch_json,
 )
 from topics.upstream import client
-from topics.upstream.client import http_session, source_url
-from topics.upstream.params import refused_url
+from topics.upstream.client import http_session
+from topics.upstream.params import source_url
 from topics.views.httperrors import CALL_TIMEOUT
 
 # Short, so that the tests are quick; the fake waits 5 times longer.
 TIMEOUT_S = 0.3
 SLOW = {"delay": 1500}
 TIMED_OUT = "No answer within 300 ms."
+
+
+_refusing = socket.socket()
+atexit.register(_refusing.close)
+
+
+def refused_url() -> str:
+    """A URL on a loopback port this process holds bound but never listens on:
+    every connection to it is refused, and no other process can take the port."""
+    if not _refusing.getsockname()[1]:
+        _refusing.bind(("127.0.0.1", 0))
+    return f"http://127.0.0.1:{_refusing.getsockname()[1]}/sources/profile"
 
 
 @contextmanager
@@ -307,14 +320,15 @@ class ClientTwinsTests(SimpleTestCase):
             )
 
         async def acall() -> client.UpstreamError:
-            with override_settings(UPSTREAM_TIMEOUT=TIMEOUT_S):
-                async with http_session():
-                    try:
-                        await client.afetch_json(
-                            source_url("profile"), params={"fail": "stall"}
-                        )
-                    except client.UpstreamError as error:
-                        return error
+            async with http_session():
+                try:
+                    await client.afetch_json(
+                        source_url("profile"),
+                        params={"fail": "stall"},
+                        timeout=TIMEOUT_S,
+                    )
+                except client.UpstreamError as error:
+                    return error
             raise AssertionError("afetch_json() answered a stalled body")
 
         both = [sync.exception, async_to_sync(acall)()]

@@ -1,4 +1,4 @@
-"""An upstream answer larger than UPSTREAM_MAX_BYTES: refused, never read whole."""
+"""An upstream answer larger than the client's max_bytes: refused, never read whole."""
 
 import tracemalloc
 
@@ -11,10 +11,10 @@ from topics.upstream.client import (
     afetch_json,
     fetch_json,
     http_session,
-    source_url,
 )
+from topics.upstream.params import source_url
 
-# The fake's answer for the memory tests, 8 times UPSTREAM_MAX_BYTES' default.
+# The fake's answer for the memory tests, 8 times the client's max_bytes default.
 LARGE = {"size": 8_000_000, "chunked": 1}
 # Read whole, the answer alone takes 8 MB, and its decoded string as much again.
 MEMORY_BOUND = 3_000_000

@@ -25,7 +25,7 @@ from topics.models import Topic
 from topics.pitfalls.loops import right_primed_stream
 from topics.seeding import seed_topics
 from topics.streaming import read_whole_under_wsgi
-from topics.upstream import client
+from topics.upstream import client, params
 
 TOPICS = 3 * CHUNK_ROWS
 # Over real sockets: enough rows that a stream cut after any chunk shows.
@@ -107,14 +107,14 @@ class UpstreamUnderWsgiTests(TestCase):
 
         self.assertEqual([answer.status_code for answer in answers], [200, 200])
         self.assertEqual(
-            sorted(json.loads(answers[0].body)["sources"]), sorted(client.SOURCES)
+            sorted(json.loads(answers[0].body)["sources"]), sorted(params.SOURCES)
         )
         self.assertEqual(new_session.call_count, 2)
         self.assertEqual(
             logs.output, [f"WARNING:topics.upstream.client:{client.FALLBACK}"]
         )
         self.assertEqual(client._sessions, {})
-        self.assertEqual(self.upstream.stats()["requests"], 2 * len(client.SOURCES))
+        self.assertEqual(self.upstream.stats()["requests"], 2 * len(params.SOURCES))
 
     def test_the_ndjson_stream_sends_a_line_per_source(self):
         """The async NDJSON stream, whose calls start in the body: one line each."""
@@ -123,7 +123,7 @@ class UpstreamUnderWsgiTests(TestCase):
         lines = [json.loads(line) for line in response.body.splitlines()]
         self.assertEqual(response.status_code, 200)
         self.assertEqual(
-            sorted(line["source"] for line in lines), sorted(client.SOURCES)
+            sorted(line["source"] for line in lines), sorted(params.SOURCES)
         )
         self.assertTrue(all(line["ok"] for line in lines), lines)
 

@@ -9,6 +9,11 @@ not JSON), redirect (302 to --redirect-to). ?fail_times=N&key=K fails the
 first N requests with that key (503), then answers with the attempt number.
 ?chunked=1 sends the answer in chunks, with no Content-Length.
 /_stats and POST /_reset tell the tests what the service saw.
+
+The demo's scenario comes in the X-Fake-Scenario header instead (sent by
+topics/upstream/scenario.py, so that no view carries it): the knobs of a whole
+request to the demo (?delay=&stagger=&broken=orders:500...), which
+scenario_knobs() turns into this call's parameters above.
 """
 
 import asyncio
@@ -16,13 +21,65 @@ import hashlib
 import json
 import random
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from urllib.parse import parse_qsl
 
 from aiohttp import web
 
 MAX_DELAY_MS = 60_000
 MAX_SIZE = 10_000_000
 CHUNK_SIZE = 64 * 1024
+
+SCENARIO_HEADER = "X-Fake-Scenario"
+# The demo's sources, in the order a stagger delays them when ?sources= is absent.
+SOURCES = ("profile", "orders", "recommendations")
+SLOW_MS = 2000
+HUGE_BYTES = 4_000_000
+# What ?broken=source:failure asks of that source, as this service's parameters.
+FAILURES = {
+    "500": {"status": 500},
+    "reset": {"fail": "reset"},
+    "close": {"fail": "close"},
+    "badjson": {"fail": "badjson"},
+    "redirect": {"fail": "redirect"},
+    "slow": {"delay": SLOW_MS},
+    # Over the client's 1 MiB cap: with a Content-Length, then chunked.
+    "huge": {"size": HUGE_BYTES},
+    "huge_chunked": {"size": HUGE_BYTES, "chunked": 1},
+}
+# What ?fail= asks of every call in the errors pair; "connect": the connection
+# is dropped before any answer, as a refused one would fail.
+CALL_FAILURES = {
+    "connect": {"fail": "reset"},
+    "timeout": {"delay": SLOW_MS},
+    "status": {"status": 503},
+    "badjson": {"fail": "badjson"},
+    "html": {"fail": "html"},
+}
+
+
+def scenario_knobs(scenario: Mapping[str, str], name: str, replica: str) -> dict:
+    """One call's parameters from the scenario of the request that made it:
+    ?delay= for every call, plus ?stagger= times the source's rank in ?sources=;
+    ?primary_delay= and ?backup_delay= for replicas 1 and 2; ?broken= and ?fail=
+    failures; ?fail_times= and ?key= as they are."""
+    delay = int(scenario.get("delay", 0))
+    if replica:
+        key = "primary_delay" if replica == "1" else "backup_delay"
+        delay = int(scenario.get(key, delay))
+    order = scenario.get("sources", ",".join(SOURCES)).split(",")
+    if name in order:
+        delay += int(scenario.get("stagger", 0)) * (order.index(name) + 1)
+    broken = dict(
+        item.partition(":")[::2] for item in scenario.get("broken", "").split(",")
+    )
+    return {
+        "delay": delay,
+        **{knob: scenario[knob] for knob in ("fail_times", "key") if knob in scenario},
+        **FAILURES.get(broken.get(name, ""), {}),
+        **CALL_FAILURES.get(scenario.get("fail", ""), {}),
+    }
 
 
 @dataclass
@@ -49,9 +106,21 @@ STATS = web.AppKey("stats", Stats)
 REDIRECT_TO = web.AppKey("redirect_to", str)
 
 
+KNOBS = web.RequestKey("knobs", dict)
+
+
+def _knobs(request: web.Request) -> dict:
+    """The call's parameters: its query's, over its scenario's."""
+    scenario = dict(parse_qsl(request.headers.get(SCENARIO_HEADER, "")))
+    name = request.match_info["name"]
+    replica = request.match_info.get("replica", "")
+    knobs = scenario_knobs(scenario, name, replica) if scenario else {}
+    return {**knobs, **request.query}
+
+
 def _int(request: web.Request, name: str, high: int) -> int:
     try:
-        return max(0, min(high, int(request.query.get(name, 0))))
+        return max(0, min(high, int(request[KNOBS].get(name, 0))))
     except ValueError:
         raise web.HTTPBadRequest(text=f"{name} must be an integer") from None
 
@@ -66,6 +135,7 @@ async def source(request: web.Request) -> web.StreamResponse:
     name = request.match_info["name"]
     stats.counts["requests"] += 1
     stats.counts[f"{request.method} {name}"] += 1
+    request[KNOBS] = _knobs(request)
     stats.in_flight += 1
     stats.peak_in_flight = max(stats.peak_in_flight, stats.in_flight)
     try:
@@ -85,14 +155,14 @@ async def source(request: web.Request) -> web.StreamResponse:
 
 
 async def _answer(request: web.Request, name: str) -> web.StreamResponse:
-    fail = request.query.get("fail", "")
+    fail = request[KNOBS].get("fail", "")
     if fail == "reset":
         request.transport.abort()
         raise web.HTTPInternalServerError()  # never sent: the connection is gone
     if fail == "redirect":
         raise web.HTTPFound(request.app[REDIRECT_TO] or "/sources/elsewhere")
     attempts = request.app[STATS].attempts
-    if key := request.query.get("key"):
+    if key := request[KNOBS].get("key"):
         attempts[key] += 1
         if attempts[key] <= _int(request, "fail_times", 100):
             raise web.HTTPServiceUnavailable(text="failing on purpose")

@@ -12,26 +12,25 @@ from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpRe
 from topics.api import ApiError, api_view
 from topics.streaming import read_whole_under_wsgi
 from topics.upstream.client import (
-    EXECUTOR,
     TIMEOUT,
     Json,
     UpstreamError,
     afetch_json,
+    error_response,
     fetch_json,
     gather_all,
-    item_url,
-    source_url,
-    timeout_error,
 )
 from topics.upstream.params import (
+    EXECUTOR,
     BoundedParams,
-    BudgetParams,
-    FanoutParams,
-    StreamParams,
+    budget_param,
+    item_url,
+    source_url,
+    sources_param,
 )
 
 NDJSON = "application/x-ndjson"
-# How long one source may take in the partial-failure pair.
+# How long one source may take in the partial-failure pair, in seconds.
 SOURCE_TIMEOUT = 0.5
 
 
@@ -42,180 +41,153 @@ class BudgetExceeded(ApiError):
         super().__init__(TIMEOUT, f"No complete answer within the {budget} ms budget.")
 
 
-def _fanout_payload(results: dict[str, Json], params: FanoutParams) -> Json:
-    return {"sources": {name: results[name] for name in params.sources}}
-
-
 @api_view
 def upstream_fanout(request: HttpRequest) -> JsonResponse:
     """Call every source and answer with all their data; 502 if one fails."""
-    params = FanoutParams.from_query(request.GET)
-    results = {
-        name: fetch_json(source_url(name), params=params.knobs(name), source=name)
-        for name in params.sources
-    }
-    return JsonResponse(_fanout_payload(results, params))
+    names = sources_param(request.GET)
+    try:
+        results = {name: fetch_json(source_url(name), source=name) for name in names}
+    except UpstreamError as error:
+        return error_response(error)
+    return JsonResponse({"sources": results})
 
 
 @api_view
 def upstream_fanout_threads(request: HttpRequest) -> JsonResponse:
     """See upstream_fanout(); the calls run together in a shared thread pool."""
-    params = FanoutParams.from_query(request.GET)
+    names = sources_param(request.GET)
     futures = {
-        name: EXECUTOR.submit(
-            fetch_json, source_url(name), params=params.knobs(name), source=name
-        )
-        for name in params.sources
+        name: EXECUTOR.submit(fetch_json, source_url(name), source=name)
+        for name in names
     }
-    # On a failure, the other calls run on: a thread cannot be cancelled.
-    results = {name: future.result() for name, future in futures.items()}
-    return JsonResponse(_fanout_payload(results, params))
+    try:
+        # On a failure, the other calls run on: a thread cannot be cancelled.
+        results = {name: future.result() for name, future in futures.items()}
+    except UpstreamError as error:
+        return error_response(error)
+    return JsonResponse({"sources": results})
 
 
 @api_view
 async def aupstream_fanout(request: HttpRequest) -> JsonResponse:
     """See upstream_fanout(); the calls are awaited together in a TaskGroup."""
-    params = FanoutParams.from_query(request.GET)
-    results = await gather_all(
-        {
-            name: afetch_json(source_url(name), params=params.knobs(name), source=name)
-            for name in params.sources
-        }
-    )
-    return JsonResponse(_fanout_payload(results, params))
+    names = sources_param(request.GET)
+    try:
+        results = await gather_all(
+            {name: afetch_json(source_url(name), source=name) for name in names}
+        )
+    except UpstreamError as error:
+        return error_response(error)
+    return JsonResponse({"sources": results})
 
 
 @api_view
 async def aupstream_fanout_gather(request: HttpRequest) -> JsonResponse:
     """See upstream_fanout(); asyncio.gather instead of a TaskGroup."""
-    params = FanoutParams.from_query(request.GET)
+    names = sources_param(request.GET)
     # return_exceptions=True: gather would otherwise return at the first
     # failure and leave the other calls running, unowned.
     answers = await asyncio.gather(
-        *(
-            afetch_json(source_url(name), params=params.knobs(name), source=name)
-            for name in params.sources
-        ),
+        *(afetch_json(source_url(name), source=name) for name in names),
         return_exceptions=True,
     )
     if failures := [answer for answer in answers if isinstance(answer, Exception)]:
+        if isinstance(failures[0], UpstreamError):
+            return error_response(failures[0])
         raise failures[0]
-    results = dict(zip(params.sources, answers, strict=True))
-    return JsonResponse(_fanout_payload(results, params))
+    return JsonResponse({"sources": dict(zip(names, answers, strict=True))})
 
 
 @api_view
 def upstream_budget(request: HttpRequest) -> JsonResponse:
     """The fan-out under one time budget for all calls; 504 when it runs out."""
-    params = BudgetParams.from_query(request.GET)
-    deadline = time.monotonic() + params.budget / 1000
+    names, budget = sources_param(request.GET), budget_param(request.GET)
+    deadline = time.monotonic() + budget / 1000
     results = {}
-    for name in params.sources:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise BudgetExceeded(params.budget)
-        try:
-            results[name] = fetch_json(
-                source_url(name),
-                params=params.knobs(name),
-                timeout=remaining,
-                source=name,
-            )
-        except UpstreamError as error:
-            if error.code == TIMEOUT:
-                raise BudgetExceeded(params.budget) from None
-            raise
-    return JsonResponse(_fanout_payload(results, params))
+    try:
+        for name in names:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise BudgetExceeded(budget)
+            url = source_url(name)
+            results[name] = fetch_json(url, timeout=remaining, source=name)
+    except UpstreamError as error:
+        if error.code == TIMEOUT:
+            raise BudgetExceeded(budget) from None
+        return error_response(error)
+    return JsonResponse({"sources": results})
 
 
 @api_view
 async def aupstream_budget(request: HttpRequest) -> JsonResponse:
     """See upstream_budget(); asyncio.timeout() around the whole fan-out."""
-    params = BudgetParams.from_query(request.GET)
+    names, budget = sources_param(request.GET), budget_param(request.GET)
     try:
-        async with asyncio.timeout(params.budget / 1000):
+        async with asyncio.timeout(budget / 1000):
             results = await gather_all(
-                {
-                    name: afetch_json(
-                        source_url(name), params=params.knobs(name), source=name
-                    )
-                    for name in params.sources
-                }
+                {name: afetch_json(source_url(name), source=name) for name in names}
             )
     except TimeoutError:
-        raise BudgetExceeded(params.budget) from None
-    return JsonResponse(_fanout_payload(results, params))
+        raise BudgetExceeded(budget) from None
+    except UpstreamError as error:
+        return error_response(error)
+    return JsonResponse({"sources": results})
 
 
-def _partial_response(entries: dict[str, Json], params: FanoutParams) -> JsonResponse:
+def _entry(name: str, seconds: float) -> Json:
+    """One source's {"ok": true, "data"} or {"ok": false, "error"}."""
+    try:
+        data = fetch_json(source_url(name), timeout=seconds)
+    except UpstreamError as error:
+        return {"ok": False, "error": {"code": error.code, "message": error.reason}}
+    return {"ok": True, "data": data}
+
+
+async def _aentry(name: str, seconds: float) -> Json:
+    """See _entry()."""
+    try:
+        data = await afetch_json(source_url(name), timeout=seconds)
+    except UpstreamError as error:
+        return {"ok": False, "error": {"code": error.code, "message": error.reason}}
+    return {"ok": True, "data": data}
+
+
+def _partial_response(sources: dict[str, Json]) -> JsonResponse:
     # The rule: 200 while any source answered; 502 when none did.
-    sources = {name: entries[name] for name in params.sources}
     if any(entry["ok"] for entry in sources.values()):
         return JsonResponse({"sources": sources})
     error = {"code": "all_sources_failed", "message": "Every source failed."}
     return JsonResponse({"error": {**error, "sources": sources}}, status=502)
 
 
-def _source_timeout(name: str, params: FanoutParams, stagger: int) -> float:
-    # A staggered source starts answering later; its deadline moves with it.
-    return SOURCE_TIMEOUT + stagger * (params.sources.index(name) + 1) / 1000
-
-
-def _entry(name: str, params: FanoutParams, stagger: int = 0) -> Json:
-    """One source's {"ok": true, "data"} or {"ok": false, "error"}."""
-    knobs = params.knobs(name, stagger=stagger)
-    timeout = _source_timeout(name, params, stagger)
-    try:
-        data = fetch_json(source_url(name), params=knobs, timeout=timeout)
-    except UpstreamError as error:
-        return {"ok": False, "error": error.entry()}
-    return {"ok": True, "data": data}
-
-
-async def _aentry(name: str, params: FanoutParams, stagger: int = 0) -> Json:
-    """See _entry()."""
-    knobs = params.knobs(name, stagger=stagger)
-    timeout = _source_timeout(name, params, stagger)
-    try:
-        async with asyncio.timeout(timeout):
-            data = await afetch_json(source_url(name), params=knobs)
-    except TimeoutError:
-        return {"ok": False, "error": timeout_error(timeout).entry()}
-    except UpstreamError as error:
-        return {"ok": False, "error": error.entry()}
-    return {"ok": True, "data": data}
-
-
 @api_view
 def upstream_partial(request: HttpRequest) -> JsonResponse:
     """Every source's data or error; one failure does not fail the answer."""
-    params = FanoutParams.from_query(request.GET)
-    entries = {name: _entry(name, params) for name in params.sources}
-    return _partial_response(entries, params)
+    names = sources_param(request.GET)
+    entries = {name: _entry(name, SOURCE_TIMEOUT) for name in names}
+    return _partial_response(entries)
 
 
 @api_view
 async def aupstream_partial(request: HttpRequest) -> JsonResponse:
     """See upstream_partial()."""
-    params = FanoutParams.from_query(request.GET)
-    entries = await gather_all({name: _aentry(name, params) for name in params.sources})
-    return _partial_response(entries, params)
+    names = sources_param(request.GET)
+    entries = await gather_all({name: _aentry(name, SOURCE_TIMEOUT) for name in names})
+    return _partial_response(entries)
 
 
 def _past_deadline() -> BudgetExceeded:
     return BudgetExceeded(round(settings.UPSTREAM_DEADLINE * 1000))
 
 
-def _fetch_before(deadline: float, url: str, params: dict) -> Json:
-    """fetch_json() given the time left before `deadline`, UPSTREAM_TIMEOUT at
-    most; BudgetExceeded once no time is left."""
+def _fetch_before(deadline: float, url: str) -> Json:
+    """fetch_json() given the time left before `deadline`; BudgetExceeded once
+    no time is left or the call times out for want of it."""
     remaining = deadline - time.monotonic()
     if remaining <= 0:
         raise _past_deadline()
     try:
-        return fetch_json(
-            url, params=params, timeout=min(remaining, settings.UPSTREAM_TIMEOUT)
-        )
+        return fetch_json(url, timeout=min(remaining, settings.UPSTREAM_TIMEOUT))
     except UpstreamError as error:
         if error.code == TIMEOUT and remaining <= settings.UPSTREAM_TIMEOUT:
             raise _past_deadline() from None
@@ -228,10 +200,12 @@ def upstream_bounded(request: HttpRequest) -> JsonResponse:
     params = BoundedParams.from_query(request.GET)
     # A timeout per call bounds one call; n calls need a deadline of their own.
     deadline = time.monotonic() + settings.UPSTREAM_DEADLINE
-    items = [
-        _fetch_before(deadline, item_url(number), {"delay": params.delay})
-        for number in range(params.count)
-    ]
+    try:
+        items = [
+            _fetch_before(deadline, item_url(number)) for number in range(params.count)
+        ]
+    except UpstreamError as error:
+        return error_response(error)
     return JsonResponse({"items": items})
 
 
@@ -243,7 +217,7 @@ async def aupstream_bounded(request: HttpRequest) -> JsonResponse:
 
     async def fetch(number: int) -> Json:
         async with in_flight:
-            return await afetch_json(item_url(number), params={"delay": params.delay})
+            return await afetch_json(item_url(number))
 
     try:
         async with asyncio.timeout(settings.UPSTREAM_DEADLINE):
@@ -252,6 +226,8 @@ async def aupstream_bounded(request: HttpRequest) -> JsonResponse:
             )
     except TimeoutError:
         raise _past_deadline() from None
+    except UpstreamError as error:
+        return error_response(error)
     return JsonResponse({"items": list(results.values())})
 
 
@@ -262,10 +238,9 @@ def _line(name: str, entry: Json) -> bytes:
 @api_view
 def upstream_stream(request: HttpRequest) -> HttpResponse:
     """NDJSON, a line per source; a sync view can only send it all at the end."""
-    params = StreamParams.from_query(request.GET)
-    lines = [
-        _line(name, _entry(name, params, params.stagger)) for name in params.sources
-    ]
+    names = sources_param(request.GET)
+    timeout = settings.UPSTREAM_TIMEOUT
+    lines = [_line(name, _entry(name, timeout)) for name in names]
     return HttpResponse(b"".join(lines), content_type=NDJSON)
 
 
@@ -273,15 +248,16 @@ def upstream_stream(request: HttpRequest) -> HttpResponse:
 @read_whole_under_wsgi
 async def aupstream_stream(request: HttpRequest) -> StreamingHttpResponse:
     """See upstream_stream(); each line is sent as soon as its source answers."""
-    params = StreamParams.from_query(request.GET)
-    return StreamingHttpResponse(_alines(params), content_type=NDJSON)
+    names = sources_param(request.GET)
+    lines = _alines(names, settings.UPSTREAM_TIMEOUT)
+    return StreamingHttpResponse(lines, content_type=NDJSON)
 
 
-async def _alines(params: StreamParams) -> AsyncIterator[bytes]:
+async def _alines(names: tuple[str, ...], seconds: float) -> AsyncIterator[bytes]:
     async def named(name: str) -> tuple[str, Json]:
-        return name, await _aentry(name, params, stagger=params.stagger)
+        return name, await _aentry(name, seconds)
 
-    tasks = [asyncio.create_task(named(name)) for name in params.sources]
+    tasks = [asyncio.create_task(named(name)) for name in names]
     try:
         for answered in asyncio.as_completed(tasks):
             yield _line(*await answered)

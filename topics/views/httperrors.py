@@ -5,7 +5,7 @@ from django.http import HttpRequest, JsonResponse
 from topics.api import ApiError, api_view
 from topics.httperrors import TIMEOUT, HTTPCallError, afetch_json, fetch_json
 from topics.upstream.client import client_session, requests_session
-from topics.upstream.params import CallParams
+from topics.upstream.params import source_url
 
 # Seconds to connect, then between two reads; the fake's "timeout" waits 2 s.
 CALL_TIMEOUT = 0.5
@@ -23,10 +23,9 @@ class CallFailed(ApiError):
 @api_view
 def upstream_errors(request: HttpRequest) -> JsonResponse:
     """One source's data, or its failure as {"error": {"code", "message"}}."""
-    params = CallParams.from_query(request.GET)
     try:
         data = fetch_json(
-            requests_session(), params.url, timeout=CALL_TIMEOUT, params=params.knobs
+            requests_session(), source_url("profile"), timeout=CALL_TIMEOUT
         )
     except HTTPCallError as error:
         raise CallFailed(error) from None
@@ -36,11 +35,10 @@ def upstream_errors(request: HttpRequest) -> JsonResponse:
 @api_view
 async def aupstream_errors(request: HttpRequest) -> JsonResponse:
     """See upstream_errors()."""
-    params = CallParams.from_query(request.GET)
     try:
         async with client_session() as session:
             data = await afetch_json(
-                session, params.url, timeout=CALL_TIMEOUT, params=params.knobs
+                session, source_url("profile"), timeout=CALL_TIMEOUT
             )
     except HTTPCallError as error:
         raise CallFailed(error) from None

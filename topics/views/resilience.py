@@ -2,7 +2,6 @@
 
 import asyncio
 import logging
-import uuid
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from contextlib import contextmanager
@@ -13,16 +12,23 @@ from redis.exceptions import RedisError
 
 from topics.api import api_view
 from topics.upstream.client import (
-    EXECUTOR,
-    REPLICAS,
     Json,
+    UpstreamError,
     afetch_json,
     afetch_with_retries,
+    error_response,
     fetch_json,
     fetch_with_retries,
+    first_success,
+)
+from topics.upstream.params import (
+    EXECUTOR,
+    REPLICAS,
+    hedge_after_param,
+    method_param,
+    source_param,
     source_url,
 )
-from topics.upstream.params import CachedParams, HedgeParams, RetryParams
 
 logger = logging.getLogger(__name__)
 
@@ -37,66 +43,59 @@ CACHE_ERRORS = (RedisError,)
 CACHE_FAILED = "The cache failed and is skipped for this request: %r"
 
 
-def _replica_call(params: HedgeParams, replica: int) -> tuple[str, dict]:
-    delay = params.primary_delay if replica == REPLICAS[0] else params.backup_delay
-    return source_url(HEDGED_SOURCE, replica=replica), {"delay": delay}
+def _replica_url(replica: int) -> str:
+    return source_url(HEDGED_SOURCE, replica=replica)
 
 
-def _first_success(futures: set[Future]) -> Json:
-    pending = futures
+def _first_success(calls: set[Future]) -> Json:
+    pending = calls
     while True:
         done, pending = wait(pending, return_when=FIRST_COMPLETED)
-        answers = [future for future in done if future.exception() is None]
-        if answers:
-            return answers[0].result()
-        if not pending:
-            raise next(iter(done)).exception()
+        if winner := first_success(done, last=not pending):
+            return winner.result()
 
 
 @api_view
 def upstream_hedged(request: HttpRequest) -> JsonResponse:
     """Ask the primary; if it is slow, ask the backup too; take the first answer."""
-    params = HedgeParams.from_query(request.GET)
-    url, knobs = _replica_call(params, REPLICAS[0])
-    futures = {EXECUTOR.submit(fetch_json, url, params=knobs)}
-    done, _ = wait(futures, timeout=params.hedge_after / 1000)
+    hedge_after = hedge_after_param(request.GET)
+    futures = {EXECUTOR.submit(fetch_json, _replica_url(REPLICAS[0]))}
+    done, _ = wait(futures, timeout=hedge_after / 1000)
     if not done:
-        url, knobs = _replica_call(params, REPLICAS[1])
-        futures.add(EXECUTOR.submit(fetch_json, url, params=knobs))
-    # The loser runs on in its thread: a requests call cannot be cancelled.
-    return JsonResponse({"answer": _first_success(futures)})
+        futures.add(EXECUTOR.submit(fetch_json, _replica_url(REPLICAS[1])))
+    try:
+        # The loser runs on in its thread: a requests call cannot be cancelled.
+        return JsonResponse({"answer": _first_success(futures)})
+    except UpstreamError as error:
+        return error_response(error)
 
 
-async def _afirst_success(tasks: set[asyncio.Task]) -> Json:
-    pending = tasks
+async def _afirst_success(calls: set[asyncio.Task]) -> Json:
+    pending = calls
     while True:
         done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-        answers = [task for task in done if task.exception() is None]
-        if answers:
-            return answers[0].result()
-        if not pending:
-            raise next(iter(done)).exception()
+        if winner := first_success(done, last=not pending):
+            return winner.result()
 
 
 @api_view
 async def aupstream_hedged(request: HttpRequest) -> JsonResponse:
     """See upstream_hedged(); the losing call is cancelled."""
-    params = HedgeParams.from_query(request.GET)
-    url, knobs = _replica_call(params, REPLICAS[0])
-    tasks = {asyncio.create_task(afetch_json(url, params=knobs))}
+    hedge_after = hedge_after_param(request.GET)
+    tasks = {asyncio.create_task(afetch_json(_replica_url(REPLICAS[0])))}
     try:
-        done, _ = await asyncio.wait(tasks, timeout=params.hedge_after / 1000)
+        done, _ = await asyncio.wait(tasks, timeout=hedge_after / 1000)
         if not done:
-            url, knobs = _replica_call(params, REPLICAS[1])
-            tasks.add(asyncio.create_task(afetch_json(url, params=knobs)))
-        answer = await _afirst_success(tasks)
+            tasks.add(asyncio.create_task(afetch_json(_replica_url(REPLICAS[1]))))
+        return JsonResponse({"answer": await _afirst_success(tasks)})
+    except UpstreamError as error:
+        return error_response(error)
     finally:
         # The loser, or every call if the client left: cancelled, and awaited
         # so that none outlives the request.
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-    return JsonResponse({"answer": answer})
 
 
 def _cached_response(data: Json, *, hit: bool) -> JsonResponse:
@@ -105,8 +104,8 @@ def _cached_response(data: Json, *, hit: bool) -> JsonResponse:
     return response
 
 
-def _cache_key(params: CachedParams) -> str:
-    return f"upstream:{params.source}"
+def _cache_key(source: str) -> str:
+    return f"upstream:{source}"
 
 
 @contextmanager
@@ -122,48 +121,45 @@ def _cache_errors_logged() -> Iterator[None]:
 def upstream_cached(request: HttpRequest) -> JsonResponse:
     """A source's data from the cache, or from the upstream and then cached; a
     cache that fails counts as a miss."""
-    params = CachedParams.from_query(request.GET)
+    source = source_param(request.GET)
     data, cache_answered = None, False
     with _cache_errors_logged():
-        data = cache.get(_cache_key(params))
+        data = cache.get(_cache_key(source))
         cache_answered = True
     hit = data is not None
     if not hit:
-        url = source_url(params.source)
-        data = fetch_json(url, params={"delay": params.delay}, source=params.source)
+        try:
+            data = fetch_json(source_url(source), source=source)
+        except UpstreamError as error:
+            return error_response(error)
         if cache_answered:  # one failure is enough: no second wait for a store
             with _cache_errors_logged():
-                cache.set(_cache_key(params), data, CACHE_SECONDS)
+                cache.set(_cache_key(source), data, CACHE_SECONDS)
     return _cached_response(data, hit=hit)
 
 
 @api_view
 async def aupstream_cached(request: HttpRequest) -> JsonResponse:
     """See upstream_cached(); Django's async cache API: aget() and aset()."""
-    params = CachedParams.from_query(request.GET)
+    source = source_param(request.GET)
     data, cache_answered = None, False
     with _cache_errors_logged():
-        data = await cache.aget(_cache_key(params))
+        data = await cache.aget(_cache_key(source))
         cache_answered = True
     hit = data is not None
     if not hit:
-        url = source_url(params.source)
-        data = await afetch_json(
-            url, params={"delay": params.delay}, source=params.source
-        )
+        try:
+            data = await afetch_json(source_url(source), source=source)
+        except UpstreamError as error:
+            return error_response(error)
         if cache_answered:  # one failure is enough: no second wait for a store
             with _cache_errors_logged():
-                await cache.aset(_cache_key(params), data, CACHE_SECONDS)
+                await cache.aset(_cache_key(source), data, CACHE_SECONDS)
     return _cached_response(data, hit=hit)
 
 
-def _retry_call(params: RetryParams) -> dict:
-    # A fresh key per request: the fake fails its first ?fail_times= calls.
-    knobs = {"fail_times": params.fail_times, "key": uuid.uuid4().hex}
-    return {"url": source_url(RETRIED_SOURCE), "method": params.method, "params": knobs}
-
-
 def _retry_payload(data: Json) -> Json:
+    # The fake counts the attempts it saw; a real upstream's data has no such key.
     attempts = data.pop("attempt")
     return {"attempts": attempts, "data": data}
 
@@ -171,14 +167,20 @@ def _retry_payload(data: Json) -> Json:
 @api_view
 def upstream_retry(request: HttpRequest) -> JsonResponse:
     """A GET that fails is retried with backoff, up to 3 attempts; a POST never."""
-    params = RetryParams.from_query(request.GET)
-    data = fetch_with_retries(**_retry_call(params), source=RETRIED_SOURCE)
+    url, method = source_url(RETRIED_SOURCE), method_param(request.GET)
+    try:
+        data = fetch_with_retries(url, method=method, source=RETRIED_SOURCE)
+    except UpstreamError as error:
+        return error_response(error)
     return JsonResponse(_retry_payload(data))
 
 
 @api_view
 async def aupstream_retry(request: HttpRequest) -> JsonResponse:
     """See upstream_retry()."""
-    params = RetryParams.from_query(request.GET)
-    data = await afetch_with_retries(**_retry_call(params), source=RETRIED_SOURCE)
+    url, method = source_url(RETRIED_SOURCE), method_param(request.GET)
+    try:
+        data = await afetch_with_retries(url, method=method, source=RETRIED_SOURCE)
+    except UpstreamError as error:
+        return error_response(error)
     return JsonResponse(_retry_payload(data))
