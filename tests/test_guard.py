@@ -31,6 +31,7 @@ from project.guard import (
 )
 from tests.asgi import http_scope
 from tests.servers import Server, uvicorn_server
+from tests.twins import prefixes
 from topics.models import Author, Topic
 
 LIMIT = 100  # bytes, for the in-process stacks
@@ -751,12 +752,13 @@ class SendTimeoutTests(TransactionTestCase):
         )
 
     def test_a_client_that_reads_nothing_is_dropped(self):
-        for prefix in ("sync", "async"):
-            path = f"/{prefix}/exports/files/stalled.csv/"
+        for prefix in prefixes("export_download"):
+            with self.subTest(twin=prefix):
+                path = f"/{prefix}/exports/files/stalled.csv/"
 
-            received = download(self.server, path, stall=3 * SEND_TIMEOUT, pause=0)
+                received = download(self.server, path, stall=3 * SEND_TIMEOUT, pause=0)
 
-            self.assertLess(received, STALLED_FILE, prefix)
+                self.assertLess(received, STALLED_FILE, prefix)
         log = self.server.log_so_far()
         self.assertEqual(log.count("The client read nothing for 1 s: dropped"), 2)
         self.assertNotIn("Traceback", log)

@@ -26,13 +26,12 @@ from django.test import TestCase, TransactionTestCase
 from tests.asgi import http_scope
 from tests.factories import make_topic
 from tests.queries import garbage_kept, open_cursors
+from tests.twins import prefixes
 from topics import exports
 from topics.exports import CHUNK_ROWS, NAME_IS_A_FOLDER, READ_BYTES, export_root
 from topics.models import NEWEST_FIRST, Topic
 from topics.seeding import seed_topics
 
-PREFIXES = ("sync", "async")
-WRITERS = ("sync", "async", "async-pipeline")
 SYNC_ITERATOR_WARNING = (
     "StreamingHttpResponse must consume synchronous iterators in order to serve "
     "them asynchronously. Use an asynchronous iterator instead."
@@ -102,29 +101,36 @@ class ExportCreateTests(TestCase):
 
     async def test_export_writes_every_row_and_reports_it(self):
         """CSV and JSON Lines: the file holds the rows the response counts."""
-        for prefix in WRITERS:
-            for fmt in ("csv", "jsonl"):
-                response = await self.post(prefix, name=f"all-{prefix}", format=fmt)
+        for prefix in prefixes("export_create"):
+            with self.subTest(twin=prefix):
+                for fmt in ("csv", "jsonl"):
+                    response = await self.post(prefix, name=f"all-{prefix}", format=fmt)
 
-                self.assertEqual(response.status_code, 201)
-                data = response.json()
-                path = Path(settings.EXPORT_ROOT) / data["id"]
-                content = path.read_bytes()
-                self.assertEqual((data["rows"], data["bytes"]), (40, len(content)))
-                if fmt == "csv":
-                    rows = list(csv.DictReader(io.StringIO(content.decode())))
-                else:
-                    rows = [json.loads(line) for line in content.splitlines()]
-                self.assertEqual(len(rows), 40)
-                self.assertEqual(rows[0]["slug"], "topic-40")
+                    self.assertEqual(response.status_code, 201)
+                    data = response.json()
+                    path = Path(settings.EXPORT_ROOT) / data["id"]
+                    content = path.read_bytes()
+                    self.assertEqual((data["rows"], data["bytes"]), (40, len(content)))
+                    if fmt == "csv":
+                        rows = list(csv.DictReader(io.StringIO(content.decode())))
+                    else:
+                        rows = [json.loads(line) for line in content.splitlines()]
+                    self.assertEqual(len(rows), 40)
+                    self.assertEqual(rows[0]["slug"], "topic-40")
         self.assertEqual(leftovers(), [])
 
     async def test_every_writer_writes_the_same_bytes(self):
         """open(), aiofiles and the pipeline write identical files."""
-        for prefix in WRITERS:
-            await self.post(prefix, name=f"same-{prefix}", format="csv", tag="django")
+        for prefix in prefixes("export_create"):
+            with self.subTest(twin=prefix):
+                await self.post(
+                    prefix, name=f"same-{prefix}", format="csv", tag="django"
+                )
 
-        files = {(export_root() / f"same-{w}.csv").read_bytes() for w in WRITERS}
+        files = {
+            (export_root() / f"same-{w}.csv").read_bytes()
+            for w in prefixes("export_create")
+        }
         self.assertEqual(len(files), 1)
 
     async def test_cancelled_export_leaves_no_file(self):
@@ -147,12 +153,13 @@ class ExportCreateTests(TestCase):
 
     async def test_names_that_could_escape_are_400(self):
         """Dot segments, absolute paths, NUL, a leading dot: 400, nothing written."""
-        for prefix in PREFIXES:
-            for name in ("..%2Fx", "%2Fetc%2Fpasswd", "a%00b", ".hidden", "a.b"):
-                response = await self.post(prefix, name=name)
+        for prefix in prefixes("export_create"):
+            with self.subTest(twin=prefix):
+                for name in ("..%2Fx", "%2Fetc%2Fpasswd", "a%00b", ".hidden", "a.b"):
+                    response = await self.post(prefix, name=name)
 
-                self.assertEqual(response.status_code, 400, (prefix, name))
-                self.assertEqual(response.json()["error"]["parameter"], "name")
+                    self.assertEqual(response.status_code, 400, (prefix, name))
+                    self.assertEqual(response.json()["error"]["parameter"], "name")
         self.assertEqual(leftovers(), [])
 
     async def test_a_symlink_out_of_the_folder_is_refused(self):
@@ -162,34 +169,40 @@ class ExportCreateTests(TestCase):
         link = export_root() / "evil.csv"
         link.symlink_to(target)
         try:
-            for prefix in PREFIXES:
-                created = await self.post(prefix, name="evil", format="csv")
-                downloaded = await self.async_client.get(
-                    f"/{prefix}/exports/files/evil.csv/"
-                )
+            for prefix in prefixes("export_download"):
+                with self.subTest(twin=prefix):
+                    created = await self.post(prefix, name="evil", format="csv")
+                    downloaded = await self.async_client.get(
+                        f"/{prefix}/exports/files/evil.csv/"
+                    )
 
-                self.assertEqual(created.status_code, 400)
-                self.assertEqual(downloaded.status_code, 400)
+                    self.assertEqual(created.status_code, 400)
+                    self.assertEqual(downloaded.status_code, 400)
             self.assertEqual(target.read_text(), "keep me")
         finally:
             link.unlink()
 
     async def test_full_disk_is_507_and_keeps_the_previous_export(self):
         """ENOSPC (from /dev/full): 507 JSON, no temporary file, old file intact."""
-        for prefix in WRITERS:
-            await self.post(prefix, name=f"full-{prefix}", format="csv")
-            final = export_root() / f"full-{prefix}.csv"
-            before = final.read_bytes()
-            full = export_root() / f".full-{prefix}.tmp"
-            full.symlink_to("/dev/full")
+        for prefix in prefixes("export_create"):
+            with self.subTest(twin=prefix):
+                await self.post(prefix, name=f"full-{prefix}", format="csv")
+                final = export_root() / f"full-{prefix}.csv"
+                before = final.read_bytes()
+                full = export_root() / f".full-{prefix}.tmp"
+                full.symlink_to("/dev/full")
 
-            with mock.patch.object(exports, "temporary_path", return_value=full):
-                response = await self.post(prefix, name=f"full-{prefix}", format="csv")
+                with mock.patch.object(exports, "temporary_path", return_value=full):
+                    response = await self.post(
+                        prefix, name=f"full-{prefix}", format="csv"
+                    )
 
-            self.assertEqual(response.status_code, 507, prefix)
-            self.assertEqual(response.json()["error"]["code"], "insufficient_storage")
-            self.assertIs(full.exists() or full.is_symlink(), False)
-            self.assertEqual(final.read_bytes(), before)
+                self.assertEqual(response.status_code, 507, prefix)
+                self.assertEqual(
+                    response.json()["error"]["code"], "insufficient_storage"
+                )
+                self.assertIs(full.exists() or full.is_symlink(), False)
+                self.assertEqual(final.read_bytes(), before)
 
     async def test_a_name_taken_by_a_folder_is_409(self):
         """An export named like a folder in the export folder: 409 JSON, no
@@ -197,25 +210,30 @@ class ExportCreateTests(TestCase):
         folder = export_root() / "folder.csv"
         folder.mkdir()
         self.addCleanup(folder.rmdir)
-        for prefix in WRITERS:
-            response = await self.post(prefix, name="folder", format="csv")
+        for prefix in prefixes("export_create"):
+            with self.subTest(twin=prefix):
+                response = await self.post(prefix, name="folder", format="csv")
 
-            self.assertEqual(response.status_code, 409, prefix)
-            self.assertEqual(response.json()["error"]["code"], "conflict")
-            self.assertEqual(response.json()["error"]["message"], NAME_IS_A_FOLDER)
-        for prefix in PREFIXES:
-            response = await self.async_client.get(
-                f"/{prefix}/exports/files/folder.csv/"
-            )
+                self.assertEqual(response.status_code, 409, prefix)
+                self.assertEqual(response.json()["error"]["code"], "conflict")
+                self.assertEqual(response.json()["error"]["message"], NAME_IS_A_FOLDER)
+        for prefix in prefixes("export_download"):
+            with self.subTest(twin=prefix):
+                response = await self.async_client.get(
+                    f"/{prefix}/exports/files/folder.csv/"
+                )
 
-            self.assertEqual(response.status_code, 404, prefix)
+                self.assertEqual(response.status_code, 404, prefix)
         self.assertIs(folder.is_dir(), True)
         self.assertEqual(leftovers(), [])
 
     async def test_concurrent_exports_of_one_name_never_interleave(self):
         """Six exports to one name at once: one whole file, no temporary left."""
         responses = await asyncio.gather(
-            *(self.post(prefix, name="raced", format="csv") for prefix in WRITERS * 2)
+            *(
+                self.post(prefix, name="raced", format="csv")
+                for prefix in prefixes("export_create") * 2
+            )
         )
 
         self.assertEqual({response.status_code for response in responses}, {201})
@@ -226,11 +244,15 @@ class ExportCreateTests(TestCase):
 
     async def test_unknown_format_or_filter_is_400_naming_it(self):
         """?format= and the search filters are validated before any write."""
-        for prefix in PREFIXES:
-            for query, name in (({"format": "xml"}, "format"), ({"tag": "A B"}, "tag")):
-                response = await self.post(prefix, **query)
+        for prefix in prefixes("export_create"):
+            with self.subTest(twin=prefix):
+                for query, name in (
+                    ({"format": "xml"}, "format"),
+                    ({"tag": "A B"}, "tag"),
+                ):
+                    response = await self.post(prefix, **query)
 
-                self.assertEqual(response.json()["error"]["parameter"], name)
+                    self.assertEqual(response.json()["error"]["parameter"], name)
 
     def test_command_uses_the_same_export_code(self):
         """manage.py export_topics writes what the views write."""
@@ -285,21 +307,22 @@ class DownloadTests(TestCase):
         path = export_root() / "big.csv"
         smaller = self.expected[: self.expected.index(b"\n", READ_BYTES) + 1]
         self.addCleanup(path.write_bytes, self.expected)
-        for prefix in PREFIXES:
-            path.write_bytes(self.expected)
+        for prefix in prefixes("export_download"):
+            with self.subTest(twin=prefix):
+                path.write_bytes(self.expected)
 
-            # The race's timing, forced: the re-export lands as the view opens.
-            with before_open(path, functools.partial(reexport, path, smaller)):
-                response = await self.async_client.get(
-                    f"/{prefix}/exports/files/big.csv/"
-                )
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")  # the sync twin's, tested above
-                    content = await body_of(response)
+                # The race's timing, forced: the re-export lands as the view opens.
+                with before_open(path, functools.partial(reexport, path, smaller)):
+                    response = await self.async_client.get(
+                        f"/{prefix}/exports/files/big.csv/"
+                    )
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore")  # the sync twin's, tested above
+                        content = await body_of(response)
 
-            self.assertEqual(response.status_code, 200, prefix)
-            self.assertEqual(response["Content-Length"], str(len(content)), prefix)
-            self.assertIn(content, (self.expected, smaller), prefix)
+                self.assertEqual(response.status_code, 200, prefix)
+                self.assertEqual(response["Content-Length"], str(len(content)), prefix)
+                self.assertIn(content, (self.expected, smaller), prefix)
 
     async def leave_after(self, messages: int) -> tuple[int, int]:
         """Download big.csv through Django's ASGI handler; the client stops reading
@@ -351,13 +374,18 @@ class DownloadTests(TestCase):
 
     async def test_unknown_id_is_404_and_malformed_is_400(self):
         """A well-formed id with no file: 404 JSON; a malformed one: 400 JSON."""
-        for prefix in PREFIXES:
-            missing = await self.async_client.get(f"/{prefix}/exports/files/nope.csv/")
-            malformed = await self.async_client.get(f"/{prefix}/exports/files/x.exe/")
+        for prefix in prefixes("export_download"):
+            with self.subTest(twin=prefix):
+                missing = await self.async_client.get(
+                    f"/{prefix}/exports/files/nope.csv/"
+                )
+                malformed = await self.async_client.get(
+                    f"/{prefix}/exports/files/x.exe/"
+                )
 
-            self.assertEqual(missing.status_code, 404)
-            self.assertEqual(missing.json()["error"]["code"], "not_found")
-            self.assertEqual(malformed.status_code, 400)
+                self.assertEqual(missing.status_code, 404)
+                self.assertEqual(missing.json()["error"]["code"], "not_found")
+                self.assertEqual(malformed.status_code, 400)
 
 
 class StreamTests(TestCase):
@@ -386,24 +414,27 @@ class StreamTests(TestCase):
         must get one again: when the pool is exhausted (here: its next two tries
         fail as PoolTimeout does), it waits its turn; the 200 is never cut."""
         real_execute = CursorWrapper.execute
-        for prefix in ("sync", "async"):
-            failures = iter([True, True])  # the two tries after the first page
+        for prefix in prefixes("export_stream"):
+            with self.subTest(twin=prefix):
+                failures = iter([True, True])  # the two tries after the first page
 
-            def execute(cursor, sql, params=None, *, failures=failures):
-                later_page = "topics_topic" in sql and '"created" <' in sql
-                if later_page and next(failures, False):
-                    raise OperationalError("couldn't get a connection after 0.50 sec")
-                return real_execute(cursor, sql, params)
+                def execute(cursor, sql, params=None, *, failures=failures):
+                    later_page = "topics_topic" in sql and '"created" <' in sql
+                    if later_page and next(failures, False):
+                        raise OperationalError(
+                            "couldn't get a connection after 0.50 sec"
+                        )
+                    return real_execute(cursor, sql, params)
 
-            with mock.patch.object(CursorWrapper, "execute", execute):
-                response = await self.async_client.get(f"/{prefix}/exports/stream/")
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")  # the sync twin's buffering
-                    content = await body_of(response)
+                with mock.patch.object(CursorWrapper, "execute", execute):
+                    response = await self.async_client.get(f"/{prefix}/exports/stream/")
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore")  # the sync twin's buffering
+                        content = await body_of(response)
 
-            self.assertEqual(response.status_code, 200)
-            self.assertEqual(next(failures, "spent"), "spent", prefix)
-            self.assertEqual(len(content.splitlines()), 3 * CHUNK_ROWS + 1, prefix)
+                self.assertEqual(response.status_code, 200)
+                self.assertEqual(next(failures, "spent"), "spent", prefix)
+                self.assertEqual(len(content.splitlines()), 3 * CHUNK_ROWS + 1, prefix)
 
     async def test_csv_cells_that_a_spreadsheet_would_run_are_quoted(self):
         """A title like =HYPERLINK(…) runs as a formula when the CSV is opened in a
@@ -411,15 +442,16 @@ class StreamTests(TestCase):
         JSON Lines export keeps it as it is."""
         title = '=HYPERLINK("http://evil.example","click")'
         await sync_to_async(make_topic)(slug="formula", title=title)
-        for prefix in ("sync", "async"):
-            response = await self.async_client.get(
-                f"/{prefix}/exports/stream/?q=HYPERLINK"
-            )
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # the sync twin's buffering
-                streamed = await body_of(response)
-            [row] = list(csv.DictReader(io.StringIO(streamed.decode())))
-            self.assertEqual(row["title"], f"'{title}", prefix)
+        for prefix in prefixes("export_stream"):
+            with self.subTest(twin=prefix):
+                response = await self.async_client.get(
+                    f"/{prefix}/exports/stream/?q=HYPERLINK"
+                )
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # the sync twin's buffering
+                    streamed = await body_of(response)
+                [row] = list(csv.DictReader(io.StringIO(streamed.decode())))
+                self.assertEqual(row["title"], f"'{title}", prefix)
         lines = await body_of(
             await self.async_client.get(
                 "/async/exports/stream/?q=HYPERLINK&format=jsonl"
@@ -430,18 +462,20 @@ class StreamTests(TestCase):
     async def test_an_ordering_other_than_newest_is_400_not_500(self):
         """Exports take the search's filters, but are read by key newest first:
         ?ordering=oldest or title failed in _page(), a 500 (an attacker's trial)."""
-        for prefix in ("sync", "async", "async-pipeline"):
-            for ordering in ("oldest", "title"):
-                response = await self.async_client.post(
-                    f"/{prefix}/exports/?name=ordered&ordering={ordering}"
+        for prefix in prefixes("export_create"):
+            with self.subTest(twin=prefix):
+                for ordering in ("oldest", "title"):
+                    response = await self.async_client.post(
+                        f"/{prefix}/exports/?name=ordered&ordering={ordering}"
+                    )
+                    self.assertEqual(response.status_code, 400, prefix)
+                    self.assertEqual(response.json()["error"]["parameter"], "ordering")
+        for prefix in prefixes("export_stream"):
+            with self.subTest(twin=prefix):
+                response = await self.async_client.get(
+                    f"/{prefix}/exports/stream/?ordering=title"
                 )
                 self.assertEqual(response.status_code, 400, prefix)
-                self.assertEqual(response.json()["error"]["parameter"], "ordering")
-        for prefix in ("sync", "async"):
-            response = await self.async_client.get(
-                f"/{prefix}/exports/stream/?ordering=title"
-            )
-            self.assertEqual(response.status_code, 400, prefix)
         response = await self.async_client.get("/async/exports/stream/?ordering=newest")
         self.assertEqual(response.status_code, 200)
 

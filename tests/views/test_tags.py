@@ -9,13 +9,13 @@ from django.test import TestCase
 from taggit.models import Tag as TaggitTag
 
 from tests.queries import asql_of, hops_counted
+from tests.twins import prefixes
 from topics.api import INVALID_PARAMETER
 from topics.models import Bookmark, Topic
 from topics.payloads import bookmark_row, tagged_topic_row
 from topics.pitfalls.m2m import TAGGIT_REFUSAL
 from topics.seeding import DEMO_BOOKMARKS, seed_bookmarks, seed_topics, topic_slug
 
-PREFIXES = ("sync", "async")
 TOPICS = 6
 # Django 6.1 deprecates the compiler method taggit 6.1.0's join calls.
 QUOTE_NAME_WARNING = (
@@ -55,15 +55,16 @@ class TopicTagsTests(TestCase):
         """Newest first, every topic with all its tags, in name order, alike."""
         expected = [self.rows[topic_slug(n)] for n in range(TOPICS, 2, -1)]
 
-        for prefix in PREFIXES:
-            response = await self.async_client.get(
-                f"/{prefix}/tags/topics/", {"per_page": 4}
-            )
+        for prefix in prefixes("topic_tags"):
+            with self.subTest(twin=prefix):
+                response = await self.async_client.get(
+                    f"/{prefix}/tags/topics/", {"per_page": 4}
+                )
 
-            self.assertEqual(response.status_code, 200, prefix)
-            data = response.json()
-            self.assertEqual(data["results"], expected, prefix)
-            self.assertIs(data["has_next"], True)
+                self.assertEqual(response.status_code, 200, prefix)
+                data = response.json()
+                self.assertEqual(data["results"], expected, prefix)
+                self.assertIs(data["has_next"], True)
         self.assertTrue(any(len(row["tags"]) > 1 for row in expected))
 
     async def test_a_tag_filters_topics_but_not_their_tags(self):
@@ -74,12 +75,13 @@ class TopicTagsTests(TestCase):
             if "redis" in row["tags"]
         ]
 
-        for prefix in PREFIXES:
-            response = await self.async_client.get(
-                f"/{prefix}/tags/topics/", {"tag": "redis"}
-            )
+        for prefix in prefixes("topic_tags"):
+            with self.subTest(twin=prefix):
+                response = await self.async_client.get(
+                    f"/{prefix}/tags/topics/", {"tag": "redis"}
+                )
 
-            self.assertEqual(response.json()["results"], expected, prefix)
+                self.assertEqual(response.json()["results"], expected, prefix)
         self.assertEqual(len(expected), 2)
         self.assertEqual(expected[1]["tags"], ["gunicorn", "redis", "streaming"])
 
@@ -118,15 +120,21 @@ class TopicTagsTests(TestCase):
 
     async def test_malformed_parameters_are_400_json_naming_them(self):
         """A tag that is no slug, or page 0: 400 invalid_parameter, from both."""
-        for prefix in PREFIXES:
-            for query, name in (({"tag": "Not A Slug"}, "tag"), ({"page": 0}, "page")):
-                response = await self.async_client.get(f"/{prefix}/tags/topics/", query)
+        for prefix in prefixes("topic_tags"):
+            with self.subTest(twin=prefix):
+                for query, name in (
+                    ({"tag": "Not A Slug"}, "tag"),
+                    ({"page": 0}, "page"),
+                ):
+                    response = await self.async_client.get(
+                        f"/{prefix}/tags/topics/", query
+                    )
 
-                self.assertEqual(response.status_code, 400, (prefix, query))
-                self.assertEqual(response["Content-Type"], "application/json")
-                error = response.json()["error"]
-                self.assertEqual(error["code"], INVALID_PARAMETER)
-                self.assertEqual(error["parameter"], name)
+                    self.assertEqual(response.status_code, 400, (prefix, query))
+                    self.assertEqual(response["Content-Type"], "application/json")
+                    error = response.json()["error"]
+                    self.assertEqual(error["code"], INVALID_PARAMETER)
+                    self.assertEqual(error["parameter"], name)
 
 
 class BookmarkListTests(TestCase):
@@ -138,11 +146,12 @@ class BookmarkListTests(TestCase):
     async def test_both_twins_list_each_bookmarks_tags_by_name(self):
         """Newest first, each bookmark with its topic and its tags by name, alike,
         though the tags were added in another order."""
-        for prefix in PREFIXES:
-            response = await self.async_client.get(f"/{prefix}/bookmarks/")
+        for prefix in prefixes("bookmark_list"):
+            with self.subTest(twin=prefix):
+                response = await self.async_client.get(f"/{prefix}/bookmarks/")
 
-            self.assertEqual(response.status_code, 200, prefix)
-            self.assertEqual(response.json()["results"], bookmark_rows(), prefix)
+                self.assertEqual(response.status_code, 200, prefix)
+                self.assertEqual(response.json()["results"], bookmark_rows(), prefix)
         self.assertNotEqual(
             [tags for *_, tags in DEMO_BOOKMARKS],
             [sorted(tags) for *_, tags in DEMO_BOOKMARKS],
@@ -151,17 +160,20 @@ class BookmarkListTests(TestCase):
     async def test_a_tag_slug_filters_bookmarks_but_not_their_tags(self):
         """?tag= keeps the bookmarks carrying it, each with all its tags; a tag
         nobody uses lists nothing."""
-        for prefix in PREFIXES:
-            asyncio = await self.async_client.get(
-                f"/{prefix}/bookmarks/", {"tag": "asyncio"}
-            )
-            unused = await self.async_client.get(
-                f"/{prefix}/bookmarks/", {"tag": "no-such-tag"}
-            )
+        for prefix in prefixes("bookmark_list"):
+            with self.subTest(twin=prefix):
+                asyncio = await self.async_client.get(
+                    f"/{prefix}/bookmarks/", {"tag": "asyncio"}
+                )
+                unused = await self.async_client.get(
+                    f"/{prefix}/bookmarks/", {"tag": "no-such-tag"}
+                )
 
-            self.assertEqual(asyncio.json()["results"], bookmark_rows(tag="asyncio"))
-            self.assertEqual(len(bookmark_rows(tag="asyncio")), 2)
-            self.assertEqual(unused.json()["results"], [])
+                self.assertEqual(
+                    asyncio.json()["results"], bookmark_rows(tag="asyncio")
+                )
+                self.assertEqual(len(bookmark_rows(tag="asyncio")), 2)
+                self.assertEqual(unused.json()["results"], [])
 
     def test_sync_twin_is_two_queries_filtered_or_not(self):
         """The page with its topics, then every row's tags: no query per row."""
@@ -221,15 +233,18 @@ class BookmarkListTests(TestCase):
 
     async def test_malformed_parameters_are_400_json_naming_them(self):
         """A tag that is no slug, or a per_page that is no number: 400, from both."""
-        for prefix in PREFIXES:
-            for query, name in (
-                ({"tag": "Not A Slug"}, "tag"),
-                ({"per_page": "lots"}, "per_page"),
-            ):
-                response = await self.async_client.get(f"/{prefix}/bookmarks/", query)
+        for prefix in prefixes("bookmark_list"):
+            with self.subTest(twin=prefix):
+                for query, name in (
+                    ({"tag": "Not A Slug"}, "tag"),
+                    ({"per_page": "lots"}, "per_page"),
+                ):
+                    response = await self.async_client.get(
+                        f"/{prefix}/bookmarks/", query
+                    )
 
-                self.assertEqual(response.status_code, 400, (prefix, query))
-                self.assertEqual(response["Content-Type"], "application/json")
-                error = response.json()["error"]
-                self.assertEqual(error["code"], INVALID_PARAMETER)
-                self.assertEqual(error["parameter"], name)
+                    self.assertEqual(response.status_code, 400, (prefix, query))
+                    self.assertEqual(response["Content-Type"], "application/json")
+                    error = response.json()["error"]
+                    self.assertEqual(error["code"], INVALID_PARAMETER)
+                    self.assertEqual(error["parameter"], name)
