@@ -255,9 +255,12 @@ class JsonErrorTests(TestCase):
         500 on every route, for anyone sending a csrftoken cookie."""
         client = AsyncClient(enforce_csrf_checks=True)
         client.cookies["csrftoken"] = "a" * 32
-        for url in ("/sync/create/", "/async/create/", "/async/topics/"):
+        for url in (*urls("topic_create"), *urls("topic_list")):
             for charset in ("latin-1", "utf-16"):
-                with self.assertLogs("django.request", logging.WARNING):
+                with (
+                    self.subTest(twin=url, charset=charset),
+                    self.assertLogs("django.request", logging.WARNING),
+                ):
                     response = await client.post(
                         url,
                         b"csrfmiddlewaretoken=b&title=caf%E9",

@@ -198,15 +198,17 @@ class TopicDetailTests(TestCase):
 
     async def test_async_detail_runs_the_sync_queries(self):
         """aget_object_or_404 runs the two queries get_object_or_404 runs."""
-        sync_queries = await asql_of(
-            lambda: self.async_client.get("/sync/topics/async-views/")
-        )
-        async_queries = await asql_of(
-            lambda: self.async_client.get("/async/topics/async-views/")
-        )
+        sql = {
+            prefix: await asql_of(
+                lambda p=prefix: self.async_client.get(f"/{p}/topics/async-views/")
+            )
+            for prefix in prefixes("topic_detail")
+        }
 
-        self.assertEqual(len(sync_queries), 2)
-        self.assertEqual(async_queries, sync_queries)
+        self.assertEqual(len(sql["sync"]), 2)
+        for prefix, queries in sql.items():
+            with self.subTest(twin=prefix):
+                self.assertEqual(queries, sql["sync"])
 
     async def test_one_hop_list_returns_plain_dicts(self):
         """sync_to_async(list) evaluates the QuerySet in the thread: dicts come back."""
