@@ -19,7 +19,7 @@ from django.test import TransactionTestCase
 from tests.factories import make_topic
 from tests.servers import Server, database_url, requires_postgresql, uvicorn_server
 from tests.twins import prefixes
-from tests.views.test_exports import leftovers
+from tests.views.exports_support import leftovers
 from tests.views.test_writes import new_topic
 from topics.models import Topic
 from topics.seeding import seed_topics
@@ -107,7 +107,9 @@ class DisconnectDuringWriteTests(TransactionTestCase):
                     eventually(lambda: waiting_on_locks() == 1)
                     client.close()
                     time.sleep(0.5)  # uvicorn tells Django; Django cancels the view
-                    self.assertFalse(Topic.objects.filter(slug=data["slug"]).exists())
+                    self.assertIs(
+                        Topic.objects.filter(slug=data["slug"]).exists(), False
+                    )
                 # The lock is released: the thread the view left behind commits.
                 eventually(lambda d=data: Topic.objects.filter(slug=d["slug"]).exists())
                 log = self.server.log_so_far()
@@ -149,7 +151,7 @@ class DisconnectDuringExportTests(TransactionTestCase):
                 eventually(lambda: not leftovers())
                 if prefix == "async":
                     # Cancelled at an await: the temporary file was removed.
-                    self.assertFalse(final.exists())
+                    self.assertIs(final.exists(), False)
                 elif final.exists():
                     # The sync writer's thread cannot be cancelled: it finished.
                     self.assertEqual(len(final.read_bytes().splitlines()), EXPORT_ROWS)

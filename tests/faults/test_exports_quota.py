@@ -14,7 +14,7 @@ from django.test import TestCase, override_settings
 from django.utils import timezone
 
 from tests.twins import prefixes
-from tests.views.test_exports import leftovers
+from tests.views.exports_support import leftovers
 from topics.exports import export_root
 from topics.models import IdempotencyKey
 from topics.seeding import seed_topics
