@@ -6,7 +6,7 @@ from django.contrib.auth.models import Permission
 from django.test import AsyncClient, TestCase, TransactionTestCase, override_settings
 
 from tests.factories import make_topic
-from tests.test_hopfree import HANDLER_CLOSE, HOPFREE_STACK, hops_of
+from tests.hopfree_support import HANDLER_CLOSE, HOPFREE_STACK, hops_of
 from tests.twins import prefixes
 from topics.api import NOT_FOUND, PERMISSION_DENIED
 from topics.seeding import (
@@ -75,7 +75,7 @@ class GrantTests(TestCase):
 
 
 class AuthHopTests(TransactionTestCase):
-    """Counted hops through Django's ASGI handler (see tests/test_hopfree.py)."""
+    """Counted hops through Django's ASGI handler (see tests/test_hopfree_hops.py)."""
 
     def setUp(self) -> None:
         make_topic(slug="grants")
