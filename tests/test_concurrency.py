@@ -83,8 +83,8 @@ class ConcurrentWriteTests(TransactionTestCase):
                 errors = [
                     body["error"]["fields"] for status, body in answers if status == 400
                 ]
-                self.assertTrue(
-                    all(list(fields) == ["slug"] for fields in errors), errors
+                self.assertIs(
+                    all(list(fields) == ["slug"] for fields in errors), True, errors
                 )
                 self.assertEqual(await Topic.objects.filter(slug=slug).acount(), 1)
         self.assertNotIn("Traceback", self.server.log_so_far())

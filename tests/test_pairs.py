@@ -108,7 +108,7 @@ class PairRouteTests(SimpleTestCase):
             for twin in registered.twins():
                 url = reverse(f"topics:{twin.view_name}", kwargs=_kwargs(registered))
 
-                self.assertTrue(url.startswith(f"/{twin.prefix}/"), url)
+                self.assertIs(url.startswith(f"/{twin.prefix}/"), True, url)
 
 
 def _kwargs(registered: Pair) -> dict[str, str]:

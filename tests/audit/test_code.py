@@ -50,7 +50,7 @@ class FixtureTests(TestCase):
         self.assertEqual(sleep.fix, "await asyncio.sleep(...) instead.")
         count = next(f for f in findings.values() if ".count()" in f.message)
         self.assertIn("await Order.objects.filter(...).acount()", count.fix)
-        self.assertTrue(all(f.fix for f in findings.values()))
+        self.assertIs(all(f.fix for f in findings.values()), True)
 
     def test_the_correct_async_equivalents_have_no_finding(self):
         """clean_views.py does what planted_views.py does, the async way."""
@@ -60,11 +60,12 @@ class FixtureTests(TestCase):
         findings = scan_file(FIXTURES / "planted_views.py", FIXTURES.parent.parent)
 
         self.assertTrue(findings)
-        self.assertTrue(
+        self.assertIs(
             all(
                 f.location.startswith("audit/fixtures/planted_views.py:")
                 for f in findings
-            )
+            ),
+            True,
         )
 
 
@@ -97,7 +98,7 @@ class BlockingCallTests(TestCase):
                 "snippet.py:13",
             ],
         )
-        self.assertTrue(all(f.code == "code.blocking-call" for f in findings))
+        self.assertIs(all(f.code == "code.blocking-call" for f in findings), True)
         self.assertIn("t.sleep() (time.sleep)", findings[0].message)
 
     def test_lookalikes_are_not_blocking(self):
@@ -217,7 +218,7 @@ class PitfallsTests(TestCase):
         for finding in findings:
             name, _, line = finding.location.rpartition(":")
             flagged.add(functions.get((name, int(line)), finding.location))
-        self.assertTrue(
-            all(name.startswith(("wrong_", "Wrong")) for name in flagged), flagged
+        self.assertIs(
+            all(name.startswith(("wrong_", "Wrong")) for name in flagged), True, flagged
         )
         self.assertGreaterEqual(len(flagged), 12)  # recall on the known mistakes

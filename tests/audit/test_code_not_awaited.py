@@ -33,7 +33,7 @@ class NotAwaitedTests(TestCase):
             [f.location for f in findings],
             [f"snippet.py:{line}" for line in (8, 11, 12, 13, 14, 16)],
         )
-        self.assertTrue(all(f.code == "code.not-awaited" for f in findings))
+        self.assertIs(all(f.code == "code.not-awaited" for f in findings), True)
 
     def test_handed_on_coroutines_are_not_findings(self):
         """Arguments to create_task/gather, awaited names, async generators."""
@@ -120,5 +120,5 @@ class NotAwaitedTests(TestCase):
 
         # Each self.check(1) is a coroutine never awaited: still every one found.
         self.assertEqual(len(findings), methods)
-        self.assertTrue(all(f.code == "code.not-awaited" for f in findings))
+        self.assertIs(all(f.code == "code.not-awaited" for f in findings), True)
         self.assertLess(CountedBody.reads, 10)

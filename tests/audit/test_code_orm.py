@@ -31,7 +31,7 @@ class SyncOrmTests(TestCase):
             [(f.location, f.level) for f in findings],
             [(f"snippet.py:{line}", "error") for line in (3, 4, 5, 6, 7, 8, 10, 11)],
         )
-        self.assertTrue(all(f.code == "code.sync-orm" for f in findings))
+        self.assertIs(all(f.code == "code.sync-orm" for f in findings), True)
 
     def test_async_methods_awaits_and_lazy_building_are_fine(self):
         findings = scan(

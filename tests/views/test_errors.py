@@ -96,8 +96,8 @@ class IdempotencyKeyTests(TestCase):
 
                 self.assertEqual(other.status_code, 422)
                 self.assertEqual(other.json()["error"]["code"], IDEMPOTENCY_KEY_REUSED)
-                self.assertFalse(
-                    await Topic.objects.filter(slug=f"second-{prefix}").aexists()
+                self.assertIs(
+                    await Topic.objects.filter(slug=f"second-{prefix}").aexists(), False
                 )
 
     async def test_a_failed_create_stores_no_key(self):
@@ -108,8 +108,9 @@ class IdempotencyKeyTests(TestCase):
 
                 refused = await self.create(prefix, bad, key=f"fix-{prefix}")
                 self.assertEqual(refused.status_code, 400)
-                self.assertFalse(
-                    await IdempotencyKey.objects.filter(key=f"fix-{prefix}").aexists()
+                self.assertIs(
+                    await IdempotencyKey.objects.filter(key=f"fix-{prefix}").aexists(),
+                    False,
                 )
 
     async def test_malformed_keys_are_400(self):
@@ -121,7 +122,7 @@ class IdempotencyKeyTests(TestCase):
 
                     self.assertEqual(response.status_code, 400, key)
                     self.assertEqual(response.json()["error"]["code"], INVALID_HEADER)
-        self.assertFalse(await Topic.objects.filter(slug="bad-key").aexists())
+        self.assertIs(await Topic.objects.filter(slug="bad-key").aexists(), False)
 
     def test_a_retry_racing_its_first_attempt_gets_its_answer(self):
         """The first attempt commits between the retry's key check and its insert."""
@@ -137,7 +138,7 @@ class IdempotencyKeyTests(TestCase):
         with mock.patch.object(services, "_create", first_commits_meanwhile):
             created = services.topic_create(data=data, idempotency_key="raced-key")
 
-        self.assertTrue(created.replayed)
+        self.assertIs(created.replayed, True)
         self.assertEqual(json.loads(created.body)["slug"], "raced")
         self.assertEqual(Topic.objects.filter(slug="raced").count(), 1)
 
@@ -314,12 +315,14 @@ class OutageOnRealPairsTests(TestCase):
 class ExceptionGroupOutageTests(SimpleTestCase):
     def test_a_group_is_an_outage_only_when_every_error_in_it_is_one(self):
         down = OperationalError("connection refused")
-        self.assertTrue(database_unavailable(ExceptionGroup("g", [down, down])))
-        self.assertTrue(
-            database_unavailable(ExceptionGroup("g", [ExceptionGroup("h", [down])]))
+        self.assertIs(database_unavailable(ExceptionGroup("g", [down, down])), True)
+        self.assertIs(
+            database_unavailable(ExceptionGroup("g", [ExceptionGroup("h", [down])])),
+            True,
         )
-        self.assertFalse(
-            database_unavailable(ExceptionGroup("g", [down, ZeroDivisionError()]))
+        self.assertIs(
+            database_unavailable(ExceptionGroup("g", [down, ZeroDivisionError()])),
+            False,
         )
 
 

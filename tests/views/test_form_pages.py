@@ -72,7 +72,9 @@ class TopicFormPageTests(TestCase):
                 self.assertContains(
                     after, 'class="success">Topic “Forms in async views” created.'
                 )
-                self.assertTrue(await Topic.objects.filter(slug=data["slug"]).aexists())
+                self.assertIs(
+                    await Topic.objects.filter(slug=data["slug"]).aexists(), True
+                )
 
     async def test_invalid_posts_show_the_errors_with_200(self):
         """As FormView.form_invalid(): the form again, with its errors, status 200."""
@@ -124,7 +126,7 @@ class TopicFormPageTests(TestCase):
         """The race validate_unique() cannot see: the INSERT's IntegrityError
         becomes the same slug error, and nothing is written."""
         form = TopicPageForm({**VALID, "slug": "raced"})
-        self.assertTrue(form.is_valid())
+        self.assertIs(form.is_valid(), True)
         make_topic(slug="raced", author_name="Ada Lovelace")
 
         self.assertIsNone(_saved(form))

@@ -91,7 +91,7 @@ class TopicListTests(TestCase):
                     error = response.json()["error"]
                     self.assertEqual(error["code"], INVALID_PARAMETER)
                     self.assertEqual(error["parameter"], name)
-                    self.assertTrue(error["message"].startswith(f"{name}: "))
+                    self.assertIs(error["message"].startswith(f"{name}: "), True)
 
     def test_sync_list_is_one_query(self):
         """Rows, author names and has_next come from a single query."""

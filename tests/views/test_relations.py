@@ -56,8 +56,8 @@ class TopicTagsEditTests(TestCase):
                 names = sorted(["django", "orm", "unused", f"new-{prefix}"])
                 self.assertEqual(response.json(), {"topic": "edited", "tags": names})
                 self.assertEqual(await self.tag_names(), names)
-                self.assertTrue(
-                    await Tag.objects.filter(name=f"new-{prefix}").aexists()
+                self.assertIs(
+                    await Tag.objects.filter(name=f"new-{prefix}").aexists(), True
                 )
                 # Back to the starting tags for the next prefix.
                 await self.send(prefix, "PUT", {"tags": ["django", "orm"]})
@@ -81,7 +81,7 @@ class TopicTagsEditTests(TestCase):
                 self.assertEqual(after_removal, ["unused"])
                 self.assertEqual(cleared.json(), {"topic": "edited", "tags": []})
                 self.assertEqual(await self.tag_names(), [])
-                self.assertFalse(await Tag.objects.filter(name="nope").aexists())
+                self.assertIs(await Tag.objects.filter(name="nope").aexists(), False)
                 self.assertEqual(
                     sorted(await self.all_tags()), ["django", "orm", "unused"]
                 )

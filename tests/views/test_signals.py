@@ -88,7 +88,7 @@ class TopicShareTests(TestCase):
                 self.assertEqual(unknown.json()["error"]["code"], NOT_FOUND)
                 self.assertEqual(get.status_code, 405)
                 self.assertEqual(get.json()["error"]["code"], METHOD_NOT_ALLOWED)
-        self.assertFalse(await Activity.objects.aexists())
+        self.assertIs(await Activity.objects.aexists(), False)
         self.assertEqual(mail.outbox, [])
 
     async def test_a_failing_receiver_is_a_502(self):

@@ -221,7 +221,7 @@ class TopicCreateTests(TestCase):
         async_sql = await asql_of(lambda: self.post("async", new_topic("sql-2")))
 
         self.assertEqual(len(async_sql), len(sync_sql))
-        self.assertTrue(any("INSERT" in sql for sql in async_sql))
+        self.assertIs(any("INSERT" in sql for sql in async_sql), True)
 
     def test_slug_taken_after_validation_is_a_field_error(self):
         """If another request takes the slug after the check, the answer is 400."""

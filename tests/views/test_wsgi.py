@@ -72,7 +72,7 @@ class StreamUnderWsgiTests(TestCase):
             left_open = open_cursors()
 
         self.assertEqual(status, 200)
-        self.assertTrue(first.startswith(b"id,slug,title"))
+        self.assertIs(first.startswith(b"id,slug,title"), True)
         self.assertEqual(left_open, [])
 
     def test_an_outage_after_the_first_rows_is_a_503_not_a_cut_200(self):
@@ -126,7 +126,7 @@ class UpstreamUnderWsgiTests(TestCase):
         self.assertEqual(
             sorted(line["source"] for line in lines), sorted(client.SOURCES)
         )
-        self.assertTrue(all(line["ok"] for line in lines), lines)
+        self.assertIs(all(line["ok"] for line in lines), True, lines)
 
 
 class _PrimedLines(View):
