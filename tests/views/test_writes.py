@@ -271,10 +271,14 @@ class TopicUpdateTests(TestCase):
 
     async def test_current_revision_is_accepted(self):
         """The revision the client last saw lets its update through."""
-        for prefix, revision in (("sync", 1), ("async", 2)):
-            response = await self.patch(prefix, {"revision": revision, "body": "New."})
+        # Each accepted update raises the revision by one.
+        for revision, prefix in enumerate(prefixes("topic_update"), start=1):
+            with self.subTest(twin=prefix):
+                response = await self.patch(
+                    prefix, {"revision": revision, "body": "New."}
+                )
 
-            self.assertEqual(response.status_code, 200, prefix)
+                self.assertEqual(response.status_code, 200)
 
     async def test_fields_of_another_json_type_are_400_and_change_nothing(self):
         """A revision must be an integer, not true, "1" or 1.0; text must be text."""
