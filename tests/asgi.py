@@ -29,5 +29,5 @@ async def whole_body(response: HttpResponse) -> bytes:
     if response.is_async:
         return b"".join([part async for part in response])
     # A sync iterator: ASGI would read it whole in a thread, with a warning
-    # that tests/views/test_exports.py asserts; read it so here, silently.
+    # that tests/views/test_exports_download.py asserts; read it so here, silently.
     return b"".join(await sync_to_async(list)(response.streaming_content))

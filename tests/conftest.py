@@ -1,6 +1,7 @@
 """Session-wide test fixtures: the export folder, and the fake upstream."""
 
 import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -41,6 +42,17 @@ def upstream(fake_upstream: FakeUpstream, request: pytest.FixtureRequest) -> Non
     fake_upstream.reset()
     if request.instance is not None:
         request.instance.upstream = fake_upstream
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_timeout_cancel_timer(item: pytest.Item) -> bool | None:
+    """Leave the timer when asked off the main thread, where SIGALRM cannot be
+    touched: a failing subTest in an async test reports from asgiref's thread, and
+    would otherwise end the test before the next twin ran. The main thread
+    cancels the timer when the test ends."""
+    if threading.current_thread() is not threading.main_thread():
+        return True
+    return None
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

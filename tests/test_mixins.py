@@ -233,13 +233,14 @@ class MixinTests(TestCase):
         """An override of handle_no_permission() reads request.user: the loaded
         user, with no query on the event loop, even with a session."""
         for mode in ("sync", "async"):
-            answers = await self.answers(f"{mode}-login-401")
+            with self.subTest(mode=mode):
+                answers = await self.answers(f"{mode}-login-401")
 
-            for who in ("visitor", "visitor with a session"):
-                self.assertEqual(
-                    answers[who], (401, "", b'{"signed_in": false}'), (mode, who)
-                )
-            self.assertEqual(answers["demo"], (200, "", b"Hello, demo."), mode)
+                for who in ("visitor", "visitor with a session"):
+                    self.assertEqual(
+                        answers[who], (401, "", b'{"signed_in": false}'), who
+                    )
+                self.assertEqual(answers["demo"], (200, "", b"Hello, demo."))
 
     async def test_stacked_mixins_check_in_order(self):
         """LoginRequiredMixin then UserPassesTestMixin, both ours: a visitor is

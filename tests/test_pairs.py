@@ -8,8 +8,9 @@ from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 from django.http import HttpRequest, HttpResponse
 from django.test import SimpleTestCase
-from django.urls import reverse
+from django.urls import resolve, reverse
 
+from tests.twins import prefixes, urls
 from topics import checks
 from topics.pairs import PAIRS
 from topics.registry import Pair, Variant
@@ -108,7 +109,24 @@ class PairRouteTests(SimpleTestCase):
             for twin in registered.twins():
                 url = reverse(f"topics:{twin.view_name}", kwargs=_kwargs(registered))
 
-                self.assertTrue(url.startswith(f"/{twin.prefix}/"), url)
+                self.assertIs(url.startswith(f"/{twin.prefix}/"), True, url)
+
+    def test_the_tests_twin_helpers_follow_the_registry(self):
+        """tests.twins lists every twin in Pair.twins() order, variants last, and
+        without them keeps sync and async; each URL resolves to its twin."""
+        for registered in PAIRS:
+            with self.subTest(pair=registered.name):
+                names = [twin.view_name for twin in registered.twins()]
+                served = urls(registered.name, **_kwargs(registered))
+
+                self.assertEqual(
+                    prefixes(registered.name),
+                    [twin.prefix for twin in registered.twins()],
+                )
+                self.assertEqual(
+                    prefixes(registered.name, variants=False), ["sync", "async"]
+                )
+                self.assertEqual([resolve(url).url_name for url in served], names)
 
 
 def _kwargs(registered: Pair) -> dict[str, str]:

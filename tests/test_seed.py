@@ -26,7 +26,7 @@ class SeedTests(TestCase):
             {topic_slug(n) for n in range(1, 13)},
         )
         tag_counts = [topic.tags.count() for topic in Topic.objects.all()]
-        self.assertTrue(all(1 <= count <= 3 for count in tag_counts), tag_counts)
+        self.assertIs(all(1 <= count <= 3 for count in tag_counts), True, tag_counts)
         self.assertEqual(Tag.objects.count(), len(TAG_NAMES))
 
     def test_seed_twice_creates_nothing_the_second_time(self):

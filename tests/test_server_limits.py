@@ -246,7 +246,7 @@ class ControlSocketTests(TransactionTestCase):
                 opened = own.is_socket()
 
         self.assertEqual(shared, [])
-        self.assertTrue(opened)
+        self.assertIs(opened, True)
 
 
 class WsgiLimitsTests(TransactionTestCase):

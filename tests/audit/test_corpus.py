@@ -83,7 +83,7 @@ class CorpusTests(TestCase):
     def test_every_kind_has_an_app_with_a_planted_case_and_a_control(self):
         for kind in KINDS:
             with self.subTest(kind=kind):
-                self.assertTrue((CORPUS / kind).is_dir(), f"no corpus app {kind}")
+                self.assertIs((CORPUS / kind).is_dir(), True, f"no corpus app {kind}")
                 planted, controls = marked(CORPUS / kind)
                 self.assertTrue(planted, f"{kind}: no planted line")
                 self.assertTrue(controls, f"{kind}: no control line")

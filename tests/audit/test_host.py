@@ -232,7 +232,7 @@ class HostProjectTests(SimpleTestCase):
             )
             if '"CONN_MAX_AGE": 60' in line
         )
-        self.assertTrue(
+        self.assertIs(
             any(
                 line.startswith(
                     f"::error file=host/settings.py,line={settings_line},col=5,"
@@ -240,6 +240,7 @@ class HostProjectTests(SimpleTestCase):
                 )
                 for line in lines
             ),
+            True,
             lines,
         )
         self.assertIn("shop/views.py:8:36: error code.sync-orm ", text.stdout)

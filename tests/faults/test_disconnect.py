@@ -18,8 +18,9 @@ from django.test import TransactionTestCase
 
 from tests.factories import make_topic
 from tests.servers import Server, database_url, requires_postgresql, uvicorn_server
-from tests.views.test_exports import leftovers
-from tests.views.test_writes import PREFIXES, new_topic
+from tests.twins import prefixes
+from tests.views.exports_support import leftovers
+from tests.views.test_writes import new_topic
 from topics.models import Topic
 from topics.seeding import seed_topics
 
@@ -85,39 +86,42 @@ class DisconnectDuringWriteTests(TransactionTestCase):
 
     def test_the_abandoned_write_commits_once_and_the_retry_gets_its_answer(self):
         """The client leaves mid-write; the hop commits anyway; a retry is replayed."""
-        for prefix in PREFIXES:
-            data, key = new_topic(f"left-{prefix}"), f"left-key-{prefix}"
-            body = json.dumps(data).encode()
-            # The insert of the key row waits on this lock: the write is mid-way,
-            # its topic row inserted but not committed, when the client leaves.
-            with psycopg.connect(database_url()) as blocker:
-                blocker.execute("LOCK TABLE topics_idempotencykey IN SHARE MODE")
-                client = raw_request(
-                    self.server,
-                    "POST",
-                    f"/{prefix}/create/",
-                    body,
-                    Content_Type="application/json",
-                    Cookie=f"csrftoken={self.token}",
-                    X_CSRFToken=self.token,
-                    Idempotency_Key=key,
-                )
-                eventually(lambda: waiting_on_locks() == 1)
-                client.close()
-                time.sleep(0.5)  # uvicorn tells Django; Django cancels the view
-                self.assertFalse(Topic.objects.filter(slug=data["slug"]).exists())
-            # The lock is released: the thread the view left behind commits.
-            eventually(lambda d=data: Topic.objects.filter(slug=d["slug"]).exists())
-            log = self.server.log_so_far()
-            self.assertNotIn(f'"POST /{prefix}/create/ HTTP/1.1" 201', log)
+        for prefix in prefixes("topic_create"):
+            with self.subTest(twin=prefix):
+                data, key = new_topic(f"left-{prefix}"), f"left-key-{prefix}"
+                body = json.dumps(data).encode()
+                # The insert of the key row waits on this lock: the write is mid-way,
+                # its topic row inserted but not committed, when the client leaves.
+                with psycopg.connect(database_url()) as blocker:
+                    blocker.execute("LOCK TABLE topics_idempotencykey IN SHARE MODE")
+                    client = raw_request(
+                        self.server,
+                        "POST",
+                        f"/{prefix}/create/",
+                        body,
+                        Content_Type="application/json",
+                        Cookie=f"csrftoken={self.token}",
+                        X_CSRFToken=self.token,
+                        Idempotency_Key=key,
+                    )
+                    eventually(lambda: waiting_on_locks() == 1)
+                    client.close()
+                    time.sleep(0.5)  # uvicorn tells Django; Django cancels the view
+                    self.assertIs(
+                        Topic.objects.filter(slug=data["slug"]).exists(), False
+                    )
+                # The lock is released: the thread the view left behind commits.
+                eventually(lambda d=data: Topic.objects.filter(slug=d["slug"]).exists())
+                log = self.server.log_so_far()
+                self.assertNotIn(f'"POST /{prefix}/create/ HTTP/1.1" 201', log)
 
-            status, headers, payload = self.create(prefix, data, key)
+                status, headers, payload = self.create(prefix, data, key)
 
-            self.assertEqual(status, 201)
-            self.assertEqual(headers["Idempotent-Replayed"], "true")
-            topic = Topic.objects.get(slug=data["slug"])
-            self.assertEqual(payload["id"], topic.id)
-            self.assertEqual(Topic.objects.filter(slug=data["slug"]).count(), 1)
+                self.assertEqual(status, 201)
+                self.assertEqual(headers["Idempotent-Replayed"], "true")
+                topic = Topic.objects.get(slug=data["slug"])
+                self.assertEqual(payload["id"], topic.id)
+                self.assertEqual(Topic.objects.filter(slug=data["slug"]).count(), 1)
         self.assertNotIn("Traceback", self.server.log_so_far())
 
 
@@ -130,24 +134,25 @@ class DisconnectDuringExportTests(TransactionTestCase):
 
     def test_no_partial_file_is_left_at_the_final_name(self):
         """The client leaves mid-export: no temporary file; a final file is whole."""
-        for prefix in PREFIXES:
-            final = Path(settings.EXPORT_ROOT) / f"gone-{prefix}.jsonl"
-            client = raw_request(
-                self.server,
-                "POST",
-                f"/{prefix}/exports/?name=gone-{prefix}&format=jsonl",
-                b"",
-                Cookie=f"csrftoken={self.token}",
-                X_CSRFToken=self.token,
-            )
-            eventually(lambda: bool(leftovers()))  # the writer has started
-            client.close()
+        for prefix in prefixes("export_create"):
+            with self.subTest(twin=prefix):
+                final = Path(settings.EXPORT_ROOT) / f"gone-{prefix}.jsonl"
+                client = raw_request(
+                    self.server,
+                    "POST",
+                    f"/{prefix}/exports/?name=gone-{prefix}&format=jsonl",
+                    b"",
+                    Cookie=f"csrftoken={self.token}",
+                    X_CSRFToken=self.token,
+                )
+                eventually(lambda: bool(leftovers()))  # the writer has started
+                client.close()
 
-            eventually(lambda: not leftovers())
-            if prefix == "async":
-                # Cancelled at an await: the temporary file was removed.
-                self.assertFalse(final.exists())
-            elif final.exists():
-                # The sync writer's thread cannot be cancelled: it finished.
-                self.assertEqual(len(final.read_bytes().splitlines()), EXPORT_ROWS)
+                eventually(lambda: not leftovers())
+                if prefix == "async":
+                    # Cancelled at an await: the temporary file was removed.
+                    self.assertIs(final.exists(), False)
+                elif final.exists():
+                    # The sync writer's thread cannot be cancelled: it finished.
+                    self.assertEqual(len(final.read_bytes().splitlines()), EXPORT_ROWS)
         self.assertNotIn("Traceback", self.server.log_so_far())

@@ -12,7 +12,7 @@ from django.test import TransactionTestCase
 
 from tests.faults.test_disconnect import csrf_token, eventually, raw_request
 from tests.servers import uvicorn_server
-from tests.views.test_exports import leftovers
+from tests.views.exports_support import leftovers
 from topics.exports import export_root
 from topics.seeding import seed_topics
 

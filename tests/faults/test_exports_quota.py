@@ -13,7 +13,8 @@ from django.core.management import call_command
 from django.test import TestCase, override_settings
 from django.utils import timezone
 
-from tests.views.test_exports import WRITERS, leftovers
+from tests.twins import prefixes
+from tests.views.exports_support import leftovers
 from topics.exports import export_root
 from topics.models import IdempotencyKey
 from topics.seeding import seed_topics
@@ -43,8 +44,11 @@ class ExportQuotaTests(TestCase):
 
     async def test_an_export_past_the_file_cap_is_507_and_writes_nothing(self):
         """Two files allowed: a third name is refused, a re-export of one is not."""
-        for prefix in WRITERS:
-            with override_settings(EXPORT_ROOT=self.root / prefix, EXPORT_MAX_FILES=2):
+        for prefix in prefixes("export_create"):
+            with (
+                self.subTest(twin=prefix),
+                override_settings(EXPORT_ROOT=self.root / prefix, EXPORT_MAX_FILES=2),
+            ):
                 first = await self.post(prefix, "first")
                 second = await self.post(prefix, "second")
                 third = await self.post(prefix, "third")
@@ -63,8 +67,11 @@ class ExportQuotaTests(TestCase):
 
     async def test_an_export_past_the_byte_cap_is_507_and_writes_nothing(self):
         """A cap of one byte: the first export fits in the empty folder, no more."""
-        for prefix in WRITERS:
-            with override_settings(EXPORT_ROOT=self.root / prefix, EXPORT_MAX_BYTES=1):
+        for prefix in prefixes("export_create"):
+            with (
+                self.subTest(twin=prefix),
+                override_settings(EXPORT_ROOT=self.root / prefix, EXPORT_MAX_BYTES=1),
+            ):
                 first = await self.post(prefix, "first")
                 second = await self.post(prefix, "second")
 

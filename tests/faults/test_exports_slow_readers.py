@@ -12,6 +12,7 @@ from urllib.request import urlopen
 from django.test import TransactionTestCase
 
 from tests.servers import Server, requires_postgresql, uvicorn_server
+from tests.twins import prefixes
 from topics.seeding import seed_topics
 
 # More rows than loopback buffers hold (about 36,000 here): the stream blocks.
@@ -61,21 +62,22 @@ class SlowStreamReaderTests(TransactionTestCase):
         """Twice as many stalled streams as pooled connections: each stream still
         starts, and a database-backed request is 200, not a 503 after the pool's
         timeout."""
-        for prefix in ("sync", "async"):
-            readers = [
-                slow_reader(self.server, f"/{prefix}/exports/stream/")
-                for _ in range(SLOW_READERS)
-            ]
-            try:
-                statuses = [status_of(sock) for sock in readers]
-                started = time.monotonic()
-                status = get(f"{self.server.url}/{prefix}/topics/")
-                waited = time.monotonic() - started
-            finally:
-                for sock in readers:
-                    sock.close()
+        for prefix in prefixes("export_stream"):
+            with self.subTest(twin=prefix):
+                readers = [
+                    slow_reader(self.server, f"/{prefix}/exports/stream/")
+                    for _ in range(SLOW_READERS)
+                ]
+                try:
+                    statuses = [status_of(sock) for sock in readers]
+                    started = time.monotonic()
+                    status = get(f"{self.server.url}/{prefix}/topics/")
+                    waited = time.monotonic() - started
+                finally:
+                    for sock in readers:
+                        sock.close()
 
-            self.assertEqual(statuses, [200] * SLOW_READERS, prefix)
-            self.assertEqual(status, 200, prefix)
-            self.assertLess(waited, POOL_TIMEOUT, prefix)
+                self.assertEqual(statuses, [200] * SLOW_READERS, prefix)
+                self.assertEqual(status, 200, prefix)
+                self.assertLess(waited, POOL_TIMEOUT, prefix)
         self.assertNotIn("Traceback", self.server.log_so_far())

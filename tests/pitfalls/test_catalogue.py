@@ -41,8 +41,8 @@ class CatalogueTests(TestCase):
         """The snippets live in the catalogue's modules, never in the served views."""
         for pitfall in PITFALLS:
             for snippet in (pitfall.wrong, pitfall.right):
-                self.assertTrue(
-                    snippet.__module__.startswith("topics.pitfalls."), pitfall
+                self.assertIs(
+                    snippet.__module__.startswith("topics.pitfalls."), True, pitfall
                 )
 
     def test_pages_are_404_while_debug_is_off(self):

@@ -4,6 +4,7 @@ from django.test import TestCase
 
 from tests.factories import make_topic
 from tests.queries import asql_of, hops_counted, sql_of
+from tests.twins import prefixes
 
 
 class TopicStatsTests(TestCase):
@@ -15,28 +16,35 @@ class TopicStatsTests(TestCase):
 
     async def test_stats_count_topics_authors_and_tags(self):
         """Totals, authors and topics per tag (most used first), in both twins."""
-        for prefix in ("sync", "async"):
-            response = await self.async_client.get(f"/{prefix}/stats/")
+        for prefix in prefixes("topic_stats"):
+            with self.subTest(twin=prefix):
+                response = await self.async_client.get(f"/{prefix}/stats/")
 
-            data = response.json()
-            self.assertEqual(data["topics"], 3)
-            self.assertEqual(data["authors"], 2)
-            self.assertEqual(
-                data["tags"],
-                [
-                    {"name": "django", "topics_count": 2},
-                    {"name": "orm", "topics_count": 1},
-                ],
-            )
-            self.assertLessEqual(data["first_created"], data["last_created"])
+                data = response.json()
+                self.assertEqual(data["topics"], 3)
+                self.assertEqual(data["authors"], 2)
+                self.assertEqual(
+                    data["tags"],
+                    [
+                        {"name": "django", "topics_count": 2},
+                        {"name": "orm", "topics_count": 1},
+                    ],
+                )
+                self.assertLessEqual(data["first_created"], data["last_created"])
 
     async def test_both_twins_run_the_same_three_queries(self):
         """aaggregate(), acount() and async for run what the sync calls run."""
-        sync_queries = await asql_of(lambda: self.async_client.get("/sync/stats/"))
-        async_queries = await asql_of(lambda: self.async_client.get("/async/stats/"))
+        sql = {
+            prefix: await asql_of(
+                lambda p=prefix: self.async_client.get(f"/{p}/stats/")
+            )
+            for prefix in prefixes("topic_stats")
+        }
 
-        self.assertEqual(len(sync_queries), 3)
-        self.assertEqual(async_queries, sync_queries)
+        self.assertEqual(len(sql["sync"]), 3)
+        for prefix, queries in sql.items():
+            with self.subTest(twin=prefix):
+                self.assertEqual(queries, sql["sync"])
 
 
 class TopicOverviewTests(TestCase):
@@ -49,18 +57,21 @@ class TopicOverviewTests(TestCase):
 
     async def test_overview_gathers_the_neighbourhood(self):
         """Same author's and same tags' other topics; a topic sharing two tags once."""
-        for prefix in ("sync", "async", "async-hops"):
-            response = await self.async_client.get(f"/{prefix}/topics/hub/overview/")
+        for prefix in prefixes("topic_overview"):
+            with self.subTest(twin=prefix):
+                response = await self.async_client.get(
+                    f"/{prefix}/topics/hub/overview/"
+                )
 
-            data = response.json()
-            self.assertEqual(data["tags"], ["django", "orm"])
-            self.assertEqual(data["author_topics_count"], 2)
-            self.assertEqual(
-                [row["slug"] for row in data["same_author"]], ["same-author"]
-            )
-            self.assertEqual(
-                [row["slug"] for row in data["related"]], ["shares-two-tags"]
-            )
+                data = response.json()
+                self.assertEqual(data["tags"], ["django", "orm"])
+                self.assertEqual(data["author_topics_count"], 2)
+                self.assertEqual(
+                    [row["slug"] for row in data["same_author"]], ["same-author"]
+                )
+                self.assertEqual(
+                    [row["slug"] for row in data["related"]], ["shares-two-tags"]
+                )
 
     def test_sync_overview_is_five_queries(self):
         """The topic, its tags, the author's topics, related topics, a count."""
@@ -76,11 +87,12 @@ class TopicOverviewTests(TestCase):
                     f"/{prefix}/topics/hub/overview/"
                 )
             )
-            for prefix in ("sync", "async", "async-hops")
+            for prefix in prefixes("topic_overview")
         }
 
-        self.assertEqual(sql["async"], sql["sync"])
-        self.assertEqual(sql["async-hops"], sql["sync"])
+        for prefix, queries in sql.items():
+            with self.subTest(twin=prefix):
+                self.assertEqual(queries, sql["sync"])
 
     async def test_many_awaited_queries_take_four_more_hops(self):
         """Five awaited queries are five hops; one sync function is one."""

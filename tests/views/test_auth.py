@@ -4,9 +4,8 @@ from asgiref.sync import sync_to_async
 from django.contrib.auth import get_user_model
 from django.test import AsyncClient, TestCase
 
+from tests.twins import prefixes
 from topics.seeding import DEMO_USERNAME, seed_demo_user
-
-PREFIXES = ("sync", "async")
 
 
 class MeTests(TestCase):
@@ -17,22 +16,26 @@ class MeTests(TestCase):
 
     async def test_visitor_is_redirected_to_login(self):
         """login_required sends a visitor to the login page, in both twins."""
-        for prefix in PREFIXES:
-            response = await self.async_client.get(f"/{prefix}/me/")
+        for prefix in prefixes("me"):
+            with self.subTest(twin=prefix):
+                response = await self.async_client.get(f"/{prefix}/me/")
 
-            self.assertEqual(response.status_code, 302)
-            self.assertEqual(
-                response["Location"], f"/accounts/login/?next=/{prefix}/me/"
-            )
+                self.assertEqual(response.status_code, 302)
+                self.assertEqual(
+                    response["Location"], f"/accounts/login/?next=/{prefix}/me/"
+                )
 
     async def test_logged_in_user_is_named(self):
         """The user comes from request.user or `await request.auser()`."""
         await self.async_client.aforce_login(self.user)
 
-        for prefix in PREFIXES:
-            response = await self.async_client.get(f"/{prefix}/me/")
+        for prefix in prefixes("me"):
+            with self.subTest(twin=prefix):
+                response = await self.async_client.get(f"/{prefix}/me/")
 
-            self.assertEqual(response.json(), {"username": "demo", "theme": "light"})
+                self.assertEqual(
+                    response.json(), {"username": "demo", "theme": "light"}
+                )
 
     async def test_session_written_by_one_twin_is_read_by_the_other(self):
         """session.aset() and session["…"] = … write the same session."""
@@ -50,11 +53,14 @@ class MeTests(TestCase):
         """?theme= must be light or dark."""
         await self.async_client.aforce_login(self.user)
 
-        for prefix in PREFIXES:
-            response = await self.async_client.get(f"/{prefix}/me/", {"theme": "neon"})
+        for prefix in prefixes("me"):
+            with self.subTest(twin=prefix):
+                response = await self.async_client.get(
+                    f"/{prefix}/me/", {"theme": "neon"}
+                )
 
-            self.assertEqual(response.status_code, 400)
-            self.assertEqual(response.json()["error"]["parameter"], "theme")
+                self.assertEqual(response.status_code, 400)
+                self.assertEqual(response.json()["error"]["parameter"], "theme")
 
     async def test_demo_user_logs_in_through_the_login_page(self):
         """The login form, with CSRF enforced, leads back to the async twin."""

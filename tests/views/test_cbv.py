@@ -10,11 +10,10 @@ from django.test import AsyncClient, SimpleTestCase, TestCase
 from django.views import View
 
 from tests.factories import make_topic
+from tests.twins import prefixes
 from topics.models import Topic
 from topics.seeding import DEMO_USERNAME, seed_demo_user
 from topics.views.cbv import PER_PAGE, AsyncTopicListView, AsyncTopicView, TopicView
-
-PREFIXES = ("sync", "async")
 
 
 class MixedTopicView(View):
@@ -56,20 +55,22 @@ class TopicViewTests(TestCase):
 
     async def test_get_answers_the_topic_as_json(self):
         """GET is open to anyone: the topic with its author and tags."""
-        for prefix in PREFIXES:
-            response = await self.async_client.get(f"/{prefix}/cbv/topics/views/")
+        for prefix in prefixes("topic_resource"):
+            with self.subTest(twin=prefix):
+                response = await self.async_client.get(f"/{prefix}/cbv/topics/views/")
 
-            self.assertEqual(response.status_code, 200)
-            self.assertEqual(response.json()["title"], "Class-based views")
-            self.assertEqual(response.json()["tags"], ["django"])
+                self.assertEqual(response.status_code, 200)
+                self.assertEqual(response.json()["title"], "Class-based views")
+                self.assertEqual(response.json()["tags"], ["django"])
 
     async def test_unknown_slug_is_404_json(self):
         """Http404 from a class-based view reaches handler404: JSON."""
-        for prefix in PREFIXES:
-            response = await self.async_client.get(f"/{prefix}/cbv/topics/nope/")
+        for prefix in prefixes("topic_resource"):
+            with self.subTest(twin=prefix):
+                response = await self.async_client.get(f"/{prefix}/cbv/topics/nope/")
 
-            self.assertEqual(response.status_code, 404)
-            self.assertEqual(response.json()["error"]["code"], "not_found")
+                self.assertEqual(response.status_code, 404)
+                self.assertEqual(response.json()["error"]["code"], "not_found")
 
     async def test_delete_without_the_permission_is_403(self):
         """raise_exception: a visitor and a member without delete_topic get 403
@@ -77,12 +78,15 @@ class TopicViewTests(TestCase):
         member = AsyncClient()
         await member.aforce_login(self.member)
 
-        for prefix in PREFIXES:
-            for client in (self.async_client, member):
-                response = await client.delete(f"/{prefix}/cbv/topics/views/")
+        for prefix in prefixes("topic_resource"):
+            with self.subTest(twin=prefix):
+                for client in (self.async_client, member):
+                    response = await client.delete(f"/{prefix}/cbv/topics/views/")
 
-                self.assertEqual(response.status_code, 403)
-                self.assertEqual(response.json()["error"]["code"], "permission_denied")
+                    self.assertEqual(response.status_code, 403)
+                    self.assertEqual(
+                        response.json()["error"]["code"], "permission_denied"
+                    )
         self.assertIs(await Topic.objects.filter(slug="views").aexists(), True)
 
     async def test_delete_with_the_permission_is_204_then_404(self):
@@ -90,31 +94,35 @@ class TopicViewTests(TestCase):
         editor = AsyncClient()
         await editor.aforce_login(self.editor)
 
-        for prefix in PREFIXES:
-            await sync_to_async(make_topic)(slug=f"delete-{prefix}")
+        for prefix in prefixes("topic_resource"):
+            with self.subTest(twin=prefix):
+                await sync_to_async(make_topic)(slug=f"delete-{prefix}")
 
-            deleted = await editor.delete(f"/{prefix}/cbv/topics/delete-{prefix}/")
-            again = await editor.delete(f"/{prefix}/cbv/topics/delete-{prefix}/")
+                deleted = await editor.delete(f"/{prefix}/cbv/topics/delete-{prefix}/")
+                again = await editor.delete(f"/{prefix}/cbv/topics/delete-{prefix}/")
 
-            self.assertEqual(deleted.status_code, 204)
-            self.assertEqual(again.status_code, 404)
-            self.assertIs(
-                await Topic.objects.filter(slug=f"delete-{prefix}").aexists(), False
-            )
+                self.assertEqual(deleted.status_code, 204)
+                self.assertEqual(again.status_code, 404)
+                self.assertIs(
+                    await Topic.objects.filter(slug=f"delete-{prefix}").aexists(), False
+                )
 
     async def test_other_methods_are_405_and_options_lists_them(self):
         """View answers OPTIONS itself, and a 405 (JSON here), in async mode as
         in sync."""
-        for prefix in PREFIXES:
-            post = await self.async_client.post(f"/{prefix}/cbv/topics/views/")
-            options = await self.async_client.options(f"/{prefix}/cbv/topics/views/")
+        for prefix in prefixes("topic_resource"):
+            with self.subTest(twin=prefix):
+                post = await self.async_client.post(f"/{prefix}/cbv/topics/views/")
+                options = await self.async_client.options(
+                    f"/{prefix}/cbv/topics/views/"
+                )
 
-            self.assertEqual(post.status_code, 405)
-            self.assertEqual(post.json()["error"]["code"], "method_not_allowed")
-            self.assertEqual(post["Allow"], "GET, DELETE, HEAD, OPTIONS")
-            self.assertEqual(options.status_code, 200)
-            self.assertEqual(options["Allow"], "GET, DELETE, HEAD, OPTIONS")
-            self.assertEqual(options["Content-Length"], "0")
+                self.assertEqual(post.status_code, 405)
+                self.assertEqual(post.json()["error"]["code"], "method_not_allowed")
+                self.assertEqual(post["Allow"], "GET, DELETE, HEAD, OPTIONS")
+                self.assertEqual(options.status_code, 200)
+                self.assertEqual(options["Allow"], "GET, DELETE, HEAD, OPTIONS")
+                self.assertEqual(options["Content-Length"], "0")
 
 
 class TopicListViewTests(TestCase):
@@ -145,28 +153,30 @@ class TopicListViewTests(TestCase):
 
     async def test_last_is_the_last_page(self):
         """?page=last shows the last page, as ListView does."""
-        for prefix in PREFIXES:
-            response = await self.async_client.get(
-                f"/{prefix}/cbv/html/topics/", {"page": "last"}
-            )
+        for prefix in prefixes("topic_list_view"):
+            with self.subTest(twin=prefix):
+                response = await self.async_client.get(
+                    f"/{prefix}/cbv/html/topics/", {"page": "last"}
+                )
 
-            self.assertContains(response, f"{PER_PAGE + 3} topics, page 2 of 2.")
-            self.assertContains(response, "Title 0")
+                self.assertContains(response, f"{PER_PAGE + 3} topics, page 2 of 2.")
+                self.assertContains(response, "Title 0")
 
     async def test_bad_page_is_404(self):
         """ListView's rule: not a number (nor "last"), or past the end → 404,
         answered by handler404 (JSON) for this HTML page too."""
-        for prefix in PREFIXES:
-            for page in ("abc", "0", "3", "1.5"):
-                response = await self.async_client.get(
-                    f"/{prefix}/cbv/html/topics/", {"page": page}
-                )
+        for prefix in prefixes("topic_list_view"):
+            with self.subTest(twin=prefix):
+                for page in ("abc", "0", "3", "1.5"):
+                    response = await self.async_client.get(
+                        f"/{prefix}/cbv/html/topics/", {"page": page}
+                    )
 
-                self.assertEqual(response.status_code, 404, page)
-                self.assertEqual(
-                    response.json()["error"]["message"],
-                    f"Nothing is served at /{prefix}/cbv/html/topics/.",
-                )
+                    self.assertEqual(response.status_code, 404, page)
+                    self.assertEqual(
+                        response.json()["error"]["message"],
+                        f"Nothing is served at /{prefix}/cbv/html/topics/.",
+                    )
 
 
 class TopicDetailViewTests(TestCase):
@@ -178,34 +188,43 @@ class TopicDetailViewTests(TestCase):
 
     async def test_visitor_is_redirected_to_login(self):
         """LoginRequiredMixin: Django's in the sync twin, ours in the async one."""
-        for prefix in PREFIXES:
-            response = await self.async_client.get(f"/{prefix}/cbv/html/topics/detail/")
+        for prefix in prefixes("topic_detail_view"):
+            with self.subTest(twin=prefix):
+                response = await self.async_client.get(
+                    f"/{prefix}/cbv/html/topics/detail/"
+                )
 
-            self.assertEqual(response.status_code, 302)
-            self.assertEqual(
-                response["Location"],
-                f"/accounts/login/?next=/{prefix}/cbv/html/topics/detail/",
-            )
+                self.assertEqual(response.status_code, 302)
+                self.assertEqual(
+                    response["Location"],
+                    f"/accounts/login/?next=/{prefix}/cbv/html/topics/detail/",
+                )
 
     async def test_member_sees_the_topic_and_the_layout(self):
         """DetailView's `object` and `topic`, rendered in the layout, which reads
         the member's profile."""
         await self.async_client.aforce_login(self.member)
 
-        for prefix in PREFIXES:
-            response = await self.async_client.get(f"/{prefix}/cbv/html/topics/detail/")
+        for prefix in prefixes("topic_detail_view"):
+            with self.subTest(twin=prefix):
+                response = await self.async_client.get(
+                    f"/{prefix}/cbv/html/topics/detail/"
+                )
 
-            self.assertContains(response, "<h1>Detail views</h1>")
-            self.assertContains(response, "Tags: #async, #django.")
-            self.assertContains(response, "Signed in as Demo User")
-            self.assertEqual(response.context["object"], response.context["topic"])
+                self.assertContains(response, "<h1>Detail views</h1>")
+                self.assertContains(response, "Tags: #async, #django.")
+                self.assertContains(response, "Signed in as Demo User")
+                self.assertEqual(response.context["object"], response.context["topic"])
 
     async def test_unknown_slug_is_404(self):
         """A missing object is Http404 in both twins: handler404's JSON."""
         await self.async_client.aforce_login(self.member)
 
-        for prefix in PREFIXES:
-            response = await self.async_client.get(f"/{prefix}/cbv/html/topics/nope/")
+        for prefix in prefixes("topic_detail_view"):
+            with self.subTest(twin=prefix):
+                response = await self.async_client.get(
+                    f"/{prefix}/cbv/html/topics/nope/"
+                )
 
-            self.assertEqual(response.status_code, 404)
-            self.assertEqual(response.json()["error"]["code"], "not_found")
+                self.assertEqual(response.status_code, 404)
+                self.assertEqual(response.json()["error"]["code"], "not_found")

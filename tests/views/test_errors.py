@@ -21,7 +21,8 @@ from django.urls import path
 from project import urls as project_urls
 from tests.factories import make_topic
 from tests.servers import uvicorn_server
-from tests.views.test_writes import PREFIXES, new_topic
+from tests.twins import prefixes, urls
+from tests.views.test_writes import new_topic
 from topics import services
 from topics.api import (
     BAD_REQUEST,
@@ -54,66 +55,74 @@ class IdempotencyKeyTests(TestCase):
 
     async def test_a_retry_gets_the_first_answer_and_no_second_row(self):
         """Same key, same body → 201 again with the same topic, marked replayed."""
-        for prefix in PREFIXES:
-            data = new_topic(f"once-{prefix}")
+        for prefix in prefixes("topic_create"):
+            with self.subTest(twin=prefix):
+                data = new_topic(f"once-{prefix}")
 
-            first = await self.create(prefix, data, key=f"key-{prefix}")
-            retry = await self.create(prefix, data, key=f"key-{prefix}")
+                first = await self.create(prefix, data, key=f"key-{prefix}")
+                retry = await self.create(prefix, data, key=f"key-{prefix}")
 
-            self.assertEqual((first.status_code, retry.status_code), (201, 201))
-            self.assertEqual(retry.json(), first.json())
-            self.assertNotIn("Idempotent-Replayed", first.headers)
-            self.assertEqual(retry.headers["Idempotent-Replayed"], "true")
-            self.assertEqual(
-                await Topic.objects.filter(slug=f"once-{prefix}").acount(), 1
-            )
+                self.assertEqual((first.status_code, retry.status_code), (201, 201))
+                self.assertEqual(retry.json(), first.json())
+                self.assertNotIn("Idempotent-Replayed", first.headers)
+                self.assertEqual(retry.headers["Idempotent-Replayed"], "true")
+                self.assertEqual(
+                    await Topic.objects.filter(slug=f"once-{prefix}").acount(), 1
+                )
 
     async def test_without_a_key_a_retry_is_refused(self):
         """No key: the retry is a new request, and its slug is taken."""
-        for prefix in PREFIXES:
-            data = new_topic(f"nokey-{prefix}")
-            await self.create(prefix, data, key=None)
+        for prefix in prefixes("topic_create"):
+            with self.subTest(twin=prefix):
+                data = new_topic(f"nokey-{prefix}")
+                await self.create(prefix, data, key=None)
 
-            retry = await self.create(prefix, data, key=None)
+                retry = await self.create(prefix, data, key=None)
 
-            self.assertEqual(retry.status_code, 400)
-            self.assertEqual(retry.json()["error"]["code"], INVALID)
+                self.assertEqual(retry.status_code, 400)
+                self.assertEqual(retry.json()["error"]["code"], INVALID)
 
     async def test_a_key_reused_for_another_body_is_422(self):
         """The key names one request: another body under it is refused, not created."""
-        for prefix in PREFIXES:
-            await self.create(prefix, new_topic(f"first-{prefix}"), key=f"k-{prefix}")
+        for prefix in prefixes("topic_create"):
+            with self.subTest(twin=prefix):
+                await self.create(
+                    prefix, new_topic(f"first-{prefix}"), key=f"k-{prefix}"
+                )
 
-            other = await self.create(
-                prefix, new_topic(f"second-{prefix}"), key=f"k-{prefix}"
-            )
+                other = await self.create(
+                    prefix, new_topic(f"second-{prefix}"), key=f"k-{prefix}"
+                )
 
-            self.assertEqual(other.status_code, 422)
-            self.assertEqual(other.json()["error"]["code"], IDEMPOTENCY_KEY_REUSED)
-            self.assertFalse(
-                await Topic.objects.filter(slug=f"second-{prefix}").aexists()
-            )
+                self.assertEqual(other.status_code, 422)
+                self.assertEqual(other.json()["error"]["code"], IDEMPOTENCY_KEY_REUSED)
+                self.assertIs(
+                    await Topic.objects.filter(slug=f"second-{prefix}").aexists(), False
+                )
 
     async def test_a_failed_create_stores_no_key(self):
         """Only a success is remembered: fixing the body and retrying works."""
-        for prefix in PREFIXES:
-            bad = new_topic(f"fixed-{prefix}", author="Nobody")
+        for prefix in prefixes("topic_create"):
+            with self.subTest(twin=prefix):
+                bad = new_topic(f"fixed-{prefix}", author="Nobody")
 
-            refused = await self.create(prefix, bad, key=f"fix-{prefix}")
-            self.assertEqual(refused.status_code, 400)
-            self.assertFalse(
-                await IdempotencyKey.objects.filter(key=f"fix-{prefix}").aexists()
-            )
+                refused = await self.create(prefix, bad, key=f"fix-{prefix}")
+                self.assertEqual(refused.status_code, 400)
+                self.assertIs(
+                    await IdempotencyKey.objects.filter(key=f"fix-{prefix}").aexists(),
+                    False,
+                )
 
     async def test_malformed_keys_are_400(self):
         """A key with spaces, non-ASCII or over 255 characters → 400 invalid_header."""
-        for prefix in PREFIXES:
-            for key in ("has space", "clé", "k" * 256):
-                response = await self.create(prefix, new_topic("bad-key"), key=key)
+        for prefix in prefixes("topic_create"):
+            with self.subTest(twin=prefix):
+                for key in ("has space", "clé", "k" * 256):
+                    response = await self.create(prefix, new_topic("bad-key"), key=key)
 
-                self.assertEqual(response.status_code, 400, key)
-                self.assertEqual(response.json()["error"]["code"], INVALID_HEADER)
-        self.assertFalse(await Topic.objects.filter(slug="bad-key").aexists())
+                    self.assertEqual(response.status_code, 400, key)
+                    self.assertEqual(response.json()["error"]["code"], INVALID_HEADER)
+        self.assertIs(await Topic.objects.filter(slug="bad-key").aexists(), False)
 
     def test_a_retry_racing_its_first_attempt_gets_its_answer(self):
         """The first attempt commits between the retry's key check and its insert."""
@@ -129,7 +138,7 @@ class IdempotencyKeyTests(TestCase):
         with mock.patch.object(services, "_create", first_commits_meanwhile):
             created = services.topic_create(data=data, idempotency_key="raced-key")
 
-        self.assertTrue(created.replayed)
+        self.assertIs(created.replayed, True)
         self.assertEqual(json.loads(created.body)["slug"], "raced")
         self.assertEqual(Topic.objects.filter(slug="raced").count(), 1)
 
@@ -160,17 +169,21 @@ urlpatterns = [
 class DatabaseUnavailableTests(TestCase):
     async def test_database_errors_are_503_with_retry_after_logged_once(self):
         """OperationalError (refused, pool timeout) → 503 JSON, Retry-After, one log."""
-        for prefix in PREFIXES:
-            with self.assertLogs("django.request", logging.WARNING) as logs:
+        # This URLconf's own pair, not a registered one.
+        for prefix in ("sync", "async"):
+            with (
+                self.subTest(twin=prefix),
+                self.assertLogs("django.request", logging.WARNING) as logs,
+            ):
                 response = await self.async_client.get(
                     f"/{prefix}/down/", headers={"X-Request-ID": f"req-{prefix}"}
                 )
 
-            self.assertEqual(response.status_code, 503)
-            self.assertEqual(response.headers["Retry-After"], "7")
-            self.assertEqual(response.json()["error"]["code"], SERVICE_UNAVAILABLE)
-            self.assertEqual(len(logs.records), 1, logs.output)
-            self.assertIsInstance(logs.records[0].exc_info[1], OperationalError)
+                self.assertEqual(response.status_code, 503)
+                self.assertEqual(response.headers["Retry-After"], "7")
+                self.assertEqual(response.json()["error"]["code"], SERVICE_UNAVAILABLE)
+                self.assertEqual(len(logs.records), 1, logs.output)
+                self.assertIsInstance(logs.records[0].exc_info[1], OperationalError)
 
     def test_any_view_gets_the_503_not_only_the_api(self):
         """The middleware answers for every view: an HTML page's outage is a 503 too."""
@@ -193,38 +206,46 @@ class DatabaseUnavailableTests(TestCase):
 class JsonErrorTests(TestCase):
     async def test_wrong_methods_are_json_405_with_allow(self):
         """GET on a write → 405 with Allow and a JSON error, on both twins."""
-        for prefix in PREFIXES:
-            for url, allowed in (
-                (f"/{prefix}/create/", "POST"),
-                (f"/{prefix}/topics/x/edit/", "PATCH"),
-                (f"/{prefix}/delete/1/", "DELETE"),
-            ):
-                response = await self.async_client.get(url)
+        writes = (
+            ("topic_create", {}, "POST"),
+            ("topic_update", {"slug": "x"}, "PATCH"),
+            ("topic_delete", {"pk": "1"}, "DELETE"),
+        )
+        for name, kwargs, allowed in writes:
+            for url in urls(name, **kwargs):
+                with self.subTest(twin=url):
+                    response = await self.async_client.get(url)
 
-                self.assertEqual(response.status_code, 405, url)
-                self.assertEqual(response.headers["Allow"], allowed)
-                self.assertEqual(response.json()["error"]["code"], METHOD_NOT_ALLOWED)
+                    self.assertEqual(response.status_code, 405)
+                    self.assertEqual(response.headers["Allow"], allowed)
+                    self.assertEqual(
+                        response.json()["error"]["code"], METHOD_NOT_ALLOWED
+                    )
 
     async def test_reads_answer_get_and_head_only(self):
         """POST, PUT or OPTIONS to a read → JSON 405, before the view runs a query
         (or, for the stream, a whole export); HTML pages answer 405 too."""
-        for prefix in PREFIXES:
-            for route in ("topics/", "stats/", "exports/stream/", "upstream/fanout/"):
-                url = f"/{prefix}/{route}"
-                for method in ("POST", "PUT", "OPTIONS"):
-                    response = await self.async_client.generic(method, url)
+        for name in ("topic_list", "topic_stats", "export_stream", "upstream_fanout"):
+            for url in urls(name):
+                with self.subTest(twin=url):
+                    for method in ("POST", "PUT", "OPTIONS"):
+                        response = await self.async_client.generic(method, url)
 
-                    self.assertEqual(response.status_code, 405, f"{method} {url}")
-                    self.assertIn("GET", response.headers["Allow"])
-                    self.assertEqual(
-                        response.json()["error"]["code"], METHOD_NOT_ALLOWED
-                    )
-            response = await self.async_client.post(f"/{prefix}/html/topics/")
-            self.assertEqual(response.status_code, 405)
-            # A HEAD would run the whole export for a body the server drops.
-            response = await self.async_client.head(f"/{prefix}/exports/stream/")
-            self.assertEqual(response.status_code, 405)
-            self.assertEqual(response.headers["Allow"], "GET")
+                        self.assertEqual(response.status_code, 405, method)
+                        self.assertIn("GET", response.headers["Allow"])
+                        self.assertEqual(
+                            response.json()["error"]["code"], METHOD_NOT_ALLOWED
+                        )
+        for url in urls("topic_page"):
+            with self.subTest(twin=url):
+                response = await self.async_client.post(url)
+                self.assertEqual(response.status_code, 405)
+        for url in urls("export_stream"):
+            with self.subTest(twin=url):
+                # A HEAD would run the whole export for a body the server drops.
+                response = await self.async_client.head(url)
+                self.assertEqual(response.status_code, 405)
+                self.assertEqual(response.headers["Allow"], "GET")
         self.assertEqual(
             (await self.async_client.head("/sync/topics/")).status_code, 200
         )
@@ -235,9 +256,12 @@ class JsonErrorTests(TestCase):
         500 on every route, for anyone sending a csrftoken cookie."""
         client = AsyncClient(enforce_csrf_checks=True)
         client.cookies["csrftoken"] = "a" * 32
-        for url in ("/sync/create/", "/async/create/", "/async/topics/"):
+        for url in (*urls("topic_create"), *urls("topic_list")):
             for charset in ("latin-1", "utf-16"):
-                with self.assertLogs("django.request", logging.WARNING):
+                with (
+                    self.subTest(twin=url, charset=charset),
+                    self.assertLogs("django.request", logging.WARNING),
+                ):
                     response = await client.post(
                         url,
                         b"csrfmiddlewaretoken=b&title=caf%E9",
@@ -266,35 +290,39 @@ class OutageOnRealPairsTests(TestCase):
 
     async def test_api_html_and_streams_answer_503_not_200_or_500(self):
         """A list, the HTML page, the export stream: 503 before any byte is sent."""
-        for prefix in PREFIXES:
-            for route in ("topics/", "html/topics/", "exports/stream/"):
-                with self.assertLogs("django.request", logging.WARNING):
-                    response = await self.async_client.get(f"/{prefix}/{route}")
+        for name in ("topic_list", "topic_page", "export_stream"):
+            for url in urls(name):
+                with self.subTest(twin=url):
+                    with self.assertLogs("django.request", logging.WARNING):
+                        response = await self.async_client.get(url)
 
-                self.assertEqual(response.status_code, 503, f"/{prefix}/{route}")
-                self.assertIn("Retry-After", response.headers)
+                    self.assertEqual(response.status_code, 503)
+                    self.assertIn("Retry-After", response.headers)
 
     async def test_an_outage_inside_a_task_group_is_503(self):
         """The pipelined export reads in a TaskGroup task: the error arrives in an
         ExceptionGroup, and must still be a 503, as for its siblings."""
-        for prefix in (*PREFIXES, "async-pipeline"):
-            url = f"/{prefix}/exports/?name=outage"
-            with self.assertLogs("django.request", logging.WARNING):
-                response = await self.async_client.post(url)
+        for prefix in prefixes("export_create"):
+            with self.subTest(twin=prefix):
+                url = f"/{prefix}/exports/?name=outage"
+                with self.assertLogs("django.request", logging.WARNING):
+                    response = await self.async_client.post(url)
 
-            self.assertEqual(response.status_code, 503, url)
-            self.assertIn("Retry-After", response.headers)
+                self.assertEqual(response.status_code, 503, url)
+                self.assertIn("Retry-After", response.headers)
 
 
 class ExceptionGroupOutageTests(SimpleTestCase):
     def test_a_group_is_an_outage_only_when_every_error_in_it_is_one(self):
         down = OperationalError("connection refused")
-        self.assertTrue(database_unavailable(ExceptionGroup("g", [down, down])))
-        self.assertTrue(
-            database_unavailable(ExceptionGroup("g", [ExceptionGroup("h", [down])]))
+        self.assertIs(database_unavailable(ExceptionGroup("g", [down, down])), True)
+        self.assertIs(
+            database_unavailable(ExceptionGroup("g", [ExceptionGroup("h", [down])])),
+            True,
         )
-        self.assertFalse(
-            database_unavailable(ExceptionGroup("g", [down, ZeroDivisionError()]))
+        self.assertIs(
+            database_unavailable(ExceptionGroup("g", [down, ZeroDivisionError()])),
+            False,
         )
 
 

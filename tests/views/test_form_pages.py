@@ -7,13 +7,13 @@ from django.test import AsyncClient, TestCase
 
 from tests.factories import make_topic
 from tests.queries import hops_counted
+from tests.twins import prefixes
 from topics.forms import TopicPageForm
 from topics.models import Topic
 from topics.seeding import DEMO_USERNAME, seed_demo_user
 from topics.views.form_pages import _saved
 
 PAGE = "html/topics/new/"
-TWINS = ("sync", "async")
 VALID = {
     "title": "Forms in async views",
     "slug": "forms-in-async-views",
@@ -47,59 +47,67 @@ class TopicFormPageTests(TestCase):
     async def test_form_lists_the_authors_in_the_layout(self):
         """GET: the form, its select of authors by name, the layout around it."""
         member = await self.member()
-        for prefix in TWINS:
-            page = await member.get(f"/{prefix}/{PAGE}")
+        for prefix in prefixes("topic_form_page"):
+            with self.subTest(twin=prefix):
+                page = await member.get(f"/{prefix}/{PAGE}")
 
-            self.assertContains(
-                page, '<option value="Ada Lovelace">Ada Lovelace</option>'
-            )
-            self.assertContains(page, 'name="slug"')
-            self.assertContains(page, "<aside>")
+                self.assertContains(
+                    page, '<option value="Ada Lovelace">Ada Lovelace</option>'
+                )
+                self.assertContains(page, 'name="slug"')
+                self.assertContains(page, "<aside>")
 
     async def test_valid_post_redirects_and_the_layout_shows_the_message(self):
         """302 back to the form; the next page shows the success message."""
         member = await self.member()
-        for prefix in TWINS:
-            data = {**VALID, "slug": f"{VALID['slug']}-{prefix}"}
+        for prefix in prefixes("topic_form_page"):
+            with self.subTest(twin=prefix):
+                data = {**VALID, "slug": f"{VALID['slug']}-{prefix}"}
 
-            created = await member.post(f"/{prefix}/{PAGE}", data)
-            after = await member.get(created["Location"])
+                created = await member.post(f"/{prefix}/{PAGE}", data)
+                after = await member.get(created["Location"])
 
-            self.assertEqual(created.status_code, 302)
-            self.assertEqual(created["Location"], f"/{prefix}/{PAGE}")
-            self.assertContains(
-                after, 'class="success">Topic “Forms in async views” created.'
-            )
-            self.assertTrue(await Topic.objects.filter(slug=data["slug"]).aexists())
+                self.assertEqual(created.status_code, 302)
+                self.assertEqual(created["Location"], f"/{prefix}/{PAGE}")
+                self.assertContains(
+                    after, 'class="success">Topic “Forms in async views” created.'
+                )
+                self.assertIs(
+                    await Topic.objects.filter(slug=data["slug"]).aexists(), True
+                )
 
     async def test_invalid_posts_show_the_errors_with_200(self):
         """As FormView.form_invalid(): the form again, with its errors, status 200."""
         member = await self.member()
-        for prefix in TWINS:
-            duplicate = await member.post(
-                f"/{prefix}/{PAGE}", {**VALID, "slug": "taken"}
-            )
-            unknown = await member.post(
-                f"/{prefix}/{PAGE}", {**VALID, "author": "Nobody"}
-            )
-            empty = await member.post(f"/{prefix}/{PAGE}")
+        for prefix in prefixes("topic_form_page"):
+            with self.subTest(twin=prefix):
+                duplicate = await member.post(
+                    f"/{prefix}/{PAGE}", {**VALID, "slug": "taken"}
+                )
+                unknown = await member.post(
+                    f"/{prefix}/{PAGE}", {**VALID, "author": "Nobody"}
+                )
+                empty = await member.post(f"/{prefix}/{PAGE}")
 
-            self.assertContains(duplicate, SLUG_TAKEN, status_code=200)
-            self.assertContains(unknown, INVALID_CHOICE, status_code=200)
-            self.assertContains(empty, "This field is required.", status_code=200)
+                self.assertContains(duplicate, SLUG_TAKEN, status_code=200)
+                self.assertContains(unknown, INVALID_CHOICE, status_code=200)
+                self.assertContains(empty, "This field is required.", status_code=200)
         self.assertEqual(await Topic.objects.acount(), 1)
 
     async def test_visitors_are_sent_to_log_in(self):
         """login_required: a GET or a POST from a visitor is a 302 to the login."""
-        for prefix in TWINS:
-            for method in ("get", "post"):
-                response = await getattr(self.async_client, method)(f"/{prefix}/{PAGE}")
+        for prefix in prefixes("topic_form_page"):
+            with self.subTest(twin=prefix):
+                for method in ("get", "post"):
+                    response = await getattr(self.async_client, method)(
+                        f"/{prefix}/{PAGE}"
+                    )
 
-                self.assertRedirects(
-                    response,
-                    f"/accounts/login/?next=/{prefix}/{PAGE}",
-                    fetch_redirect_response=False,
-                )
+                    self.assertRedirects(
+                        response,
+                        f"/accounts/login/?next=/{prefix}/{PAGE}",
+                        fetch_redirect_response=False,
+                    )
 
     async def test_async_twin_validates_and_saves_in_one_hop(self):
         """A valid POST: one hop to validate and save, none to render; an invalid
@@ -118,7 +126,7 @@ class TopicFormPageTests(TestCase):
         """The race validate_unique() cannot see: the INSERT's IntegrityError
         becomes the same slug error, and nothing is written."""
         form = TopicPageForm({**VALID, "slug": "raced"})
-        self.assertTrue(form.is_valid())
+        self.assertIs(form.is_valid(), True)
         make_topic(slug="raced", author_name="Ada Lovelace")
 
         self.assertIsNone(_saved(form))

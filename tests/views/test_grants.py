@@ -6,7 +6,8 @@ from django.contrib.auth.models import Permission
 from django.test import AsyncClient, TestCase, TransactionTestCase, override_settings
 
 from tests.factories import make_topic
-from tests.test_hopfree import HANDLER_CLOSE, HOPFREE_STACK, hops_of
+from tests.hopfree_support import HANDLER_CLOSE, HOPFREE_STACK, hops_of
+from tests.twins import prefixes
 from topics.api import NOT_FOUND, PERMISSION_DENIED
 from topics.seeding import (
     DEMO_USERNAME,
@@ -15,7 +16,6 @@ from topics.seeding import (
     seed_editor_user,
 )
 
-PREFIXES = ("sync", "async")
 LOGIN_REQUIRED_MIDDLEWARE = "django.contrib.auth.middleware.LoginRequiredMiddleware"
 
 
@@ -41,36 +41,41 @@ class GrantTests(TestCase):
 
     async def test_without_the_permission_is_a_json_403(self):
         """raise_exception=True: handler403's JSON, for a visitor too, no login page."""
-        for prefix in PREFIXES:
-            for user in (None, self.member):
-                response = await self.grants(prefix, user)
+        for prefix in prefixes("topic_grants"):
+            with self.subTest(twin=prefix):
+                for user in (None, self.member):
+                    response = await self.grants(prefix, user)
 
-                self.assertEqual(response.status_code, 403)
-                self.assertEqual(response.json()["error"]["code"], PERMISSION_DENIED)
+                    self.assertEqual(response.status_code, 403)
+                    self.assertEqual(
+                        response.json()["error"]["code"], PERMISSION_DENIED
+                    )
 
     async def test_with_the_permission_the_view_checks_another(self):
         """has_perm() / `await user.ahas_perm()` inside the view: can_delete."""
-        for prefix in PREFIXES:
-            editor = await self.grants(prefix, self.editor)
-            changer = await self.grants(prefix, self.changer)
+        for prefix in prefixes("topic_grants"):
+            with self.subTest(twin=prefix):
+                editor = await self.grants(prefix, self.editor)
+                changer = await self.grants(prefix, self.changer)
 
-            self.assertEqual(
-                editor.json(),
-                {"topic": "grants", "can_change": True, "can_delete": True},
-            )
-            self.assertIs(changer.json()["can_delete"], False)
+                self.assertEqual(
+                    editor.json(),
+                    {"topic": "grants", "can_change": True, "can_delete": True},
+                )
+                self.assertIs(changer.json()["can_delete"], False)
 
     async def test_unknown_topic_is_404_after_the_permission(self):
-        for prefix in PREFIXES:
-            editor = await self.grants(prefix, self.editor, slug="no-such-topic")
-            member = await self.grants(prefix, self.member, slug="no-such-topic")
+        for prefix in prefixes("topic_grants"):
+            with self.subTest(twin=prefix):
+                editor = await self.grants(prefix, self.editor, slug="no-such-topic")
+                member = await self.grants(prefix, self.member, slug="no-such-topic")
 
-            self.assertEqual(editor.json()["error"]["code"], NOT_FOUND)
-            self.assertEqual(member.status_code, 403)
+                self.assertEqual(editor.json()["error"]["code"], NOT_FOUND)
+                self.assertEqual(member.status_code, 403)
 
 
 class AuthHopTests(TransactionTestCase):
-    """Counted hops through Django's ASGI handler (see tests/test_hopfree.py)."""
+    """Counted hops through Django's ASGI handler (see tests/test_hopfree_hops.py)."""
 
     def setUp(self) -> None:
         make_topic(slug="grants")

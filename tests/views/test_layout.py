@@ -7,11 +7,11 @@ from django.test import AsyncClient, TestCase
 
 from tests.factories import make_topic
 from tests.queries import asql_of, hops_counted
+from tests.twins import prefixes
 from topics.context_processors import RECENT_TOPICS
 from topics.seeding import DEMO_DISPLAY_NAME, DEMO_USERNAME, seed_demo_user
 
 PAGE = "html/tags/django/"
-TWINS = ("sync", "async", "async-loaded")
 # Django's hops around any view: the request_started signal, each middleware's
 # hooks, the response's close(). They are the same for every view.
 AROUND_THE_VIEW = ("Middleware.", "sync_send", "HttpResponseBase.close")
@@ -40,18 +40,19 @@ class TagPageTests(TestCase):
     async def test_page_shows_the_tag_in_the_layout(self):
         """The tag's topics, the tag menu, the newest topics, and who is signed in."""
         member = await self.member()
-        for prefix in TWINS:
-            visitor_page = await self.async_client.get(f"/{prefix}/{PAGE}")
-            member_page = await member.get(f"/{prefix}/{PAGE}")
+        for prefix in prefixes("tag_page"):
+            with self.subTest(twin=prefix):
+                visitor_page = await self.async_client.get(f"/{prefix}/{PAGE}")
+                member_page = await member.get(f"/{prefix}/{PAGE}")
 
-            self.assertContains(visitor_page, "<h1>#django</h1>")
-            self.assertContains(visitor_page, "<strong>Tagged 3</strong>")
-            self.assertNotContains(visitor_page, "<strong>Untagged</strong>")
-            self.assertContains(visitor_page, '<a href="?tag=redis">#redis</a>')
-            self.assertContains(visitor_page, "<li>Untagged</li>")  # the sidebar
-            self.assertContains(visitor_page, "Log in</a>")
-            self.assertContains(member_page, f"Signed in as {DEMO_DISPLAY_NAME}")
-            self.assertContains(member_page, 'name="csrfmiddlewaretoken"')
+                self.assertContains(visitor_page, "<h1>#django</h1>")
+                self.assertContains(visitor_page, "<strong>Tagged 3</strong>")
+                self.assertNotContains(visitor_page, "<strong>Untagged</strong>")
+                self.assertContains(visitor_page, '<a href="?tag=redis">#redis</a>')
+                self.assertContains(visitor_page, "<li>Untagged</li>")  # the sidebar
+                self.assertContains(visitor_page, "Log in</a>")
+                self.assertContains(member_page, f"Signed in as {DEMO_DISPLAY_NAME}")
+                self.assertContains(member_page, 'name="csrfmiddlewaretoken"')
 
     async def test_a_user_without_a_profile_is_shown_by_username(self):
         """aload_layout() loads a missing profile as missing: no query later."""
@@ -59,20 +60,23 @@ class TagPageTests(TestCase):
         client = AsyncClient()
         await client.aforce_login(nobody)
 
-        pages = [await client.get(f"/{prefix}/{PAGE}") for prefix in TWINS]
+        pages = [
+            await client.get(f"/{prefix}/{PAGE}") for prefix in prefixes("tag_page")
+        ]
 
         for page in pages:
             self.assertContains(page, "Signed in as no-profile")
 
     async def test_bad_limit_and_unknown_tag_are_json_errors(self):
         """?limit= outside 1..50 is 400 invalid_parameter; an unknown tag is 404."""
-        for prefix in TWINS:
-            bad_limit = await self.async_client.get(f"/{prefix}/{PAGE}?limit=0")
-            unknown = await self.async_client.get(f"/{prefix}/html/tags/nope/")
+        for prefix in prefixes("tag_page"):
+            with self.subTest(twin=prefix):
+                bad_limit = await self.async_client.get(f"/{prefix}/{PAGE}?limit=0")
+                unknown = await self.async_client.get(f"/{prefix}/html/tags/nope/")
 
-            self.assertEqual(bad_limit.status_code, 400)
-            self.assertEqual(bad_limit.json()["error"]["code"], "invalid_parameter")
-            self.assertEqual(unknown.status_code, 404)
+                self.assertEqual(bad_limit.status_code, 400)
+                self.assertEqual(bad_limit.json()["error"]["code"], "invalid_parameter")
+                self.assertEqual(unknown.status_code, 404)
 
     async def test_both_async_ways_run_the_sync_twins_queries(self):
         """Visitor: the tag, its topics, the tag menu, the sidebar. Logged in: the
@@ -83,7 +87,7 @@ class TagPageTests(TestCase):
                 await asql_of(lambda c=client, p=prefix: c.get(f"/{p}/{PAGE}"))
             )
             for who, client in (("visitor", self.async_client), ("member", member))
-            for prefix in TWINS
+            for prefix in prefixes("tag_page")
         }
 
         self.assertEqual(
@@ -91,7 +95,7 @@ class TagPageTests(TestCase):
             {
                 (who, prefix): n
                 for who, n in (("visitor", 4), ("member", 7))
-                for prefix in TWINS
+                for prefix in prefixes("tag_page")
             },
         )
 

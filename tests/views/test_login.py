@@ -11,6 +11,7 @@ from django.contrib.auth import alogin, get_user_model
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.test import AsyncClient, AsyncRequestFactory, TestCase, override_settings
 
+from tests.twins import prefixes
 from topics.api import INVALID, INVALID_JSON, METHOD_NOT_ALLOWED
 from topics.seeding import DEMO_USERNAME, seed_demo_user
 from topics.views.auth import (
@@ -20,7 +21,6 @@ from topics.views.auth import (
     WRONG_CREDENTIALS,
 )
 
-PREFIXES = ("sync", "async")
 DEMO = {"username": DEMO_USERNAME, "password": DEMO_USERNAME}
 SessionStore = import_module(settings.SESSION_ENGINE).SessionStore
 
@@ -51,97 +51,106 @@ class LoginTests(TestCase):
 
     async def test_good_credentials_log_in(self):
         """200 with the user, and the session is the user's."""
-        for prefix in PREFIXES:
-            self.async_client = AsyncClient()
+        for prefix in prefixes("log_in"):
+            with self.subTest(twin=prefix):
+                self.async_client = AsyncClient()
 
-            response = await self.login(prefix, DEMO)
-            me = await self.async_client.get("/async/me/")
+                response = await self.login(prefix, DEMO)
+                me = await self.async_client.get("/async/me/")
 
-            self.assertEqual(response.status_code, 200)
-            self.assertEqual(response.json(), {"username": DEMO_USERNAME})
-            self.assertEqual(me.json()["username"], DEMO_USERNAME)
+                self.assertEqual(response.status_code, 200)
+                self.assertEqual(response.json(), {"username": DEMO_USERNAME})
+                self.assertEqual(me.json()["username"], DEMO_USERNAME)
 
     async def test_login_cycles_the_session_key_and_keeps_its_data(self):
         """A visitor's session gets a new key at login (no session fixation);
         what it held stays."""
-        for prefix in PREFIXES:
-            self.async_client = AsyncClient()
-            visitor = await self.async_client.asession()
-            await visitor.aset("theme", "dark")
-            await visitor.asave()
+        for prefix in prefixes("log_in"):
+            with self.subTest(twin=prefix):
+                self.async_client = AsyncClient()
+                visitor = await self.async_client.asession()
+                await visitor.aset("theme", "dark")
+                await visitor.asave()
 
-            await self.login(prefix, DEMO)
-            key = self.async_client.cookies[settings.SESSION_COOKIE_NAME].value
-            me = await self.async_client.get("/async/me/")
+                await self.login(prefix, DEMO)
+                key = self.async_client.cookies[settings.SESSION_COOKIE_NAME].value
+                me = await self.async_client.get("/async/me/")
 
-            self.assertNotEqual(key, visitor.session_key)
-            self.assertIs(await SessionStore().aexists(visitor.session_key), False)
-            self.assertEqual(me.json()["theme"], "dark")
+                self.assertNotEqual(key, visitor.session_key)
+                self.assertIs(await SessionStore().aexists(visitor.session_key), False)
+                self.assertEqual(me.json()["theme"], "dark")
 
     async def test_login_rotates_the_csrf_token(self):
         """With CSRF enforced: the token from the login page works once."""
-        for prefix in PREFIXES:
-            self.async_client = AsyncClient(enforce_csrf_checks=True)
-            page = await self.async_client.get("/accounts/login/")
-            token = page.cookies["csrftoken"].value
+        for prefix in prefixes("log_in"):
+            with self.subTest(twin=prefix):
+                self.async_client = AsyncClient(enforce_csrf_checks=True)
+                page = await self.async_client.get("/accounts/login/")
+                token = page.cookies["csrftoken"].value
 
-            refused = await self.login(prefix, DEMO)
-            response = await self.login(prefix, DEMO, headers={"X-CSRFToken": token})
+                refused = await self.login(prefix, DEMO)
+                response = await self.login(
+                    prefix, DEMO, headers={"X-CSRFToken": token}
+                )
 
-            self.assertEqual(refused.status_code, 403)
-            self.assertEqual(response.status_code, 200)
-            self.assertNotEqual(response.cookies["csrftoken"].value, token)
+                self.assertEqual(refused.status_code, 403)
+                self.assertEqual(response.status_code, 200)
+                self.assertNotEqual(response.cookies["csrftoken"].value, token)
 
     async def test_wrong_password_and_unknown_user_answer_alike(self):
         """Which of the two it was would tell which usernames exist."""
-        for prefix in PREFIXES:
-            for credentials in (
-                {**DEMO, "password": "wrong"},
-                {"username": "nobody", "password": "demo"},
-            ):
-                response = await self.login(prefix, credentials)
+        for prefix in prefixes("log_in"):
+            with self.subTest(twin=prefix):
+                for credentials in (
+                    {**DEMO, "password": "wrong"},
+                    {"username": "nobody", "password": "demo"},
+                ):
+                    response = await self.login(prefix, credentials)
 
-                self.assertEqual(response.status_code, 400)
-                self.assertEqual(
-                    response.json()["error"],
-                    {"code": INVALID_CREDENTIALS, "message": WRONG_CREDENTIALS},
-                )
-                self.assertNotIn(settings.SESSION_COOKIE_NAME, response.cookies)
+                    self.assertEqual(response.status_code, 400)
+                    self.assertEqual(
+                        response.json()["error"],
+                        {"code": INVALID_CREDENTIALS, "message": WRONG_CREDENTIALS},
+                    )
+                    self.assertNotIn(settings.SESSION_COOKIE_NAME, response.cookies)
 
     async def test_missing_fields_are_named(self):
-        for prefix in PREFIXES:
-            response = await self.login(prefix, {})
+        for prefix in prefixes("log_in"):
+            with self.subTest(twin=prefix):
+                response = await self.login(prefix, {})
 
-            self.assertEqual(response.status_code, 400)
-            self.assertEqual(response.json()["error"]["code"], INVALID)
-            self.assertEqual(
-                response.json()["error"]["fields"],
-                {"username": [FIELD_REQUIRED], "password": [FIELD_REQUIRED]},
-            )
+                self.assertEqual(response.status_code, 400)
+                self.assertEqual(response.json()["error"]["code"], INVALID)
+                self.assertEqual(
+                    response.json()["error"]["fields"],
+                    {"username": [FIELD_REQUIRED], "password": [FIELD_REQUIRED]},
+                )
 
     async def test_a_nul_in_a_credential_is_refused_before_the_lookup(self):
         """A NUL is a 400 naming the field, never a query (a 500 on PostgreSQL)."""
-        for prefix in PREFIXES:
-            response = await self.login(
-                prefix, {"username": "a\x00b", "password": "demo"}
-            )
+        for prefix in prefixes("log_in"):
+            with self.subTest(twin=prefix):
+                response = await self.login(
+                    prefix, {"username": "a\x00b", "password": "demo"}
+                )
 
-            self.assertEqual(response.status_code, 400)
-            self.assertEqual(
-                response.json()["error"]["fields"], {"username": [NULL_CHARACTERS]}
-            )
+                self.assertEqual(response.status_code, 400)
+                self.assertEqual(
+                    response.json()["error"]["fields"], {"username": [NULL_CHARACTERS]}
+                )
 
     async def test_bad_json_and_wrong_method(self):
-        for prefix in PREFIXES:
-            bad = await self.async_client.post(
-                f"/{prefix}/auth/login/", "{", content_type="application/json"
-            )
-            get = await self.async_client.get(f"/{prefix}/auth/login/")
+        for prefix in prefixes("log_in"):
+            with self.subTest(twin=prefix):
+                bad = await self.async_client.post(
+                    f"/{prefix}/auth/login/", "{", content_type="application/json"
+                )
+                get = await self.async_client.get(f"/{prefix}/auth/login/")
 
-            self.assertEqual(bad.json()["error"]["code"], INVALID_JSON)
-            self.assertEqual(get.status_code, 405)
-            self.assertEqual(get["Allow"], "POST")
-            self.assertEqual(get.json()["error"]["code"], METHOD_NOT_ALLOWED)
+                self.assertEqual(bad.json()["error"]["code"], INVALID_JSON)
+                self.assertEqual(get.status_code, 405)
+                self.assertEqual(get["Allow"], "POST")
+                self.assertEqual(get.json()["error"]["code"], METHOD_NOT_ALLOWED)
 
     @override_settings(PASSWORD_HASHERS=["tests.views.test_login.ThreadNotingHasher"])
     async def test_async_login_hashes_off_the_event_loop(self):
@@ -201,28 +210,33 @@ class LogoutPairTests(TestCase):
 
     async def test_logout_flushes_the_session(self):
         """204; the session is gone from the store and the cookie is cleared."""
-        for prefix in PREFIXES:
-            self.async_client = AsyncClient()
-            await self.async_client.aforce_login(self.user)
-            key = self.async_client.cookies[settings.SESSION_COOKIE_NAME].value
+        for prefix in prefixes("log_out"):
+            with self.subTest(twin=prefix):
+                self.async_client = AsyncClient()
+                await self.async_client.aforce_login(self.user)
+                key = self.async_client.cookies[settings.SESSION_COOKIE_NAME].value
 
-            response = await self.async_client.post(f"/{prefix}/auth/logout/")
-            me = await self.async_client.get("/async/me/")
+                response = await self.async_client.post(f"/{prefix}/auth/logout/")
+                me = await self.async_client.get("/async/me/")
 
-            self.assertEqual(response.status_code, 204)
-            self.assertEqual(response.cookies[settings.SESSION_COOKIE_NAME].value, "")
-            self.assertIs(await SessionStore().aexists(key), False)
-            self.assertEqual(me.status_code, 302)  # logged out: sent to log in
+                self.assertEqual(response.status_code, 204)
+                self.assertEqual(
+                    response.cookies[settings.SESSION_COOKIE_NAME].value, ""
+                )
+                self.assertIs(await SessionStore().aexists(key), False)
+                self.assertEqual(me.status_code, 302)  # logged out: sent to log in
 
     async def test_visitor_logout_is_204(self):
-        for prefix in PREFIXES:
-            response = await AsyncClient().post(f"/{prefix}/auth/logout/")
+        for prefix in prefixes("log_out"):
+            with self.subTest(twin=prefix):
+                response = await AsyncClient().post(f"/{prefix}/auth/logout/")
 
-            self.assertEqual(response.status_code, 204)
+                self.assertEqual(response.status_code, 204)
 
     async def test_logout_is_post_only(self):
-        for prefix in PREFIXES:
-            response = await self.async_client.get(f"/{prefix}/auth/logout/")
+        for prefix in prefixes("log_out"):
+            with self.subTest(twin=prefix):
+                response = await self.async_client.get(f"/{prefix}/auth/logout/")
 
-            self.assertEqual(response.status_code, 405)
-            self.assertEqual(response["Allow"], "POST")
+                self.assertEqual(response.status_code, 405)
+                self.assertEqual(response["Allow"], "POST")

@@ -8,14 +8,13 @@ from django.test import TestCase
 
 from tests.factories import make_topic
 from tests.queries import asql_of
+from tests.twins import prefixes
 from topics.api import INVALID_PARAMETER, NOT_FOUND
 from topics.compat import FETCH_RAISE
 from topics.models import Topic
 from topics.params import PAGE_MAX, PER_PAGE_MAX
 from topics.payloads import topic_payload
 from topics.pitfalls.orm import SYNC_ONLY_MESSAGE
-
-LIST_PREFIXES = ("sync", "async", "async-native")
 
 
 class TopicListTests(TestCase):
@@ -26,41 +25,44 @@ class TopicListTests(TestCase):
 
     async def test_list_pages_newest_first_with_has_next(self):
         """Page 2 of 3-per-page holds the 4th to 6th newest topics."""
-        for prefix in LIST_PREFIXES:
-            response = await self.async_client.get(
-                f"/{prefix}/topics/", {"page": 2, "per_page": 3}
-            )
+        for prefix in prefixes("topic_list"):
+            with self.subTest(twin=prefix):
+                response = await self.async_client.get(
+                    f"/{prefix}/topics/", {"page": 2, "per_page": 3}
+                )
 
-            self.assertEqual(response.status_code, 200, prefix)
-            data = response.json()
-            slugs = [row["slug"] for row in data["results"]]
-            self.assertEqual(slugs, ["t-4", "t-3", "t-2"], prefix)
-            self.assertIs(data["has_next"], True)
-            self.assertEqual(
-                set(data["results"][0]),
-                {"id", "slug", "title", "created", "author_name"},
-            )
+                self.assertEqual(response.status_code, 200, prefix)
+                data = response.json()
+                slugs = [row["slug"] for row in data["results"]]
+                self.assertEqual(slugs, ["t-4", "t-3", "t-2"], prefix)
+                self.assertIs(data["has_next"], True)
+                self.assertEqual(
+                    set(data["results"][0]),
+                    {"id", "slug", "title", "created", "author_name"},
+                )
 
     async def test_list_last_page_has_no_next(self):
         """The page holding the oldest topic says has_next: false."""
-        for prefix in LIST_PREFIXES:
-            response = await self.async_client.get(
-                f"/{prefix}/topics/", {"page": 3, "per_page": 3}
-            )
+        for prefix in prefixes("topic_list"):
+            with self.subTest(twin=prefix):
+                response = await self.async_client.get(
+                    f"/{prefix}/topics/", {"page": 3, "per_page": 3}
+                )
 
-            data = response.json()
-            self.assertEqual([row["slug"] for row in data["results"]], ["t-1"])
-            self.assertIs(data["has_next"], False, prefix)
+                data = response.json()
+                self.assertEqual([row["slug"] for row in data["results"]], ["t-1"])
+                self.assertIs(data["has_next"], False, prefix)
 
     async def test_list_filters_by_tag(self):
         """?tag= keeps only the topics carrying that tag."""
-        for prefix in LIST_PREFIXES:
-            response = await self.async_client.get(
-                f"/{prefix}/topics/", {"tag": "django"}
-            )
+        for prefix in prefixes("topic_list"):
+            with self.subTest(twin=prefix):
+                response = await self.async_client.get(
+                    f"/{prefix}/topics/", {"tag": "django"}
+                )
 
-            slugs = [row["slug"] for row in response.json()["results"]]
-            self.assertEqual(slugs, ["t-7", "t-5", "t-3", "t-1"], prefix)
+                slugs = [row["slug"] for row in response.json()["results"]]
+                self.assertEqual(slugs, ["t-7", "t-5", "t-3", "t-1"], prefix)
 
     async def test_list_malformed_parameters_are_400_json_naming_them(self):
         """Malformed page, per_page or tag → 400 with the parameter named."""
@@ -78,17 +80,18 @@ class TopicListTests(TestCase):
             ("tag", "Not A Slug"),
             ("tag", "x" * 51),
         ]
-        for prefix in LIST_PREFIXES:
-            for name, value in cases:
-                response = await self.async_client.get(
-                    f"/{prefix}/topics/", {name: value}
-                )
+        for prefix in prefixes("topic_list"):
+            with self.subTest(twin=prefix):
+                for name, value in cases:
+                    response = await self.async_client.get(
+                        f"/{prefix}/topics/", {name: value}
+                    )
 
-                self.assertEqual(response.status_code, 400, (prefix, name, value))
-                error = response.json()["error"]
-                self.assertEqual(error["code"], INVALID_PARAMETER)
-                self.assertEqual(error["parameter"], name)
-                self.assertTrue(error["message"].startswith(f"{name}: "))
+                    self.assertEqual(response.status_code, 400, (prefix, name, value))
+                    error = response.json()["error"]
+                    self.assertEqual(error["code"], INVALID_PARAMETER)
+                    self.assertEqual(error["parameter"], name)
+                    self.assertIs(error["message"].startswith(f"{name}: "), True)
 
     def test_sync_list_is_one_query(self):
         """Rows, author names and has_next come from a single query."""
@@ -107,33 +110,42 @@ class TopicDetailTests(TestCase):
 
     async def test_detail_has_author_and_sorted_tags(self):
         """The detail carries the author and the tag names in order."""
-        for prefix in ("sync", "async"):
-            response = await self.async_client.get(f"/{prefix}/topics/async-views/")
+        for prefix in prefixes("topic_detail"):
+            with self.subTest(twin=prefix):
+                response = await self.async_client.get(f"/{prefix}/topics/async-views/")
 
-            self.assertEqual(response.status_code, 200)
-            data = response.json()
-            self.assertEqual(data["title"], "Async views")
-            self.assertEqual(
-                data["author"],
-                {"id": self.topic.author_id, "name": "Ada Lovelace", "topics_count": 1},
-            )
-            self.assertEqual(data["tags"], ["django", "orm"])
+                self.assertEqual(response.status_code, 200)
+                data = response.json()
+                self.assertEqual(data["title"], "Async views")
+                self.assertEqual(
+                    data["author"],
+                    {
+                        "id": self.topic.author_id,
+                        "name": "Ada Lovelace",
+                        "topics_count": 1,
+                    },
+                )
+                self.assertEqual(data["tags"], ["django", "orm"])
 
     async def test_detail_unknown_slug_is_404_json(self):
         """An unknown slug answers 404 with the not_found error code."""
-        for prefix in ("sync", "async"):
-            response = await self.async_client.get(f"/{prefix}/topics/no-such-topic/")
+        for prefix in prefixes("topic_detail"):
+            with self.subTest(twin=prefix):
+                response = await self.async_client.get(
+                    f"/{prefix}/topics/no-such-topic/"
+                )
 
-            self.assertEqual(response.status_code, 404)
-            self.assertEqual(response["Content-Type"], "application/json")
-            self.assertEqual(response.json()["error"]["code"], NOT_FOUND)
+                self.assertEqual(response.status_code, 404)
+                self.assertEqual(response["Content-Type"], "application/json")
+                self.assertEqual(response.json()["error"]["code"], NOT_FOUND)
 
     async def test_detail_malformed_slug_is_404(self):
         """A path that is not a slug matches no route: 404, not 500."""
-        for prefix in ("sync", "async"):
-            response = await self.async_client.get(f"/{prefix}/topics/not a slug!/")
+        for prefix in prefixes("topic_detail"):
+            with self.subTest(twin=prefix):
+                response = await self.async_client.get(f"/{prefix}/topics/not a slug!/")
 
-            self.assertEqual(response.status_code, 404)
+                self.assertEqual(response.status_code, 404)
 
     def test_sync_detail_is_two_queries(self):
         """The topic with its author, then its tags: no N+1."""
@@ -186,15 +198,17 @@ class TopicDetailTests(TestCase):
 
     async def test_async_detail_runs_the_sync_queries(self):
         """aget_object_or_404 runs the two queries get_object_or_404 runs."""
-        sync_queries = await asql_of(
-            lambda: self.async_client.get("/sync/topics/async-views/")
-        )
-        async_queries = await asql_of(
-            lambda: self.async_client.get("/async/topics/async-views/")
-        )
+        sql = {
+            prefix: await asql_of(
+                lambda p=prefix: self.async_client.get(f"/{p}/topics/async-views/")
+            )
+            for prefix in prefixes("topic_detail")
+        }
 
-        self.assertEqual(len(sync_queries), 2)
-        self.assertEqual(async_queries, sync_queries)
+        self.assertEqual(len(sql["sync"]), 2)
+        for prefix, queries in sql.items():
+            with self.subTest(twin=prefix):
+                self.assertEqual(queries, sql["sync"])
 
     async def test_one_hop_list_returns_plain_dicts(self):
         """sync_to_async(list) evaluates the QuerySet in the thread: dicts come back."""

@@ -5,6 +5,7 @@ from django.template.loader import render_to_string
 from django.test import TestCase
 
 from tests.factories import make_topic
+from tests.twins import prefixes
 from topics.models import Topic
 from topics.pagination import page_data
 from topics.pitfalls.orm import SYNC_ONLY_MESSAGE
@@ -19,27 +20,31 @@ class TopicPageTests(TestCase):
 
     async def test_page_lists_topics_and_links_the_next_page(self):
         """Page 1 shows the newest topics and an 'older' link; page 2 the rest."""
-        for prefix in ("sync", "async"):
-            first = await self.async_client.get(f"/{prefix}/html/topics/")
-            second = await self.async_client.get(f"/{prefix}/html/topics/", {"page": 2})
+        for prefix in prefixes("topic_page"):
+            with self.subTest(twin=prefix):
+                first = await self.async_client.get(f"/{prefix}/html/topics/")
+                second = await self.async_client.get(
+                    f"/{prefix}/html/topics/", {"page": 2}
+                )
 
-            self.assertContains(first, "Title 22")
-            self.assertContains(first, 'href="?page=2"')
-            self.assertContains(second, "Title 0")
-            self.assertContains(second, f"{PER_PAGE + 3} topics, page 2 of 2.")
+                self.assertContains(first, "Title 22")
+                self.assertContains(first, 'href="?page=2"')
+                self.assertContains(second, "Title 0")
+                self.assertContains(second, f"{PER_PAGE + 3} topics, page 2 of 2.")
 
     async def test_bad_page_numbers_show_the_nearest_page(self):
         """As Paginator.get_page(): not a number → page 1, too big → the last."""
-        for prefix in ("sync", "async"):
-            not_a_number = await self.async_client.get(
-                f"/{prefix}/html/topics/", {"page": "abc"}
-            )
-            too_big = await self.async_client.get(
-                f"/{prefix}/html/topics/", {"page": 99}
-            )
+        for prefix in prefixes("topic_page"):
+            with self.subTest(twin=prefix):
+                not_a_number = await self.async_client.get(
+                    f"/{prefix}/html/topics/", {"page": "abc"}
+                )
+                too_big = await self.async_client.get(
+                    f"/{prefix}/html/topics/", {"page": 99}
+                )
 
-            self.assertContains(not_a_number, "page 1 of 2.")
-            self.assertContains(too_big, "page 2 of 2.")
+                self.assertContains(not_a_number, "page 1 of 2.")
+                self.assertContains(too_big, "page 2 of 2.")
 
     def test_rendering_a_materialised_page_runs_no_query(self):
         """The template reads a list: no query happens while it renders."""

@@ -9,12 +9,12 @@ from django.test import TestCase, override_settings
 
 from project.settings import smtp_settings
 from tests.factories import make_topic
+from tests.twins import prefixes
 from topics.api import INVALID, METHOD_NOT_ALLOWED, NOT_FOUND
 from topics.models import Activity
 from topics.signals import SHARED
 from topics.views.signals import RECEIVER_FAILED, RECIPIENT_REQUIRED
 
-PREFIXES = ("sync", "async")
 READER = "reader@example.com"
 
 
@@ -40,8 +40,8 @@ class TopicShareTests(TestCase):
     async def test_the_receivers_record_and_send(self):
         """Each share adds an Activity row and sends one email (Django's locmem
         backend in tests); the response carries both receivers' answers."""
-        for number, prefix in enumerate(PREFIXES, start=1):
-            with self.subTest(prefix=prefix):
+        for number, prefix in enumerate(prefixes("topic_share"), start=1):
+            with self.subTest(twin=prefix):
                 response = await self.share(prefix, {"to": READER})
 
                 self.assertEqual(response.status_code, 200)
@@ -68,8 +68,8 @@ class TopicShareTests(TestCase):
 
     async def test_bad_requests_share_nothing(self):
         """A bad address or none: 400; unknown topic 404; GET 405; no row, no mail."""
-        for prefix in PREFIXES:
-            with self.subTest(prefix=prefix):
+        for prefix in prefixes("topic_share"):
+            with self.subTest(twin=prefix):
                 bad = await self.share(prefix, {"to": "not an address"})
                 missing = await self.share(prefix, {})
                 unknown = await self.share(prefix, {"to": READER}, slug="nope")
@@ -88,15 +88,15 @@ class TopicShareTests(TestCase):
                 self.assertEqual(unknown.json()["error"]["code"], NOT_FOUND)
                 self.assertEqual(get.status_code, 405)
                 self.assertEqual(get.json()["error"]["code"], METHOD_NOT_ALLOWED)
-        self.assertFalse(await Activity.objects.aexists())
+        self.assertIs(await Activity.objects.aexists(), False)
         self.assertEqual(mail.outbox, [])
 
     async def test_a_failing_receiver_is_a_502(self):
         """The mail server refuses the connection: *_robust() hands the error back
         as email_share's answer, 502 names it; record_share still ran."""
         smtp = smtp_settings(host="127.0.0.1", port=closed_port(), timeout=5)
-        for number, prefix in enumerate(PREFIXES, start=1):
-            with self.subTest(prefix=prefix), override_settings(**smtp):
+        for number, prefix in enumerate(prefixes("topic_share"), start=1):
+            with self.subTest(twin=prefix), override_settings(**smtp):
                 with self.assertLogs("django.dispatch", "ERROR") as logs:
                     response = await self.share(prefix, {"to": READER})
 

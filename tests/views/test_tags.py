@@ -9,13 +9,13 @@ from django.test import TestCase
 from taggit.models import Tag as TaggitTag
 
 from tests.queries import asql_of, hops_counted
+from tests.twins import prefixes
 from topics.api import INVALID_PARAMETER
 from topics.models import Bookmark, Topic
 from topics.payloads import bookmark_row, tagged_topic_row
 from topics.pitfalls.m2m import TAGGIT_REFUSAL
 from topics.seeding import DEMO_BOOKMARKS, seed_bookmarks, seed_topics, topic_slug
 
-PREFIXES = ("sync", "async")
 TOPICS = 6
 # Django 6.1 deprecates the compiler method taggit 6.1.0's join calls.
 QUOTE_NAME_WARNING = (
@@ -55,16 +55,17 @@ class TopicTagsTests(TestCase):
         """Newest first, every topic with all its tags, in name order, alike."""
         expected = [self.rows[topic_slug(n)] for n in range(TOPICS, 2, -1)]
 
-        for prefix in PREFIXES:
-            response = await self.async_client.get(
-                f"/{prefix}/tags/topics/", {"per_page": 4}
-            )
+        for prefix in prefixes("topic_tags"):
+            with self.subTest(twin=prefix):
+                response = await self.async_client.get(
+                    f"/{prefix}/tags/topics/", {"per_page": 4}
+                )
 
-            self.assertEqual(response.status_code, 200, prefix)
-            data = response.json()
-            self.assertEqual(data["results"], expected, prefix)
-            self.assertIs(data["has_next"], True)
-        self.assertTrue(any(len(row["tags"]) > 1 for row in expected))
+                self.assertEqual(response.status_code, 200, prefix)
+                data = response.json()
+                self.assertEqual(data["results"], expected, prefix)
+                self.assertIs(data["has_next"], True)
+        self.assertIs(any(len(row["tags"]) > 1 for row in expected), True)
 
     async def test_a_tag_filters_topics_but_not_their_tags(self):
         """?tag= keeps the topics carrying it; each still lists all its tags."""
@@ -74,12 +75,13 @@ class TopicTagsTests(TestCase):
             if "redis" in row["tags"]
         ]
 
-        for prefix in PREFIXES:
-            response = await self.async_client.get(
-                f"/{prefix}/tags/topics/", {"tag": "redis"}
-            )
+        for prefix in prefixes("topic_tags"):
+            with self.subTest(twin=prefix):
+                response = await self.async_client.get(
+                    f"/{prefix}/tags/topics/", {"tag": "redis"}
+                )
 
-            self.assertEqual(response.json()["results"], expected, prefix)
+                self.assertEqual(response.json()["results"], expected, prefix)
         self.assertEqual(len(expected), 2)
         self.assertEqual(expected[1]["tags"], ["gunicorn", "redis", "streaming"])
 
@@ -94,15 +96,17 @@ class TopicTagsTests(TestCase):
 
     async def test_the_async_twin_takes_no_more_queries(self):
         """`async for` runs the page and the prefetch: the sync twin's two queries."""
-        sync_queries = await asql_of(
-            lambda: self.async_client.get("/sync/tags/topics/")
-        )
-        async_queries = await asql_of(
-            lambda: self.async_client.get("/async/tags/topics/")
-        )
+        sql = {
+            prefix: await asql_of(
+                lambda p=prefix: self.async_client.get(f"/{p}/tags/topics/")
+            )
+            for prefix in prefixes("topic_tags")
+        }
 
-        self.assertEqual(len(sync_queries), 2)
-        self.assertEqual(async_queries, sync_queries)
+        self.assertEqual(len(sql["sync"]), 2)
+        for prefix, queries in sql.items():
+            with self.subTest(twin=prefix):
+                self.assertEqual(queries, sql["sync"])
 
     async def test_async_for_runs_the_page_and_its_prefetch_in_one_hop(self):
         """Django evaluates the QuerySet, prefetch included, in one sync_to_async."""
@@ -118,15 +122,21 @@ class TopicTagsTests(TestCase):
 
     async def test_malformed_parameters_are_400_json_naming_them(self):
         """A tag that is no slug, or page 0: 400 invalid_parameter, from both."""
-        for prefix in PREFIXES:
-            for query, name in (({"tag": "Not A Slug"}, "tag"), ({"page": 0}, "page")):
-                response = await self.async_client.get(f"/{prefix}/tags/topics/", query)
+        for prefix in prefixes("topic_tags"):
+            with self.subTest(twin=prefix):
+                for query, name in (
+                    ({"tag": "Not A Slug"}, "tag"),
+                    ({"page": 0}, "page"),
+                ):
+                    response = await self.async_client.get(
+                        f"/{prefix}/tags/topics/", query
+                    )
 
-                self.assertEqual(response.status_code, 400, (prefix, query))
-                self.assertEqual(response["Content-Type"], "application/json")
-                error = response.json()["error"]
-                self.assertEqual(error["code"], INVALID_PARAMETER)
-                self.assertEqual(error["parameter"], name)
+                    self.assertEqual(response.status_code, 400, (prefix, query))
+                    self.assertEqual(response["Content-Type"], "application/json")
+                    error = response.json()["error"]
+                    self.assertEqual(error["code"], INVALID_PARAMETER)
+                    self.assertEqual(error["parameter"], name)
 
 
 class BookmarkListTests(TestCase):
@@ -138,11 +148,12 @@ class BookmarkListTests(TestCase):
     async def test_both_twins_list_each_bookmarks_tags_by_name(self):
         """Newest first, each bookmark with its topic and its tags by name, alike,
         though the tags were added in another order."""
-        for prefix in PREFIXES:
-            response = await self.async_client.get(f"/{prefix}/bookmarks/")
+        for prefix in prefixes("bookmark_list"):
+            with self.subTest(twin=prefix):
+                response = await self.async_client.get(f"/{prefix}/bookmarks/")
 
-            self.assertEqual(response.status_code, 200, prefix)
-            self.assertEqual(response.json()["results"], bookmark_rows(), prefix)
+                self.assertEqual(response.status_code, 200, prefix)
+                self.assertEqual(response.json()["results"], bookmark_rows(), prefix)
         self.assertNotEqual(
             [tags for *_, tags in DEMO_BOOKMARKS],
             [sorted(tags) for *_, tags in DEMO_BOOKMARKS],
@@ -151,17 +162,20 @@ class BookmarkListTests(TestCase):
     async def test_a_tag_slug_filters_bookmarks_but_not_their_tags(self):
         """?tag= keeps the bookmarks carrying it, each with all its tags; a tag
         nobody uses lists nothing."""
-        for prefix in PREFIXES:
-            asyncio = await self.async_client.get(
-                f"/{prefix}/bookmarks/", {"tag": "asyncio"}
-            )
-            unused = await self.async_client.get(
-                f"/{prefix}/bookmarks/", {"tag": "no-such-tag"}
-            )
+        for prefix in prefixes("bookmark_list"):
+            with self.subTest(twin=prefix):
+                asyncio = await self.async_client.get(
+                    f"/{prefix}/bookmarks/", {"tag": "asyncio"}
+                )
+                unused = await self.async_client.get(
+                    f"/{prefix}/bookmarks/", {"tag": "no-such-tag"}
+                )
 
-            self.assertEqual(asyncio.json()["results"], bookmark_rows(tag="asyncio"))
-            self.assertEqual(len(bookmark_rows(tag="asyncio")), 2)
-            self.assertEqual(unused.json()["results"], [])
+                self.assertEqual(
+                    asyncio.json()["results"], bookmark_rows(tag="asyncio")
+                )
+                self.assertEqual(len(bookmark_rows(tag="asyncio")), 2)
+                self.assertEqual(unused.json()["results"], [])
 
     def test_sync_twin_is_two_queries_filtered_or_not(self):
         """The page with its topics, then every row's tags: no query per row."""
@@ -172,15 +186,19 @@ class BookmarkListTests(TestCase):
     async def test_the_async_twin_takes_no_more_queries(self):
         """`async for` runs taggit's prefetch in the same hop: the same queries."""
         for query in ({}, {"tag": "django"}):
-            sync_queries = await asql_of(
-                lambda q=query: self.async_client.get("/sync/bookmarks/", q)
-            )
-            async_queries = await asql_of(
-                lambda q=query: self.async_client.get("/async/bookmarks/", q)
-            )
+            sql = {
+                prefix: await asql_of(
+                    lambda p=prefix, q=query: self.async_client.get(
+                        f"/{p}/bookmarks/", q
+                    )
+                )
+                for prefix in prefixes("bookmark_list")
+            }
 
-            self.assertEqual(len(sync_queries), 2, query)
-            self.assertEqual(async_queries, sync_queries, query)
+            self.assertEqual(len(sql["sync"]), 2, query)
+            for prefix, queries in sql.items():
+                with self.subTest(twin=prefix, query=query):
+                    self.assertEqual(queries, sql["sync"])
 
     async def test_async_for_runs_taggits_prefetch_in_the_same_hop(self):
         """taggit's prefetch, like Django's, runs inside the one sync_to_async."""
@@ -221,15 +239,18 @@ class BookmarkListTests(TestCase):
 
     async def test_malformed_parameters_are_400_json_naming_them(self):
         """A tag that is no slug, or a per_page that is no number: 400, from both."""
-        for prefix in PREFIXES:
-            for query, name in (
-                ({"tag": "Not A Slug"}, "tag"),
-                ({"per_page": "lots"}, "per_page"),
-            ):
-                response = await self.async_client.get(f"/{prefix}/bookmarks/", query)
+        for prefix in prefixes("bookmark_list"):
+            with self.subTest(twin=prefix):
+                for query, name in (
+                    ({"tag": "Not A Slug"}, "tag"),
+                    ({"per_page": "lots"}, "per_page"),
+                ):
+                    response = await self.async_client.get(
+                        f"/{prefix}/bookmarks/", query
+                    )
 
-                self.assertEqual(response.status_code, 400, (prefix, query))
-                self.assertEqual(response["Content-Type"], "application/json")
-                error = response.json()["error"]
-                self.assertEqual(error["code"], INVALID_PARAMETER)
-                self.assertEqual(error["parameter"], name)
+                    self.assertEqual(response.status_code, 400, (prefix, query))
+                    self.assertEqual(response["Content-Type"], "application/json")
+                    error = response.json()["error"]
+                    self.assertEqual(error["code"], INVALID_PARAMETER)
+                    self.assertEqual(error["parameter"], name)

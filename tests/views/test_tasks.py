@@ -11,13 +11,12 @@ from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
 from tests.factories import make_topic
+from tests.twins import prefixes
 from topics.api import NOT_FOUND
 from topics.compat import IMMEDIATE_BACKEND, InvalidTaskBackend, task_backends
 from topics.exports import export_root
 from topics.pitfalls.tasks_inline import build_report
 from topics.views.tasks import TASK_RESULTS_UNAVAILABLE
-
-PREFIXES = ("sync", "async")
 
 
 def run_queued_tasks() -> None:
@@ -48,8 +47,8 @@ class ExportEnqueueTests(TestCase):
 
     def test_enqueue_is_202_ready_and_writes_nothing_yet(self):
         """The answer comes before the export: the task is READY, no file yet."""
-        for prefix in PREFIXES:
-            with self.subTest(prefix=prefix):
+        for prefix in prefixes("export_enqueue"):
+            with self.subTest(twin=prefix):
                 response = self.client.post(
                     f"/{prefix}/exports/tasks/?name=queued-{prefix}&format=jsonl"
                 )
@@ -68,7 +67,11 @@ class ExportEnqueueTests(TestCase):
                         "kwargs": {
                             "fmt": "jsonl",
                             "export_id": f"queued-{prefix}.jsonl",
-                            "filters": {"text": None, "tag": None, "author_id": None},
+                            "filters": {
+                                "text": None,
+                                "tag": None,
+                                "author_id": None,
+                            },
                         },
                     },
                 )
@@ -87,15 +90,16 @@ class ExportEnqueueTests(TestCase):
 
     def test_bad_parameters_are_400_and_enqueue_nothing(self):
         """Parameters are checked in the request, before a task exists."""
-        for prefix in PREFIXES:
-            for query in ("format=xml", "name=../../etc/passwd", "ordering=title"):
-                with self.subTest(prefix=prefix, query=query):
-                    response = self.client.post(f"/{prefix}/exports/tasks/?{query}")
+        for prefix in prefixes("export_enqueue"):
+            with self.subTest(twin=prefix):
+                for query in ("format=xml", "name=../../etc/passwd", "ordering=title"):
+                    with self.subTest(query=query):
+                        response = self.client.post(f"/{prefix}/exports/tasks/?{query}")
 
-                    self.assertEqual(response.status_code, 400)
-                    self.assertEqual(
-                        response.json()["error"]["code"], "invalid_parameter"
-                    )
+                        self.assertEqual(response.status_code, 400)
+                        self.assertEqual(
+                            response.json()["error"]["code"], "invalid_parameter"
+                        )
         self.assertIs(DBTaskResult.objects.exists(), False)
 
 
@@ -114,8 +118,8 @@ class TaskStatusTests(TestCase):
         """Before a worker takes it, the task is READY, with no result."""
         task_id = self.enqueue("name=waiting")
 
-        for prefix in PREFIXES:
-            with self.subTest(prefix=prefix):
+        for prefix in prefixes("task_status"):
+            with self.subTest(twin=prefix):
                 response = self.client.get(f"/{prefix}/tasks/{task_id}/")
 
                 self.assertEqual(response.status_code, 200)
@@ -134,8 +138,8 @@ class TaskStatusTests(TestCase):
         task_id = self.enqueue("name=finished&format=csv")
         run_queued_tasks()
 
-        for prefix in PREFIXES:
-            with self.subTest(prefix=prefix):
+        for prefix in prefixes("task_status"):
+            with self.subTest(twin=prefix):
                 response = self.client.get(f"/{prefix}/tasks/{task_id}/")
                 result = response.json()["result"]
                 download = self.client.get(result["download_url"])
@@ -154,7 +158,11 @@ class TaskStatusTests(TestCase):
                 self.assertEqual(download.status_code, 200)
                 self.assertEqual(
                     [row[1:3] for row in rows],
-                    [["slug", "title"], ["newer", "Newer"], ["older", "'=HYPERLINK()"]],
+                    [
+                        ["slug", "title"],
+                        ["newer", "Newer"],
+                        ["older", "'=HYPERLINK()"],
+                    ],
                 )
 
     async def test_a_finished_task_async_view(self):
@@ -180,8 +188,8 @@ class TaskStatusTests(TestCase):
         task_id = self.enqueue("name=taken&format=csv")
         run_queued_tasks()
 
-        for prefix in PREFIXES:
-            with self.subTest(prefix=prefix):
+        for prefix in prefixes("task_status"):
+            with self.subTest(twin=prefix):
                 response = self.client.get(f"/{prefix}/tasks/{task_id}/")
 
                 self.assertEqual(response.status_code, 200)
@@ -205,25 +213,26 @@ class TaskStatusTests(TestCase):
             other,
         )
 
-        for prefix in PREFIXES:
-            for task_id in ids:
-                with self.subTest(prefix=prefix, task_id=task_id):
-                    response = self.client.get(f"/{prefix}/tasks/{task_id}/")
+        for prefix in prefixes("task_status"):
+            with self.subTest(twin=prefix):
+                for task_id in ids:
+                    with self.subTest(task_id=task_id):
+                        response = self.client.get(f"/{prefix}/tasks/{task_id}/")
 
-                    self.assertEqual(response.status_code, 404)
-                    self.assertEqual(
-                        response.json()["error"],
-                        {
-                            "code": NOT_FOUND,
-                            "message": f"No export task has the id {task_id!r}.",
-                        },
-                    )
+                        self.assertEqual(response.status_code, 404)
+                        self.assertEqual(
+                            response.json()["error"],
+                            {
+                                "code": NOT_FOUND,
+                                "message": f"No export task has the id {task_id!r}.",
+                            },
+                        )
 
     @override_settings(TASKS={"default": {"BACKEND": IMMEDIATE_BACKEND}})
     def test_a_backend_without_results_is_501_not_500(self):
         """Django's default backend keeps no results: the status is 501 JSON."""
-        for prefix in PREFIXES:
-            with self.subTest(prefix=prefix):
+        for prefix in prefixes("task_status"):
+            with self.subTest(twin=prefix):
                 response = self.client.get(
                     f"/{prefix}/tasks/00000000-0000-0000-0000-000000000000/"
                 )

@@ -5,6 +5,7 @@ import tracemalloc
 import pytest
 from django.test import SimpleTestCase
 
+from tests.twins import prefixes
 from topics.upstream.client import (
     TOO_LARGE,
     UpstreamError,
@@ -25,31 +26,33 @@ class TooLargeTests(SimpleTestCase):
     async def test_too_large_answer_is_502_in_both_twins(self):
         """Declared (Content-Length) or chunked, a 4 MB answer is upstream_too_large."""
         for failure in ("huge", "huge_chunked"):
-            for prefix in ("sync", "async"):
-                async with http_session():
-                    response = await self.async_client.get(
-                        f"/{prefix}/upstream/fanout/",
-                        {"delay": 0, "broken": f"orders:{failure}"},
-                    )
+            for prefix in prefixes("upstream_fanout"):
+                with self.subTest(twin=prefix):
+                    async with http_session():
+                        response = await self.async_client.get(
+                            f"/{prefix}/upstream/fanout/",
+                            {"delay": 0, "broken": f"orders:{failure}"},
+                        )
 
-                self.assertEqual(response.status_code, 502, (prefix, failure))
-                error = response.json()["error"]
-                self.assertEqual(error["code"], TOO_LARGE)
-                self.assertEqual(error["source"], "orders")
+                    self.assertEqual(response.status_code, 502, (prefix, failure))
+                    error = response.json()["error"]
+                    self.assertEqual(error["code"], TOO_LARGE)
+                    self.assertEqual(error["source"], "orders")
 
     async def test_too_large_answer_is_an_entry_in_the_partial_pair(self):
         """The other sources still answer; the large one is an error entry."""
-        for prefix in ("sync", "async"):
-            async with http_session():
-                response = await self.async_client.get(
-                    f"/{prefix}/upstream/partial/",
-                    {"delay": 0, "broken": "orders:huge_chunked"},
-                )
+        for prefix in prefixes("upstream_partial"):
+            with self.subTest(twin=prefix):
+                async with http_session():
+                    response = await self.async_client.get(
+                        f"/{prefix}/upstream/partial/",
+                        {"delay": 0, "broken": "orders:huge_chunked"},
+                    )
 
-            sources = response.json()["sources"]
-            self.assertEqual(response.status_code, 200, prefix)
-            self.assertEqual(sources["orders"]["error"]["code"], TOO_LARGE)
-            self.assertIs(sources["profile"]["ok"], True)
+                sources = response.json()["sources"]
+                self.assertEqual(response.status_code, 200, prefix)
+                self.assertEqual(sources["orders"]["error"]["code"], TOO_LARGE)
+                self.assertIs(sources["profile"]["ok"], True)
 
     def test_fetch_json_reads_no_more_than_the_cap(self):
         """A chunked 8 MB answer: the sync client stops past 1 MiB."""

@@ -18,6 +18,7 @@ from django.views import View
 from tests.pitfalls.test_loops import EVERY_LINE
 from tests.queries import garbage_kept, open_cursors
 from tests.servers import Server, gunicorn_wsgi_server, uvicorn_server
+from tests.twins import prefixes
 from tests.wsgi import wsgi_environ, wsgi_request, wsgi_response
 from topics import exports
 from topics.exports import CHUNK_ROWS, READ_BYTES, export_root
@@ -71,7 +72,7 @@ class StreamUnderWsgiTests(TestCase):
             left_open = open_cursors()
 
         self.assertEqual(status, 200)
-        self.assertTrue(first.startswith(b"id,slug,title"))
+        self.assertIs(first.startswith(b"id,slug,title"), True)
         self.assertEqual(left_open, [])
 
     def test_an_outage_after_the_first_rows_is_a_503_not_a_cut_200(self):
@@ -125,7 +126,7 @@ class UpstreamUnderWsgiTests(TestCase):
         self.assertEqual(
             sorted(line["source"] for line in lines), sorted(params.SOURCES)
         )
-        self.assertTrue(all(line["ok"] for line in lines), lines)
+        self.assertIs(all(line["ok"] for line in lines), True, lines)
 
 
 class _PrimedLines(View):
@@ -160,10 +161,11 @@ class CharsetUnderWsgiTests(TestCase):
         """`Content-Type: …; charset=base64` with a query: 200, as under ASGI."""
         headers = {"content_type": "text/plain; charset=base64"}
 
-        for prefix in ("sync", "async"):
-            response = wsgi_request("GET", f"/{prefix}/topics/?page=1", **headers)
+        for prefix in prefixes("topic_list"):
+            with self.subTest(twin=prefix):
+                response = wsgi_request("GET", f"/{prefix}/topics/?page=1", **headers)
 
-            self.assertEqual(response.status_code, 200, prefix)
+                self.assertEqual(response.status_code, 200, prefix)
 
 
 def _download(url: str) -> tuple[int, bytes]:
