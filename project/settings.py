@@ -63,6 +63,10 @@ INSTALLED_APPS = [
     *(["django_tasks"] if django.VERSION < (6, 0) else []),
     "django_tasks_db",
     "topics",
+    # The demo harness and the benchmark: tools around the patterns, not patterns.
+    "project.demo",
+    "project",
+    "project.bench",
     # `manage.py async_audit`: an app of its own, which any project can add.
     "topics.audit",
 ]
@@ -82,7 +86,7 @@ MIDDLEWARE = [
     "topics.middleware.DatabaseUnavailableMiddleware",
     # Demo only: the fake upstream's knobs (?delay=, ?broken=...) on the upstream
     # pairs' URLs go to the fake beside the views, which never see them.
-    "topics.upstream.scenario.ScenarioMiddleware",
+    "project.demo.scenario.ScenarioMiddleware",
 ]
 
 # Django's deploy checks look for its middleware by dotted path; the drop-ins'

@@ -1,4 +1,4 @@
-"""Root URLconf: the topics app, with the index page and the generated twin routes."""
+"""Root URLconf: the twin routes (topics), the demo harness (index, pitfalls)."""
 
 import re
 
@@ -22,6 +22,7 @@ TWIN_PREFIXES = sorted({twin.prefix for pair in PAIRS for twin in pair.twins()})
 urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("project.demo.urls")),
     path("", include("topics.urls")),
 ]
 # With DEBUG on, Django answers a URL no pattern matches with its HTML technical

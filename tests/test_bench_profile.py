@@ -45,7 +45,7 @@ def test_a_sample_belongs_to_its_hop_or_thread_then_its_innermost_component(
     tmp_path: Path,
 ) -> None:
     """Stacks as py-spy reads them from Django's ASGI handler (abridged)."""
-    from topics.bench.profile import breakdown
+    from project.bench.profile import breakdown
 
     raw = tmp_path / "raw.txt"
     raw.write_text(

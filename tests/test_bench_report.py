@@ -18,7 +18,7 @@ def _rows(*rows: tuple[str, int, dict]) -> dict:
 
 def test_targets_are_met_or_missed_by_their_limits():
     """The eight targets against made-up numbers, each a little either side."""
-    from topics.bench.report import checks  # here: the module-level skip guards it
+    from project.bench.report import checks  # here: the module-level skip guards it
 
     results = {
         "fanout": {
@@ -55,7 +55,7 @@ def test_targets_are_met_or_missed_by_their_limits():
 
 def test_a_fanout_without_200_leaves_its_target_unmeasured():
     """--quick sweeps c=1 and c=10: the c=200 target is not measured, not missed."""
-    from topics.bench.report import checks
+    from project.bench.report import checks
 
     results = {
         "fanout": {
@@ -79,7 +79,7 @@ def test_the_hop_free_stack_is_the_projects_and_djangos_defaults_one_for_one():
     from django.conf import settings
     from django.utils.module_loading import import_string
 
-    from topics.bench import settings_bare, settings_default, settings_hopfree
+    from project.bench import settings_bare, settings_default, settings_hopfree
 
     pairs = zip(settings_default.MIDDLEWARE, settings_hopfree.MIDDLEWARE, strict=True)
 
@@ -93,7 +93,7 @@ def test_the_hop_free_stack_is_the_projects_and_djangos_defaults_one_for_one():
     assert settings_bare.MIDDLEWARE == []
 
 
-SNAPSHOT = BASE_DIR / "topics" / "bench" / "results" / "results.json"
+SNAPSHOT = BASE_DIR / "project" / "bench" / "results" / "results.json"
 
 
 def _report(saved: Path, *args: str) -> subprocess.CompletedProcess:

@@ -9,8 +9,8 @@ import tracemalloc
 
 from django.test import TestCase
 
+from project.demo.seeding import seed_topics
 from topics.models import Topic
-from topics.seeding import seed_topics
 
 TOPICS = 100_000
 

@@ -10,17 +10,17 @@ import pytest
 from django.test import TestCase, TransactionTestCase
 from django.utils.html import escape
 
-from tests.servers import uvicorn_server
-from topics.models import Topic
-from topics.pairs import PAIRS
-from topics.seeding import seed_topics
-from topics.templatetags.lessons import inline_code
-from topics.views.index import (
+from project.demo.seeding import seed_topics
+from project.demo.templatetags.lessons import inline_code
+from project.demo.views import (
     SENT_WRITES,
     WRITES_NOT_SENT,
     card,
     is_write_route,
 )
+from tests.servers import uvicorn_server
+from topics.models import Topic
+from topics.pairs import PAIRS
 
 # Without the background-networking flags Chromium keeps calling out to a
 # network this machine does not have.

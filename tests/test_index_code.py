@@ -9,8 +9,8 @@ from pathlib import Path
 
 from django.test import SimpleTestCase
 
+from project.demo.views import card, side_by_side, view_source
 from topics.pairs import PAIRS
-from topics.views.index import card, side_by_side, view_source
 
 
 class TwinCodeTests(SimpleTestCase):

@@ -12,19 +12,19 @@ from django.db import transaction
 from django.http import HttpResponse
 from django.test import AsyncClient, Client, TestCase
 
-from tests.asgi import whole_body
-from tests.wsgi import WSGIResponse, wsgi_request
-from topics.exports import CHUNK_ROWS
-from topics.models import Topic
-from topics.pairs import PAIRS
-from topics.registry import PLACEHOLDER, Example, Pair, Twin
-from topics.seeding import (
+from project.demo.seeding import (
     seed_bookmarks,
     seed_demo_exports,
     seed_demo_user,
     seed_editor_user,
     seed_topics,
 )
+from tests.asgi import whole_body
+from tests.wsgi import WSGIResponse, wsgi_request
+from topics.exports import CHUNK_ROWS
+from topics.models import Topic
+from topics.pairs import PAIRS
+from topics.registry import PLACEHOLDER, Example, Pair, Twin
 from topics.upstream.client import http_session
 
 # Django 6.1 renamed transaction.savepoint() to savepoint_create().

@@ -23,7 +23,6 @@ FIRST_SCREEN = 25
 README_MAX_LINES = 200
 
 
-
 def pages() -> list[Path]:
     """The README and every Markdown page under docs/, relative to the repo."""
     docs = sorted((settings.BASE_DIR / "docs").rglob("*.md"))

@@ -5,14 +5,14 @@ from io import StringIO
 from django.core.management import CommandError, call_command
 from django.test import TestCase
 
-from topics.models import NEWEST_FIRST, Bookmark, Tag, Topic
-from topics.seeding import (
+from project.demo.seeding import (
     DEMO_BOOKMARKS,
     TAG_NAMES,
     seed_bookmarks,
     seed_topics,
     topic_slug,
 )
+from topics.models import NEWEST_FIRST, Bookmark, Tag, Topic
 
 
 class SeedTests(TestCase):

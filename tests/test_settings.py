@@ -19,8 +19,8 @@ from django.db.utils import ConnectionHandler
 from django.test import SimpleTestCase, override_settings
 from django.utils.module_loading import import_string
 
+from project import checks
 from project.settings import database_settings
-from topics import checks
 from topics.pitfalls.deploy import ADAPTED_MESSAGE, WRONG_MIDDLEWARE
 
 
@@ -68,21 +68,21 @@ class AsgiConnectionCheckTests(SimpleTestCase):
             return [message.id for message in checks.check_asgi_connections()]
 
     def test_persistent_connections_under_asgi_are_an_error(self):
-        """CONN_MAX_AGE 60 or None with ASGI_APPLICATION set → topics.E007."""
+        """CONN_MAX_AGE 60 or None with ASGI_APPLICATION set → project.E001."""
         for age in (60, None):
             ids = self.run_check(
                 {**database_settings("sqlite:///x"), "CONN_MAX_AGE": age}
             )
 
-            self.assertEqual(ids, ["topics.E007"], age)
+            self.assertEqual(ids, ["project.E001"], age)
 
     def test_postgresql_without_a_pool_is_a_warning(self):
-        """PostgreSQL without OPTIONS["pool"] → topics.W001; with it, nothing."""
+        """PostgreSQL without OPTIONS["pool"] → project.W001; with it, nothing."""
         pooled = database_settings("postgres://app@db.example:5432/app")
         unpooled = {**pooled, "OPTIONS": {}}
 
         self.assertEqual(self.run_check(pooled), [])
-        self.assertEqual(self.run_check(unpooled), ["topics.W001"])
+        self.assertEqual(self.run_check(unpooled), ["project.W001"])
 
     def test_this_project_passes(self):
         """The project's own settings raise neither."""

@@ -33,7 +33,7 @@ import topics
 # The tools that share the package, and the generated migrations.
 SKIPPED_PACKAGES = (
     "topics.audit",
-    "topics.bench",
+    "project.bench",
     "topics.hopfree",
     "topics.migrations",
 )

@@ -7,9 +7,9 @@ import pytest
 from django.http import QueryDict
 from django.test import SimpleTestCase
 
-from topics.upstream import scenario
+from project.demo import scenario
+from project.demo.upstream import scenario_knobs
 from topics.upstream.client import fetch_json, http_session
-from topics.upstream.fake import scenario_knobs
 from topics.upstream.params import source_url
 from topics.views import fanout, httperrors, resilience
 

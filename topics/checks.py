@@ -6,12 +6,9 @@ from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from asgiref.sync import iscoroutinefunction
-from django.conf import settings
-from django.core.checks import Error, Tags, Warning, register
-from django.db import connections
+from django.core.checks import Error, register
 from django.urls import Resolver404, resolve
 
-from topics.audit.risks import asgi_evidence, is_postgresql
 from topics.pairs import PAIRS
 from topics.registry import Pair, Twin, view_function
 
@@ -87,37 +84,4 @@ def check_pairs(app_configs=None, pairs: Iterable[Pair] | None = None, **kwargs)
             if error := _mode_error(pair, twin):
                 errors.append(error)
             errors += _example_errors(pair, twin)
-    return errors
-
-
-@register(Tags.database, deploy=False)
-def check_asgi_connections(app_configs=None, **kwargs):
-    """Under ASGI, CONN_MAX_AGE must be 0; PostgreSQL should use Django's pool."""
-    # ASGI as the audit sees it: a server named in a Procfile, a Dockerfile or a
-    # gunicorn config, ASGI_APPLICATION (which Django never reads), an asgi.py.
-    if asgi_evidence(settings) is None:
-        return []
-    errors = []
-    for alias in connections:
-        database = connections.settings[alias]
-        if database.get("CONN_MAX_AGE", 0) != 0:
-            errors.append(
-                Error(
-                    f"DATABASES[{alias!r}]['CONN_MAX_AGE'] is "
-                    f"{database['CONN_MAX_AGE']!r} under ASGI.",
-                    hint="Set CONN_MAX_AGE = 0: each request's sync code may run on "
-                    "a new thread, and every thread would keep a connection open. "
-                    "Reuse connections with the pool instead.",
-                    id="topics.E007",
-                )
-            )
-        if is_postgresql(database) and not database.get("OPTIONS", {}).get("pool"):
-            errors.append(
-                Warning(
-                    f"DATABASES[{alias!r}] is PostgreSQL without a pool.",
-                    hint="Set OPTIONS['pool'] (Django 5.1+ with psycopg_pool), or "
-                    "every request opens a new connection.",
-                    id="topics.W001",
-                )
-            )
     return errors

@@ -19,15 +19,15 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis.extra.django import TestCase
 
-from tests.asgi import whole_body
-from tests.faults.bad_requests import BadRequest, any_requests, body_requests, corpus
-from topics.models import Topic
-from topics.seeding import (
+from project.demo.seeding import (
     DEMO_USERNAME,
     seed_demo_exports,
     seed_demo_user,
     seed_topics,
 )
+from tests.asgi import whole_body
+from tests.faults.bad_requests import BadRequest, any_requests, body_requests, corpus
+from topics.models import Topic
 from topics.upstream.client import http_session
 
 # What the API documents (README, topics/api.py). 302: login_required sends an

@@ -16,13 +16,13 @@ import psycopg
 from django.conf import settings
 from django.test import TransactionTestCase
 
+from project.demo.seeding import seed_topics
 from tests.factories import make_topic
 from tests.servers import Server, database_url, requires_postgresql, uvicorn_server
 from tests.twins import prefixes
 from tests.views.exports_support import leftovers
 from tests.views.test_writes import new_topic
 from topics.models import Topic
-from topics.seeding import seed_topics
 
 EXPORT_ROWS = 30_000
 

@@ -10,11 +10,11 @@ from pathlib import Path
 
 from django.test import TransactionTestCase
 
+from project.demo.seeding import seed_topics
 from tests.faults.test_disconnect import csrf_token, eventually, raw_request
 from tests.servers import uvicorn_server
 from tests.views.exports_support import leftovers
 from topics.exports import export_root
-from topics.seeding import seed_topics
 
 EXPORT_ROWS = 30_000
 # Seconds idle after which the restarted server deems a temporary abandoned.

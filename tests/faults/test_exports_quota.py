@@ -13,11 +13,11 @@ from django.core.management import call_command
 from django.test import TestCase, override_settings
 from django.utils import timezone
 
+from project.demo.seeding import seed_topics
 from tests.twins import prefixes
 from tests.views.exports_support import leftovers
 from topics.exports import export_root
 from topics.models import IdempotencyKey
-from topics.seeding import seed_topics
 
 HOUR = 60 * 60
 DAY = 24 * HOUR

@@ -11,9 +11,9 @@ from urllib.request import urlopen
 
 from django.test import TransactionTestCase
 
+from project.demo.seeding import seed_topics
 from tests.servers import Server, requires_postgresql, uvicorn_server
 from tests.twins import prefixes
-from topics.seeding import seed_topics
 
 # More rows than loopback buffers hold (about 36,000 here): the stream blocks.
 STREAM_ROWS = 60_000

@@ -6,8 +6,8 @@ import re
 from django.conf import settings
 from django.test import Client, TestCase, override_settings
 
+from project.demo.pitfall_pages import DEBUG_ONLY
 from topics.pitfalls.catalogue import PITFALLS
-from topics.views.pitfall_pages import DEBUG_ONLY
 
 # The pitfalls the catalogue's issues name (1 to 21, then 23 to 31 from real users'
 # reports); more may be added after them.

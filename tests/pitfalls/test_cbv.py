@@ -10,12 +10,12 @@ from django.core.exceptions import SynchronousOnlyOperation
 from django.test import AsyncClient, Client, SimpleTestCase, TestCase, override_settings
 from django.urls import path
 
+from project.demo.seeding import DEMO_USERNAME, seed_demo_user
 from tests.wsgi import wsgi_request
 from topics.audit.code import scan_source
 from topics.pitfalls import cbv
 from topics.pitfalls.cbv import AWAIT_REDIRECT_MESSAGE
 from topics.pitfalls.orm import SYNC_ONLY_MESSAGE
-from topics.seeding import DEMO_USERNAME, seed_demo_user
 
 urlpatterns = [
     path("wrong/", cbv.wrong_dashboard),

@@ -25,6 +25,7 @@ from django.test import (
 )
 from django.urls import path
 
+from project.demo.seeding import DEMO_USERNAME, seed_demo_user
 from tests.factories import make_topic
 from topics.audit.code import scan_file
 from topics.models import Topic
@@ -45,7 +46,6 @@ from topics.pitfalls.helpers import (
     wrong_topic_changed,
 )
 from topics.pitfalls.orm import SYNC_ONLY_MESSAGE
-from topics.seeding import DEMO_USERNAME, seed_demo_user
 from topics.services import SLUG_TAKEN
 
 # Django's form messages for an author and a tag that do not exist.

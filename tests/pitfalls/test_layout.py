@@ -8,10 +8,10 @@ from django.test import AsyncClient, TestCase, override_settings
 from django.urls import path
 
 from project import urls as project_urls
+from project.demo.seeding import DEMO_DISPLAY_NAME, DEMO_USERNAME, seed_demo_user
 from tests.factories import make_topic
 from topics.pitfalls import layout
 from topics.pitfalls.orm import SYNC_ONLY_MESSAGE
-from topics.seeding import DEMO_DISPLAY_NAME, DEMO_USERNAME, seed_demo_user
 
 LAYOUT_PROCESSOR = "topics.context_processors.layout"
 

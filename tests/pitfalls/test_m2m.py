@@ -5,6 +5,7 @@ from unittest import mock
 
 from django.test import TestCase
 
+from project.demo.seeding import DEMO_BOOKMARKS, seed_bookmarks
 from tests.queries import asql_of, sql_of
 from topics.models import Bookmark
 from topics.pitfalls.m2m import (
@@ -12,7 +13,6 @@ from topics.pitfalls.m2m import (
     right_bookmark_tags,
     wrong_bookmark_tags,
 )
-from topics.seeding import DEMO_BOOKMARKS, seed_bookmarks
 
 # Each demo bookmark's tags in the order they were added: not alphabetical.
 ADDED = [tags for _url, _title, _topic, tags in DEMO_BOOKMARKS]

@@ -11,12 +11,12 @@ from django.test import AsyncClient, TestCase, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import path
 
+from project.demo.seeding import DEMO_USERNAME, seed_demo_user
 from tests.factories import make_topic
 from topics.compat import FETCH_PEERS, FETCH_RAISE, AsyncPaginator
 from topics.models import Author, Topic
 from topics.pitfalls import orm
 from topics.pitfalls.orm import SYNC_ONLY_MESSAGE
-from topics.seeding import DEMO_USERNAME, seed_demo_user
 
 # Django's messages for an AsyncPage read before aget_object_list().
 ASYNC_PAGE_LEN_MESSAGE = (

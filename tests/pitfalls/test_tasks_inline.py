@@ -6,6 +6,7 @@ import time
 from django.conf import global_settings, settings
 from django.test import TestCase, override_settings
 
+from project.demo.seeding import seed_topics
 from topics.compat import IMMEDIATE_BACKEND, TaskResultStatus, task_backends
 from topics.exports import export_root
 from topics.pitfalls.tasks_inline import (
@@ -14,7 +15,6 @@ from topics.pitfalls.tasks_inline import (
     right_tasks_setting,
     wrong_tasks_setting,
 )
-from topics.seeding import seed_topics
 
 
 def default_tasks_setting() -> dict:

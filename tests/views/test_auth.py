@@ -4,8 +4,8 @@ from asgiref.sync import sync_to_async
 from django.contrib.auth import get_user_model
 from django.test import AsyncClient, TestCase
 
+from project.demo.seeding import DEMO_USERNAME, seed_demo_user
 from tests.twins import prefixes
-from topics.seeding import DEMO_USERNAME, seed_demo_user
 
 
 class MeTests(TestCase):

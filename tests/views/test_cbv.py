@@ -9,10 +9,10 @@ from django.http import HttpRequest, HttpResponse
 from django.test import AsyncClient, SimpleTestCase, TestCase
 from django.views import View
 
+from project.demo.seeding import DEMO_USERNAME, seed_demo_user
 from tests.factories import make_topic
 from tests.twins import prefixes
 from topics.models import Topic
-from topics.seeding import DEMO_USERNAME, seed_demo_user
 from topics.views.cbv import PER_PAGE, AsyncTopicListView, AsyncTopicView, TopicView
 
 

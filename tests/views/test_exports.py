@@ -12,12 +12,12 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.test import TestCase
 
+from project.demo.seeding import seed_topics
 from tests.twins import prefixes
 from tests.views.exports_support import leftovers
 from topics import exports
 from topics.exports import NAME_IS_A_FOLDER, export_root
 from topics.models import Topic
-from topics.seeding import seed_topics
 
 
 class ExportCreateTests(TestCase):

@@ -14,13 +14,13 @@ from pathlib import Path
 
 from django.test import TestCase
 
+from project.demo.seeding import seed_topics
 from tests.asgi import http_scope
 from tests.twins import prefixes
 from tests.views.exports_support import SYNC_ITERATOR_WARNING, body_of
 from topics import exports
 from topics.exports import READ_BYTES, export_root
 from topics.models import Topic
-from topics.seeding import seed_topics
 
 # path -> what happens the next time the path is opened, in the opening thread.
 _BEFORE_OPEN: dict[str, Callable[[], None]] = {}

@@ -16,6 +16,7 @@ from django.db.backends.utils import CursorWrapper
 from django.db.models import QuerySet
 from django.test import TestCase, TransactionTestCase
 
+from project.demo.seeding import seed_topics
 from tests.asgi import http_scope
 from tests.factories import make_topic
 from tests.queries import garbage_kept, open_cursors
@@ -24,7 +25,6 @@ from tests.views.exports_support import SYNC_ITERATOR_WARNING, body_of
 from topics import exports
 from topics.exports import CHUNK_ROWS, export_root
 from topics.models import NEWEST_FIRST, Topic
-from topics.seeding import seed_topics
 
 
 class StreamTests(TestCase):

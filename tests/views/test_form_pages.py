@@ -5,12 +5,12 @@ from django.contrib.auth import get_user_model
 from django.shortcuts import render
 from django.test import AsyncClient, TestCase
 
+from project.demo.seeding import DEMO_USERNAME, seed_demo_user
 from tests.factories import make_topic
 from tests.queries import hops_counted
 from tests.twins import prefixes
 from topics.forms import TopicPageForm
 from topics.models import Topic
-from topics.seeding import DEMO_USERNAME, seed_demo_user
 from topics.views.form_pages import _saved
 
 PAGE = "html/topics/new/"

@@ -5,16 +5,16 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.test import AsyncClient, TestCase, TransactionTestCase, override_settings
 
-from tests.factories import make_topic
-from tests.hopfree_support import HANDLER_CLOSE, HOPFREE_STACK, hops_of
-from tests.twins import prefixes
-from topics.api import NOT_FOUND, PERMISSION_DENIED
-from topics.seeding import (
+from project.demo.seeding import (
     DEMO_USERNAME,
     EDITOR_USERNAME,
     seed_demo_user,
     seed_editor_user,
 )
+from tests.factories import make_topic
+from tests.hopfree_support import HANDLER_CLOSE, HOPFREE_STACK, hops_of
+from tests.twins import prefixes
+from topics.api import NOT_FOUND, PERMISSION_DENIED
 
 LOGIN_REQUIRED_MIDDLEWARE = "django.contrib.auth.middleware.LoginRequiredMiddleware"
 

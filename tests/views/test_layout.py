@@ -5,11 +5,11 @@ from django.contrib.auth import get_user_model
 from django.shortcuts import render
 from django.test import AsyncClient, TestCase
 
+from project.demo.seeding import DEMO_DISPLAY_NAME, DEMO_USERNAME, seed_demo_user
 from tests.factories import make_topic
 from tests.queries import asql_of, hops_counted
 from tests.twins import prefixes
 from topics.context_processors import RECENT_TOPICS
-from topics.seeding import DEMO_DISPLAY_NAME, DEMO_USERNAME, seed_demo_user
 
 PAGE = "html/tags/django/"
 # Django's hops around any view: the request_started signal, each middleware's

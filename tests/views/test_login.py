@@ -11,9 +11,9 @@ from django.contrib.auth import alogin, get_user_model
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.test import AsyncClient, AsyncRequestFactory, TestCase, override_settings
 
+from project.demo.seeding import DEMO_USERNAME, seed_demo_user
 from tests.twins import prefixes
 from topics.api import INVALID, INVALID_JSON, METHOD_NOT_ALLOWED
-from topics.seeding import DEMO_USERNAME, seed_demo_user
 from topics.views.auth import (
     FIELD_REQUIRED,
     INVALID_CREDENTIALS,

@@ -8,13 +8,13 @@ from django.db.models import Prefetch
 from django.test import TestCase
 from taggit.models import Tag as TaggitTag
 
+from project.demo.seeding import DEMO_BOOKMARKS, seed_bookmarks, seed_topics, topic_slug
 from tests.queries import asql_of, hops_counted
 from tests.twins import prefixes
 from topics.api import INVALID_PARAMETER
 from topics.models import Bookmark, Topic
 from topics.payloads import bookmark_row, tagged_topic_row
 from topics.pitfalls.m2m import TAGGIT_REFUSAL
-from topics.seeding import DEMO_BOOKMARKS, seed_bookmarks, seed_topics, topic_slug
 
 TOPICS = 6
 # Django 6.1 deprecates the compiler method taggit 6.1.0's join calls.

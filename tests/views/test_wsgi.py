@@ -15,6 +15,7 @@ from django.urls import path
 from django.utils.decorators import method_decorator
 from django.views import View
 
+from project.demo.seeding import seed_topics
 from tests.pitfalls.test_loops import EVERY_LINE
 from tests.queries import garbage_kept, open_cursors
 from tests.servers import Server, gunicorn_wsgi_server, uvicorn_server
@@ -24,7 +25,6 @@ from topics import exports
 from topics.exports import CHUNK_ROWS, READ_BYTES, export_root
 from topics.models import Topic
 from topics.pitfalls.loops import right_primed_stream
-from topics.seeding import seed_topics
 from topics.streaming import read_whole_under_wsgi
 from topics.upstream import client, params
 

@@ -2,7 +2,7 @@
 here only), and the query parameters of the views, validated once for both twins.
 
 How the fake upstream behaves (delays, failures) is not a view's business: the
-demo sets it beside the views (topics/upstream/scenario.py).
+demo sets it beside the views (project/demo/scenario.py).
 """
 
 from contextlib import AbstractAsyncContextManager

@@ -18,8 +18,8 @@ from urllib.request import urlopen
 
 from tqdm import tqdm
 
-from topics.bench import profile, report, servers
-from topics.bench.servers import Cores, Server
+from project.bench import profile, report, servers
+from project.bench.servers import Cores, Server
 
 SCENARIOS = ("fanout", "orm", "overhead", "export", "workers")
 SOURCES = 3  # K: every source the fan-out knows
@@ -28,9 +28,9 @@ SOURCES = 3  # K: every source the fan-out knows
 DEMO_TOPICS = 1_000
 # The middleware stacks the fan-out and the overhead compare, by their rows' names.
 STACKS = {
-    "default middleware": "topics.bench.settings_default",  # Django's seven
-    "hop-free middleware": "topics.bench.settings_hopfree",  # the project's
-    "no middleware": "topics.bench.settings_bare",
+    "default middleware": "project.bench.settings_default",  # Django's seven
+    "hop-free middleware": "project.bench.settings_hopfree",  # the project's
+    "no middleware": "project.bench.settings_bare",
 }
 # The fan-out variants --profile samples, at the concurrency of the Starlette target.
 PROFILED = (
@@ -101,7 +101,7 @@ class Bench:
     ) -> dict[str, Any]:
         """One load-client process; its JSON line."""
         command = [
-            *(sys.executable, "-m", "topics.bench.load", url),
+            *(sys.executable, "-m", "project.bench.load", url),
             *("--concurrency", str(concurrency), "--duration", str(duration)),
             *("--requests", str(requests)),
         ]

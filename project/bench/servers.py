@@ -281,11 +281,11 @@ def fake_upstream(*, logs: Path, core: int | None) -> Iterator[Server]:
 def starlette_app(
     upstream_url: str, *, logs: Path, core: int | None
 ) -> Iterator[Server]:
-    """The bare Starlette fan-out (topics.bench.starlette_app) under uvicorn."""
+    """The bare Starlette fan-out (project.bench.starlette_app) under uvicorn."""
     port = free_port()
     with serve(
         "starlette",
-        _uvicorn("topics.bench.starlette_app:app", port),
+        _uvicorn("project.bench.starlette_app:app", port),
         port=port,
         env={"UPSTREAM_URL": upstream_url},
         logs=logs,

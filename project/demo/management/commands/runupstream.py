@@ -3,7 +3,7 @@ import contextlib
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from topics.upstream.fake import serve
+from project.demo.upstream import serve
 
 
 class Command(BaseCommand):

@@ -3,7 +3,7 @@ startproject writes) and ours: the stack the project had before topics.hopfree."
 
 from project.settings import *  # noqa: F403
 
-ROOT_URLCONF = "topics.bench.urls"
+ROOT_URLCONF = "project.bench.urls"
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -13,4 +13,6 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "topics.middleware.DatabaseUnavailableMiddleware",
+    # The demo's: the fake upstream's scenario (?delay=...) the bench asks for.
+    "project.demo.scenario.ScenarioMiddleware",
 ]

@@ -10,7 +10,7 @@ from typing import Any
 import django
 import psutil
 
-from topics.bench.servers import Cores
+from project.bench.servers import Cores
 
 # The fan-out's Django variants besides "async", which has Django's default stack.
 HOPFREE = "async, hop-free middleware"

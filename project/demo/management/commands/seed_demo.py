@@ -4,14 +4,14 @@ import time
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from topics.models import Topic
-from topics.seeding import (
+from project.demo.seeding import (
     seed_bookmarks,
     seed_demo_exports,
     seed_demo_user,
     seed_editor_user,
     seed_topics,
 )
+from topics.models import Topic
 
 
 class Command(BaseCommand):

@@ -2,6 +2,6 @@
 project's own stack, the same classes as settings_default, one for one."""
 
 from project import settings as project_settings
-from topics.bench.settings_default import *  # noqa: F403
+from project.bench.settings_default import *  # noqa: F403
 
 MIDDLEWARE = project_settings.MIDDLEWARE

@@ -9,9 +9,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from topics.bench import profile, report
-from topics.bench.runner import SCENARIOS, Bench, Plan, count_points, run_scenarios
-from topics.bench.servers import Cores
+from project.bench import profile, report
+from project.bench.runner import SCENARIOS, Bench, Plan, count_points, run_scenarios
+from project.bench.servers import Cores
 
 
 def _terminate(signum: int, frame: FrameType | None) -> None:

@@ -11,7 +11,7 @@ first N requests with that key (503), then answers with the attempt number.
 /_stats and POST /_reset tell the tests what the service saw.
 
 The demo's scenario comes in the X-Fake-Scenario header instead (sent by
-topics/upstream/scenario.py, so that no view carries it): the knobs of a whole
+project/demo/scenario.py, so that no view carries it): the knobs of a whole
 request to the demo (?delay=&stagger=&broken=orders:500...), which
 scenario_knobs() turns into this call's parameters above.
 """

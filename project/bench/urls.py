@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from topics.bench.views import aping, ping
+from project.bench.views import aping, ping
 
 urlpatterns = [
     path("bench/sync/ping/", ping),

@@ -19,8 +19,8 @@ from urllib.parse import urlencode
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 
+from project.demo.upstream import CALL_FAILURES, FAILURES, SCENARIO_HEADER, SOURCES
 from topics.upstream.client import propagated_headers
-from topics.upstream.fake import CALL_FAILURES, FAILURES, SCENARIO_HEADER, SOURCES
 
 DELAY_MAX = 5000  # ms
 # Each upstream pair's knobs, with their defaults: "" for none.

@@ -131,4 +131,4 @@ def index(request: HttpRequest) -> HttpResponse:
         for family, pairs in by_family(PAIRS).items()
     }
     context = {"families": families, "pitfalls": pitfalls}
-    return render(request, "topics/index.html", context)
+    return render(request, "demo/index.html", context)

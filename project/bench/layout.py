@@ -1,6 +1,6 @@
 """Time the layout page's twins under uvicorn: one render hop, or all loaded first.
 
-    python -m topics.bench.layout [--requests N] [--concurrency C]
+    python -m project.bench.layout [--requests N] [--concurrency C]
 
 Seeds its own SQLite database (VAR_DIR/bench-layout), serves the app with one
 uvicorn process, and sends each twin N requests, C at a time, as a visitor and
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import aiohttp
 
-from topics.bench.servers import BASE_DIR, app_env, prepare_database, uvicorn_app
+from project.bench.servers import BASE_DIR, app_env, prepare_database, uvicorn_app
 
 TWINS = ("sync", "async", "async-loaded")
 ROUTE = "html/tags/django/"

@@ -4,7 +4,7 @@ The same calls as topics.views.fanout.aupstream_fanout — every source of
 ?sources= after ?delay= ms, awaited together in a TaskGroup on the process's
 one aiohttp session — and the same {"sources": {name: data}} answer, with no
 ORM, middleware or settings. Serve it with
-`uvicorn topics.bench.starlette_app:app` (env UPSTREAM_URL).
+`uvicorn project.bench.starlette_app:app` (env UPSTREAM_URL).
 """
 
 import asyncio

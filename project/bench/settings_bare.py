@@ -1,5 +1,5 @@
 """The bench's settings with no middleware at all: Django's bare request cost."""
 
-from topics.bench.settings_default import *  # noqa: F403
+from project.bench.settings_default import *  # noqa: F403
 
 MIDDLEWARE: list[str] = []

@@ -2,7 +2,7 @@
 server's: N workers on one aiohttp session request a URL for a duration or a
 request count, and one JSON line reports latencies, errors and CPU seconds.
 
-    python -m topics.bench.load URL --concurrency 10 --duration 5 [--cpu 1]
+    python -m project.bench.load URL --concurrency 10 --duration 5 [--cpu 1]
 """
 
 import argparse

@@ -1,0 +1,111 @@
+"""The folders say what is a pattern and what is a tool, and the imports agree.
+
+`topics/` is the patterns app a reader copies from. The tools around it — the
+audit and the hop-free drop-ins (installable, under `topics/` for their import
+path), the benchmark (`project/bench/`) and the demo harness with its fake
+upstream (`project/demo/`) — must not reach into the patterns, or copying a
+tool would drag the demo along (and the reverse: a pattern must not need a tool).
+"""
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+from django.conf import settings
+from django.test import SimpleTestCase
+
+BASE_DIR = Path(settings.BASE_DIR)
+
+
+def imported_modules(path: Path) -> Iterator[tuple[int, str]]:
+    """(line, module) for every import in a file, relative imports resolved."""
+    package = ".".join(path.relative_to(BASE_DIR).with_suffix("").parts[:-1])
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield node.lineno, alias.name
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")
+                parts = parts[: len(parts) - node.level + 1]
+                base = ".".join([*parts, base] if base else parts)
+            yield node.lineno, base
+            # `from topics import views` imports topics.views.
+            for alias in node.names:
+                yield node.lineno, f"{base}.{alias.name}"
+
+
+def is_under(module: str, *packages: str) -> bool:
+    return any(module == p or module.startswith(p + ".") for p in packages)
+
+
+def violations(folder: str, allowed: tuple[str, ...], forbidden: tuple[str, ...]):
+    """Imports of a forbidden package (unless allowed) by the files of a folder."""
+    found = []
+    for path in sorted((BASE_DIR / folder).rglob("*.py")):
+        for line, module in imported_modules(path):
+            if is_under(module, *forbidden) and not is_under(module, *allowed):
+                found.append(f"{path.relative_to(BASE_DIR)}:{line}: {module}")
+    return found
+
+
+TOOLS = ("topics.audit", "topics.hopfree", "project.bench", "project.demo")
+
+
+class BoundaryTests(SimpleTestCase):
+    def test_the_audit_imports_nothing_of_the_project(self) -> None:
+        # Installed into other projects: `topics` there holds only the audit
+        # and the hop-free drop-ins (pyproject's packages).
+        self.assertEqual(
+            violations("topics/audit", ("topics.audit",), ("topics", "project")), []
+        )
+
+    def test_the_hop_free_drop_ins_import_nothing_of_the_project(self) -> None:
+        self.assertEqual(
+            violations("topics/hopfree", ("topics.hopfree",), ("topics", "project")),
+            [],
+        )
+
+    def test_the_bench_reads_only_the_registry(self) -> None:
+        self.assertEqual(
+            violations(
+                "project/bench", ("topics.pairs", "topics.registry"), ("topics",)
+            ),
+            [],
+        )
+
+    def test_the_fake_upstream_imports_nothing_of_the_project(self) -> None:
+        self.assertEqual(
+            [
+                f"project/demo/upstream.py:{line}: {module}"
+                for line, module in imported_modules(
+                    BASE_DIR / "project/demo/upstream.py"
+                )
+                if is_under(module, "topics", "project")
+            ],
+            [],
+        )
+
+    def test_the_patterns_need_no_tool(self) -> None:
+        found = [
+            f
+            for f in violations("topics", (), TOOLS)
+            if not f.startswith(("topics/audit/", "topics/hopfree/"))
+        ]
+        self.assertEqual(found, [])
+
+    def test_a_hand_written_violation_is_seen(self) -> None:
+        # The scan itself: a planted import of the patterns from a tool.
+        path = BASE_DIR / "var" / "boundary_probe" / "probe.py"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.addCleanup(path.unlink)
+        path.write_text("from topics.api import ApiError\nfrom . import sibling\n")
+        self.assertEqual(
+            violations("var/boundary_probe", (), ("topics",)),
+            [
+                "var/boundary_probe/probe.py:1: topics.api",
+                "var/boundary_probe/probe.py:1: topics.api.ApiError",
+            ],
+        )
+        self.assertIn((2, "var.boundary_probe.sibling"), list(imported_modules(path)))
