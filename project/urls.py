@@ -3,6 +3,7 @@
 import re
 
 from django.contrib.auth import views as auth_views
+from django.http import HttpRequest, HttpResponse
 from django.urls import include, path, re_path
 from django.views.decorators.csrf import csrf_exempt
 
@@ -18,6 +19,16 @@ handler404 = "topics.api.not_found"
 handler500 = "topics.api.server_error"
 
 TWIN_PREFIXES = sorted({twin.prefix for pair in PAIRS for twin in pair.twins()})
+ASYNC_PREFIXES = {
+    twin.prefix for pair in PAIRS for twin in pair.twins() if twin.mode == "async"
+}
+
+
+async def anot_found(request: HttpRequest) -> HttpResponse:
+    """See not_found(): under an async twin's prefix, answered on the event loop
+    rather than in a thread, as the twin it stands in for would be."""
+    return not_found(request)
+
 
 urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
@@ -30,6 +41,9 @@ urlpatterns = [
 # both modes. Exempt from CSRF, as handler404 is: an unknown URL is a 404 for a
 # POST too, not a 403. (APPEND_SLASH is off, so this hides no slash redirect.)
 urlpatterns += [
-    re_path(rf"^{re.escape(prefix)}/", csrf_exempt(not_found))
+    re_path(
+        rf"^{re.escape(prefix)}/",
+        csrf_exempt(anot_found if prefix in ASYNC_PREFIXES else not_found),
+    )
     for prefix in TWIN_PREFIXES
 ]
