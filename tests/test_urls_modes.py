@@ -16,6 +16,4 @@ class CatchAllModeTests(SimpleTestCase):
             with self.subTest(prefix=prefix):
                 match = resolve(f"/{prefix}/no-such-route/")
 
-                self.assertIs(
-                    iscoroutinefunction(match.func), modes[prefix] == "async"
-                )
+                self.assertIs(iscoroutinefunction(match.func), modes[prefix] == "async")

@@ -1,4 +1,7 @@
-"""What differs between the supported Django lines, 5.2 LTS and 6.1, in one place."""
+"""What differs between the supported Django lines, 5.2 LTS and 6.1, for the
+fetch modes, aauthenticate() and the tasks framework. (AsyncPaginator is
+imported where it is used, topics.pagination: a copied paginator should not
+need the tasks backport.)"""
 
 from typing import TYPE_CHECKING, Any
 
@@ -9,11 +12,6 @@ from django.http import HttpRequest
 
 if TYPE_CHECKING:  # topics.models imports this module: no model import here
     from django.contrib.auth.base_user import AbstractBaseUser
-
-try:
-    from django.core.paginator import AsyncPaginator
-except ImportError:  # Django < 6.0
-    AsyncPaginator = None
 
 try:
     from django.db.models import FETCH_PEERS, FETCH_RAISE
@@ -62,7 +60,6 @@ __all__ = [
     "FETCH_PEERS",
     "FETCH_RAISE",
     "IMMEDIATE_BACKEND",
-    "AsyncPaginator",
     "InvalidTaskBackend",
     "TaskResult",
     "TaskResultDoesNotExist",

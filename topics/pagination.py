@@ -8,7 +8,11 @@ from django.core.paginator import EmptyPage, Paginator
 from django.db.models import QuerySet
 
 from topics.api import NotFound
-from topics.compat import AsyncPaginator
+
+try:
+    from django.core.paginator import AsyncPaginator
+except ImportError:  # Django < 6.0: the page is built in one sync_to_async call
+    AsyncPaginator = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -298,8 +298,8 @@ PAIRS: list[Pair] = [
         sync_view=pages.topic_page,
         async_view=pages.atopic_page,
         lesson=(
-            "Hand the template a materialised page (a list), never a QuerySet: "
-            "rendering in async code must not query."
+            "Hand the template a materialised page (a list), never a QuerySet, "
+            "and render in one hop: the context processors ({{ user }}) may query."
         ),
         examples=(
             "html/topics/",

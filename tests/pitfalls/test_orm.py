@@ -13,8 +13,9 @@ from django.urls import path
 
 from project.demo.seeding import DEMO_USERNAME, seed_demo_user
 from tests.factories import make_topic
-from topics.compat import FETCH_PEERS, FETCH_RAISE, AsyncPaginator
+from topics.compat import FETCH_PEERS, FETCH_RAISE
 from topics.models import Author, Topic
+from topics.pagination import AsyncPaginator
 from topics.pitfalls import orm
 from topics.pitfalls.orm import SYNC_ONLY_MESSAGE
 

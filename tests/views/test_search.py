@@ -6,7 +6,7 @@ from tests.factories import make_topic
 from tests.queries import asql_of, sql_of
 from tests.twins import prefixes
 from topics.api import INVALID_PARAMETER, NOT_FOUND
-from topics.compat import AsyncPaginator
+from topics.pagination import AsyncPaginator
 
 
 class TopicSearchTests(TestCase):

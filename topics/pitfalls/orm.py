@@ -8,8 +8,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from topics.compat import AsyncPaginator
 from topics.models import Topic
+from topics.pagination import AsyncPaginator
 from topics.pitfalls.registry import Pitfall
 
 # Django's words, whatever touches the database from async code.
