@@ -39,12 +39,15 @@ class HedgedTests(UpstreamTestCase):
 
     async def test_fast_primary_never_asks_the_backup(self):
         """Under hedge_after the primary answers alone: one request upstream."""
-        response = await self.get(
-            "/async/upstream/hedged/", primary_delay=10, hedge_after=300
-        )
+        for prefix in prefixes("upstream_hedged"):
+            with self.subTest(twin=prefix):
+                self.upstream.reset()
+                response = await self.get(
+                    f"/{prefix}/upstream/hedged/", primary_delay=10, hedge_after=300
+                )
 
-        self.assertEqual(response.json()["answer"]["replica"], 1)
-        self.assertEqual(self.upstream.stats()["requests"], 1)
+                self.assertEqual(response.json()["answer"]["replica"], 1)
+                self.assertEqual(self.upstream.stats()["requests"], 1)
 
     async def test_async_twin_cancels_the_loser(self):
         """The primary's call is cancelled once the backup has answered."""
