@@ -19,6 +19,7 @@ from project.demo.views import (
     is_write_route,
 )
 from tests.servers import uvicorn_server
+from tests.twins import prefixes
 from topics.models import Topic
 from topics.pairs import PAIRS
 
@@ -255,20 +256,22 @@ class IndexPageBrowserTests(TransactionTestCase):
             )
             me = self.compare(page, expect, "me")
 
-            for prefix in ("sync", "async"):
-                status = detail.locator(f'tr[data-prefix="{prefix}"] .status')
-                expect(status).to_have_text("404")
-                expect(status).to_have_class(re.compile(r"\berror\b"))
-                expect(status).not_to_have_css("color", ok_colour)
-                redirect = me.locator(f'tr[data-prefix="{prefix}"] .status')
-                expect(redirect).to_have_text(
-                    f"3xx → /accounts/login/?next=/{prefix}/me/"
-                )
-                expect(redirect).to_have_class(re.compile(r"\bredirect\b"))
-                expect(redirect).not_to_have_css("color", ok_colour)
-                expect(me.locator(f'tr[data-prefix="{prefix}"] .same')).to_have_text(
-                    "same as sync"
-                )
+            for prefix in prefixes("topic_detail"):
+                with self.subTest(twin=prefix):
+                    status = detail.locator(f'tr[data-prefix="{prefix}"] .status')
+                    expect(status).to_have_text("404")
+                    expect(status).to_have_class(re.compile(r"\berror\b"))
+                    expect(status).not_to_have_css("color", ok_colour)
+            for prefix in prefixes("me"):
+                with self.subTest(twin=prefix):
+                    redirect = me.locator(f'tr[data-prefix="{prefix}"] .status')
+                    expect(redirect).to_have_text(
+                        f"3xx → /accounts/login/?next=/{prefix}/me/"
+                    )
+                    expect(redirect).to_have_class(re.compile(r"\bredirect\b"))
+                    expect(redirect).not_to_have_css("color", ok_colour)
+                    same = me.locator(f'tr[data-prefix="{prefix}"] .same')
+                    expect(same).to_have_text("same as sync")
         self.assertEqual(ok_colour, "rgb(0, 105, 45)")
 
     def test_topic_create_is_compared_with_a_real_post(self):

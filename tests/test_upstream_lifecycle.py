@@ -15,6 +15,7 @@ from django.test import SimpleTestCase
 
 from tests.asgi import http_scope
 from tests.servers import Server, gunicorn_server, uvicorn_server
+from tests.twins import urls
 from topics.upstream import client
 from topics.upstream.client import client_session, http_session
 from topics.upstream.params import source_url, upstream_session
@@ -137,14 +138,15 @@ class NoSsrfTests(SimpleTestCase):
     async def test_crafted_sources_are_refused_before_any_call(self):
         """Hosts, userinfo, dot segments, encoded slashes: 400, and nothing sent."""
         async with http_session():
-            for prefix in ("sync", "async"):
-                for pair in ("fanout", "partial", "stream"):
-                    for value in CRAFTED:
-                        response = await self.async_client.get(
-                            f"/{prefix}/upstream/{pair}/", {"sources": value}
-                        )
+            for pair_name in ("upstream_fanout", "upstream_partial", "upstream_stream"):
+                for url in urls(pair_name):
+                    with self.subTest(twin=url):
+                        for value in CRAFTED:
+                            response = await self.async_client.get(
+                                url, {"sources": value}
+                            )
 
-                        self.assertEqual(response.status_code, 400, (pair, value))
+                            self.assertEqual(response.status_code, 400, value)
 
         self.assertEqual(self.upstream.stats()["requests"], 0)
         self.assertEqual(self.canary.stats()["requests"], 0)
@@ -152,13 +154,14 @@ class NoSsrfTests(SimpleTestCase):
     async def test_a_redirect_elsewhere_is_not_followed(self):
         """The upstream's 302 to another host is an error entry, never a request."""
         async with http_session():
-            for prefix in ("sync", "async"):
-                response = await self.async_client.get(
-                    f"/{prefix}/upstream/partial/", {"broken": "orders:redirect"}
-                )
+            for url in urls("upstream_partial"):
+                with self.subTest(twin=url):
+                    response = await self.async_client.get(
+                        url, {"broken": "orders:redirect"}
+                    )
 
-                error = response.json()["sources"]["orders"]["error"]
-                self.assertEqual(error["message"], "HTTP 302")
+                    error = response.json()["sources"]["orders"]["error"]
+                    self.assertEqual(error["message"], "HTTP 302")
 
         self.assertEqual(self.canary.stats()["requests"], 0)
 

@@ -9,6 +9,7 @@ from django.test import SimpleTestCase
 
 from project.demo import scenario
 from project.demo.upstream import scenario_knobs
+from tests.twins import urls
 from topics.upstream.client import fetch_json, http_session
 from topics.upstream.params import source_url
 from topics.views import fanout, httperrors, resilience
@@ -69,13 +70,13 @@ class ScenarioTests(SimpleTestCase):
 class ScenarioTravelsTests(SimpleTestCase):
     async def test_every_twin_sends_the_scenario(self):
         """requests, the thread pool, aiohttp: the broken source fails in each."""
-        for prefix in ("sync", "sync-threads", "async", "async-gather"):
-            async with http_session():
-                response = await self.async_client.get(
-                    f"/{prefix}/upstream/fanout/", {"delay": 0, "broken": "orders:500"}
-                )
+        for url in urls("upstream_fanout"):
+            with self.subTest(twin=url):
+                async with http_session():
+                    response = await self.async_client.get(
+                        url, {"delay": 0, "broken": "orders:500"}
+                    )
 
-            with self.subTest(prefix=prefix):
                 self.assertEqual(response.status_code, 502)
                 self.assertEqual(
                     response.json()["error"]["message"], "orders: HTTP 500"

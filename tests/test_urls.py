@@ -3,14 +3,9 @@
 from django.test import SimpleTestCase, TestCase, override_settings
 
 from project.urls import TWIN_PREFIXES
+from tests.twins import prefixes, twins
 from topics.api import NOT_FOUND
 from topics.pairs import PAIRS
-from topics.registry import Pair
-
-
-def pair(name: str) -> Pair:
-    return next(p for p in PAIRS if p.name == name)
-
 
 # A non-ASCII slug that the <slug:> converter refuses, a route no pair serves,
 # a part past a known route, and a known route without its slash.
@@ -25,10 +20,10 @@ UNKNOWN_ROUTES = (
 class UnknownTwinUrlTests(SimpleTestCase):
     def test_prefixes_are_every_twin_of_every_pair(self):
         """The catch-all covers sync, async and every variant prefix."""
-        prefixes = {twin.prefix for pair in PAIRS for twin in pair.twins()}
+        served = {twin.prefix for pair in PAIRS for twin in pair.twins()}
 
-        self.assertEqual(set(TWIN_PREFIXES), prefixes)
-        self.assertLessEqual({"sync", "async"}, prefixes)
+        self.assertEqual(set(TWIN_PREFIXES), served)
+        self.assertLessEqual({"sync", "async"}, served)
 
     def test_unknown_url_is_json_404_with_debug_on_and_off(self):
         """Whatever DEBUG says, an unknown URL under a twin is {"error": not_found}."""
@@ -52,7 +47,7 @@ class UnknownTwinUrlTests(SimpleTestCase):
     async def test_unknown_url_is_json_404_for_async_client_and_post(self):
         """A POST to an unknown URL is a 404 too, not a CSRF 403."""
         for debug in (False, True):
-            for prefix in ("sync", "async"):
+            for prefix in prefixes("topic_update"):
                 url = f"/{prefix}/topics/%C3%A9/edit/"
                 with (
                     self.subTest(debug=debug, url=url),
@@ -87,7 +82,7 @@ class ClassBasedViewNotFoundTests(TestCase):
         ]
         for debug in (False, True):
             for pair_name, route in cases:
-                for twin in pair(pair_name).twins():
+                for twin in twins(pair_name):
                     url = f"/{twin.prefix}/{route}"
                     with (
                         self.subTest(debug=debug, url=url),

@@ -13,6 +13,7 @@ import pytest
 from django.test import SimpleTestCase, override_settings
 
 from tests.servers import FakeUpstream
+from tests.twins import prefixes, urls
 from topics.upstream.client import http_session
 
 DELAY = 300  # ms per upstream call
@@ -45,14 +46,18 @@ class FanoutTests(SimpleTestCase):
 
     async def test_concurrent_twins_take_about_one_call(self):
         """Threads, TaskGroup and gather: under twice one call's latency."""
-        for prefix in ("sync-threads", "async", "async-gather"):
-            response, elapsed = await self.timed_get(
-                f"/{prefix}/upstream/fanout/", delay=DELAY
-            )
+        # Every fan-out twin but the sync one, which is sequential by design.
+        for prefix in prefixes("upstream_fanout"):
+            if prefix == "sync":
+                continue
+            with self.subTest(twin=prefix):
+                response, elapsed = await self.timed_get(
+                    f"/{prefix}/upstream/fanout/", delay=DELAY
+                )
 
-            self.assertEqual(response.status_code, 200, prefix)
-            self.assertEqual(len(response.json()["sources"]), 3)
-            self.assertLess(elapsed, 2 * DELAY / 1000, prefix)
+                self.assertEqual(response.status_code, 200, prefix)
+                self.assertEqual(len(response.json()["sources"]), 3)
+                self.assertLess(elapsed, 2 * DELAY / 1000, prefix)
         self.assertEqual(self.upstream.stats()["peak_in_flight"], 3)
 
     async def test_taskgroup_cancels_the_rest_at_the_first_failure(self):
@@ -83,15 +88,16 @@ class FanoutTests(SimpleTestCase):
 
     async def test_budget_answers_504_within_the_budget(self):
         """A 200 ms budget over 1 s calls: 504 after about 200 ms, in both twins."""
-        for prefix in ("sync", "async"):
-            response, elapsed = await self.timed_get(
-                f"/{prefix}/upstream/budget/", delay=1000, budget=200
-            )
+        for prefix in prefixes("upstream_budget"):
+            with self.subTest(twin=prefix):
+                response, elapsed = await self.timed_get(
+                    f"/{prefix}/upstream/budget/", delay=1000, budget=200
+                )
 
-            self.assertEqual(response.status_code, 504, prefix)
-            self.assertEqual(response.json()["error"]["code"], "upstream_timeout")
-            self.assertGreaterEqual(elapsed, 0.19, prefix)
-            self.assertLess(elapsed, 0.6, prefix)
+                self.assertEqual(response.status_code, 504, prefix)
+                self.assertEqual(response.json()["error"]["code"], "upstream_timeout")
+                self.assertGreaterEqual(elapsed, 0.19, prefix)
+                self.assertLess(elapsed, 0.6, prefix)
 
     async def test_budget_cancels_the_calls_still_running(self):
         """When asyncio.timeout() fires, the three calls in flight are cancelled."""
@@ -115,17 +121,18 @@ class FanoutTests(SimpleTestCase):
 
     async def test_malformed_upstream_json_is_an_entry_or_502_never_500(self):
         """Bad JSON from a source: an error entry, or 502 in the strict fan-out."""
-        for prefix in ("sync", "async"):
-            partial, _ = await self.timed_get(
-                f"/{prefix}/upstream/partial/", delay=0, broken="orders:badjson"
-            )
-            strict, _ = await self.timed_get(
-                f"/{prefix}/upstream/fanout/", delay=0, broken="orders:badjson"
-            )
+        for url in urls("upstream_partial"):
+            with self.subTest(twin=url):
+                partial, _ = await self.timed_get(url, delay=0, broken="orders:badjson")
 
-            error = partial.json()["sources"]["orders"]["error"]
-            self.assertEqual(error["code"], "upstream_bad_json")
-            self.assertEqual(strict.status_code, 502)
+                error = partial.json()["sources"]["orders"]["error"]
+                self.assertEqual(error["code"], "upstream_bad_json")
+        for url in urls("upstream_fanout"):
+            with self.subTest(twin=url):
+                strict, _ = await self.timed_get(url, delay=0, broken="orders:badjson")
+
+                self.assertEqual(strict.status_code, 502)
+                self.assertEqual(strict.json()["error"]["source"], "orders")
 
     async def test_bounded_keeps_at_most_limit_in_flight(self):
         """12 items with limit=3: the upstream never sees more than 3 at once."""
@@ -142,15 +149,16 @@ class FanoutTests(SimpleTestCase):
     @override_settings(UPSTREAM_DEADLINE=0.5)
     async def test_bounded_answers_504_at_the_deadline(self):
         """n=12, limit=1, 4.9 s calls would take a minute: 504 at the deadline."""
-        for prefix in ("sync", "async"):
-            response, elapsed = await self.timed_get(
-                f"/{prefix}/upstream/bounded/", n=12, limit=1, delay=4900
-            )
+        for prefix in prefixes("upstream_bounded"):
+            with self.subTest(twin=prefix):
+                response, elapsed = await self.timed_get(
+                    f"/{prefix}/upstream/bounded/", n=12, limit=1, delay=4900
+                )
 
-            self.assertEqual(response.status_code, 504, prefix)
-            self.assertEqual(response.json()["error"]["code"], "upstream_timeout")
-            self.assertGreaterEqual(elapsed, 0.45, prefix)
-            self.assertLess(elapsed, 3.0, prefix)  # one call alone is 4.9 s
+                self.assertEqual(response.status_code, 504, prefix)
+                self.assertEqual(response.json()["error"]["code"], "upstream_timeout")
+                self.assertGreaterEqual(elapsed, 0.45, prefix)
+                self.assertLess(elapsed, 3.0, prefix)  # one call alone is 4.9 s
 
     @override_settings(UPSTREAM_DEADLINE=0.5)
     async def test_bounded_deadline_cancels_the_calls_in_flight(self):
@@ -166,19 +174,20 @@ class FanoutTests(SimpleTestCase):
     async def test_bad_parameters_are_400_naming_them(self):
         """Unknown sources, counts out of range, non-numbers."""
         cases = [
-            ("/async/upstream/fanout/", {"sources": "profile,profile"}, "sources"),
-            ("/async/upstream/fanout/", {"broken": "orders:melt"}, "broken"),
-            ("/async/upstream/bounded/", {"n": "101"}, "n"),
-            ("/async/upstream/bounded/", {"limit": "0"}, "limit"),
-            ("/async/upstream/budget/", {"budget": "1.5"}, "budget"),
-            ("/async/upstream/cached/", {"source": "../admin"}, "source"),
+            ("upstream_fanout", {"sources": "profile,profile"}, "sources"),
+            ("upstream_fanout", {"broken": "orders:melt"}, "broken"),
+            ("upstream_bounded", {"n": "101"}, "n"),
+            ("upstream_bounded", {"limit": "0"}, "limit"),
+            ("upstream_budget", {"budget": "1.5"}, "budget"),
+            ("upstream_cached", {"source": "../admin"}, "source"),
         ]
-        for url, query, name in cases:
-            for twin_url in (url, url.replace("/async/", "/sync/")):
-                response, _ = await self.timed_get(twin_url, **query)
+        for pair_name, query, name in cases:
+            for url in urls(pair_name):
+                with self.subTest(twin=url, parameter=name):
+                    response, _ = await self.timed_get(url, **query)
 
-                self.assertEqual(response.status_code, 400, (twin_url, query))
-                self.assertEqual(response.json()["error"]["parameter"], name)
+                    self.assertEqual(response.status_code, 400, (url, query))
+                    self.assertEqual(response.json()["error"]["parameter"], name)
         self.assertEqual(self.upstream.stats()["requests"], 0)
 
 

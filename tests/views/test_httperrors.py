@@ -14,6 +14,7 @@ import requests
 from asgiref.sync import async_to_sync
 from django.test import SimpleTestCase
 
+from tests.twins import prefixes
 from topics.httperrors import (
     BAD_JSON,
     CONNECTION,
@@ -254,7 +255,7 @@ class HelperTests(SimpleTestCase):
 
 @pytest.mark.usefixtures("upstream")
 class ViewTests(SimpleTestCase):
-    """/sync/upstream/errors/ and /async/upstream/errors/ answer each failure alike."""
+    """The upstream_errors pair's twins answer each failure alike."""
 
     async def get(self, prefix: str, **query: str):
         async with http_session():
@@ -271,42 +272,46 @@ class ViewTests(SimpleTestCase):
             "html": (502, {"code": BAD_JSON, "message": NOT_JSON}),
         }
         for fail, (status, error) in expected.items():
-            for prefix in ("sync", "async"):
-                response = await self.get(prefix, fail=fail)
+            for prefix in prefixes("upstream_errors"):
+                with self.subTest(twin=prefix, fail=fail):
+                    response = await self.get(prefix, fail=fail)
 
-                self.assertEqual(response.status_code, status, (prefix, fail))
-                self.assertEqual(response.json(), {"error": error}, (prefix, fail))
+                    self.assertEqual(response.status_code, status)
+                    self.assertEqual(response.json(), {"error": error})
 
     async def test_timeout_is_504_after_the_call_timeout_in_both_twins(self):
-        for prefix in ("sync", "async"):
-            started = time.monotonic()
-            response = await self.get(prefix, fail="timeout")
-            elapsed = time.monotonic() - started
+        for prefix in prefixes("upstream_errors"):
+            with self.subTest(twin=prefix):
+                started = time.monotonic()
+                response = await self.get(prefix, fail="timeout")
+                elapsed = time.monotonic() - started
 
-            self.assertEqual(response.status_code, 504, prefix)
-            self.assertEqual(
-                response.json(),
-                {"error": {"code": TIMEOUT, "message": "No answer within 500 ms."}},
-            )
-            # The fake would answer after 2 s.
-            self.assertGreaterEqual(elapsed, CALL_TIMEOUT, prefix)
-            self.assertLess(elapsed, 1.9, prefix)
+                self.assertEqual(response.status_code, 504, prefix)
+                self.assertEqual(
+                    response.json(),
+                    {"error": {"code": TIMEOUT, "message": "No answer within 500 ms."}},
+                )
+                # The fake would answer after 2 s.
+                self.assertGreaterEqual(elapsed, CALL_TIMEOUT, prefix)
+                self.assertLess(elapsed, 1.9, prefix)
 
     async def test_success_is_the_data_in_both_twins(self):
-        for prefix in ("sync", "async"):
-            response = await self.get(prefix)
+        for prefix in prefixes("upstream_errors"):
+            with self.subTest(twin=prefix):
+                response = await self.get(prefix)
 
-            self.assertEqual(response.status_code, 200, prefix)
-            self.assertEqual(
-                response.json(), {"data": {"source": "profile", "value": 634}}
-            )
+                self.assertEqual(response.status_code, 200, prefix)
+                self.assertEqual(
+                    response.json(), {"data": {"source": "profile", "value": 634}}
+                )
 
     async def test_unknown_failure_is_400(self):
-        for prefix in ("sync", "async"):
-            response = await self.get(prefix, fail="nope")
+        for prefix in prefixes("upstream_errors"):
+            with self.subTest(twin=prefix):
+                response = await self.get(prefix, fail="nope")
 
-            self.assertEqual(response.status_code, 400, prefix)
-            self.assertEqual(response.json()["error"]["parameter"], "fail")
+                self.assertEqual(response.status_code, 400, prefix)
+                self.assertEqual(response.json()["error"]["parameter"], "fail")
 
 
 @pytest.mark.usefixtures("upstream")

@@ -10,6 +10,7 @@ from django.core.cache import cache
 from django.test import SimpleTestCase, override_settings
 
 from tests.servers import free_port
+from tests.twins import prefixes, urls
 from topics.upstream.client import http_session
 
 HEDGE = {"primary_delay": 400, "backup_delay": 20, "hedge_after": 50}
@@ -27,22 +28,26 @@ class UpstreamTestCase(SimpleTestCase):
 class HedgedTests(UpstreamTestCase):
     async def test_slow_primary_loses_to_the_backup(self):
         """Both twins answer with the backup, well before the primary would."""
-        for prefix in ("sync", "async"):
-            started = time.monotonic()
-            response = await self.get(f"/{prefix}/upstream/hedged/", **HEDGE)
-            elapsed = time.monotonic() - started
+        for prefix in prefixes("upstream_hedged"):
+            with self.subTest(twin=prefix):
+                started = time.monotonic()
+                response = await self.get(f"/{prefix}/upstream/hedged/", **HEDGE)
+                elapsed = time.monotonic() - started
 
-            self.assertEqual(response.json()["answer"]["replica"], 2, prefix)
-            self.assertLess(elapsed, 0.3, prefix)
+                self.assertEqual(response.json()["answer"]["replica"], 2, prefix)
+                self.assertLess(elapsed, 0.3, prefix)
 
     async def test_fast_primary_never_asks_the_backup(self):
         """Under hedge_after the primary answers alone: one request upstream."""
-        response = await self.get(
-            "/async/upstream/hedged/", primary_delay=10, hedge_after=300
-        )
+        for prefix in prefixes("upstream_hedged"):
+            with self.subTest(twin=prefix):
+                self.upstream.reset()
+                response = await self.get(
+                    f"/{prefix}/upstream/hedged/", primary_delay=10, hedge_after=300
+                )
 
-        self.assertEqual(response.json()["answer"]["replica"], 1)
-        self.assertEqual(self.upstream.stats()["requests"], 1)
+                self.assertEqual(response.json()["answer"]["replica"], 1)
+                self.assertEqual(self.upstream.stats()["requests"], 1)
 
     async def test_async_twin_cancels_the_loser(self):
         """The primary's call is cancelled once the backup has answered."""
@@ -67,19 +72,17 @@ class CachedTests(SimpleTestCase):
         cache.delete("upstream:orders")
 
     async def test_second_call_is_a_hit_that_skips_the_upstream(self):
-        """A miss fetches and stores; then either twin answers from the cache."""
+        """A miss fetches and stores; then every twin answers from the cache."""
+        twin_urls = urls("upstream_cached")
         async with http_session():
-            miss = await self.async_client.get("/async/upstream/cached/?source=orders")
-            hit = await self.async_client.get("/sync/upstream/cached/?source=orders")
-            async_hit = await self.async_client.get(
-                "/async/upstream/cached/?source=orders"
-            )
+            miss = await self.async_client.get(twin_urls[-1], {"source": "orders"})
+            self.assertEqual(miss["X-Cache"], "miss")
+            for url in twin_urls:
+                with self.subTest(twin=url):
+                    hit = await self.async_client.get(url, {"source": "orders"})
 
-        self.assertEqual(
-            [miss["X-Cache"], hit["X-Cache"], async_hit["X-Cache"]],
-            ["miss", "hit", "hit"],
-        )
-        self.assertEqual(miss.json(), hit.json())
+                    self.assertEqual(hit["X-Cache"], "hit")
+                    self.assertEqual(hit.json(), miss.json())
         self.assertEqual(self.upstream.stats()["requests"], 1)
 
 
@@ -94,21 +97,23 @@ def _redis_at(port: int) -> dict:
 @pytest.mark.usefixtures("upstream")
 class CacheDownTests(UpstreamTestCase):
     async def assert_both_twins_answer_from_the_upstream(self, port: int) -> None:
-        for prefix in ("sync", "async"):
-            with (
-                override_settings(CACHES=_redis_at(port)),
-                self.assertLogs("topics.views.resilience", "WARNING") as logs,
-            ):
-                started = time.monotonic()
-                response = await self.get(f"/{prefix}/upstream/cached/", delay=0)
-                elapsed = time.monotonic() - started
+        twins = prefixes("upstream_cached")
+        for prefix in twins:
+            with self.subTest(twin=prefix):
+                with (
+                    override_settings(CACHES=_redis_at(port)),
+                    self.assertLogs("topics.views.resilience", "WARNING") as logs,
+                ):
+                    started = time.monotonic()
+                    response = await self.get(f"/{prefix}/upstream/cached/", delay=0)
+                    elapsed = time.monotonic() - started
 
-            self.assertEqual(response.status_code, 200, prefix)
-            self.assertEqual(response["X-Cache"], "miss")
-            self.assertEqual(response.json()["data"]["source"], "profile")
-            self.assertLess(elapsed, 2.0, prefix)
-            self.assertIn("The cache failed", logs.output[0])
-        self.assertEqual(self.upstream.stats()["requests"], 2)
+                self.assertEqual(response.status_code, 200, prefix)
+                self.assertEqual(response["X-Cache"], "miss")
+                self.assertEqual(response.json()["data"]["source"], "profile")
+                self.assertLess(elapsed, 2.0, prefix)
+                self.assertIn("The cache failed", logs.output[0])
+        self.assertEqual(self.upstream.stats()["requests"], len(twins))
 
     async def test_refused_cache_is_a_miss(self):
         """Nothing listens where Redis should be: 200 from the upstream."""
@@ -128,43 +133,47 @@ class CacheDownTests(UpstreamTestCase):
                     connections.append(silent.accept()[0])
         for connection in connections:
             connection.close()
-        self.assertEqual(len(connections), 2)  # one per twin: a get, no set
+        # One per twin: a get, no set.
+        self.assertEqual(len(connections), len(prefixes("upstream_cached")))
 
 
 @pytest.mark.usefixtures("upstream")
 class RetryTests(UpstreamTestCase):
     async def test_get_is_retried_with_backoff_until_it_succeeds(self):
         """Two failures, then success: three GETs, 50 + 100 ms of backoff."""
-        for prefix in ("sync", "async"):
-            self.upstream.reset()
-            started = time.monotonic()
-            response = await self.get(f"/{prefix}/upstream/retry/", fail_times=2)
-            elapsed = time.monotonic() - started
+        for prefix in prefixes("upstream_retry"):
+            with self.subTest(twin=prefix):
+                self.upstream.reset()
+                started = time.monotonic()
+                response = await self.get(f"/{prefix}/upstream/retry/", fail_times=2)
+                elapsed = time.monotonic() - started
 
-            self.assertEqual(response.json()["attempts"], 3, prefix)
-            self.assertEqual(self.upstream.stats()["GET orders"], 3)
-            self.assertGreaterEqual(elapsed, 0.15)
+                self.assertEqual(response.json()["attempts"], 3, prefix)
+                self.assertEqual(self.upstream.stats()["GET orders"], 3)
+                self.assertGreaterEqual(elapsed, 0.15)
 
     async def test_get_gives_up_after_three_attempts(self):
         """Three failures: 502 that says so, and no fourth attempt."""
-        for prefix in ("sync", "async"):
-            self.upstream.reset()
-            response = await self.get(f"/{prefix}/upstream/retry/", fail_times=3)
+        for prefix in prefixes("upstream_retry"):
+            with self.subTest(twin=prefix):
+                self.upstream.reset()
+                response = await self.get(f"/{prefix}/upstream/retry/", fail_times=3)
 
-            self.assertEqual(response.status_code, 502)
-            self.assertEqual(
-                response.json()["error"]["message"],
-                "orders: HTTP 503 (after 3 attempts)",
-            )
-            self.assertEqual(self.upstream.stats()["GET orders"], 3)
+                self.assertEqual(response.status_code, 502)
+                self.assertEqual(
+                    response.json()["error"]["message"],
+                    "orders: HTTP 503 (after 3 attempts)",
+                )
+                self.assertEqual(self.upstream.stats()["GET orders"], 3)
 
     async def test_post_is_never_retried(self):
         """A POST that failed may have taken effect: one attempt only."""
-        for prefix in ("sync", "async"):
-            self.upstream.reset()
-            response = await self.get(
-                f"/{prefix}/upstream/retry/", fail_times=1, method="POST"
-            )
+        for prefix in prefixes("upstream_retry"):
+            with self.subTest(twin=prefix):
+                self.upstream.reset()
+                response = await self.get(
+                    f"/{prefix}/upstream/retry/", fail_times=1, method="POST"
+                )
 
-            self.assertEqual(response.status_code, 502)
-            self.assertEqual(self.upstream.stats()["POST orders"], 1)
+                self.assertEqual(response.status_code, 502)
+                self.assertEqual(self.upstream.stats()["POST orders"], 1)
