@@ -90,7 +90,7 @@ def test_the_hop_free_stack_is_the_projects_and_djangos_defaults_one_for_one():
     )
     for default, hopfree in pairs:
         assert issubclass(import_string(hopfree), import_string(default)), hopfree
-    assert settings_bare.MIDDLEWARE == []
+    assert settings_bare.MIDDLEWARE == ["project.demo.scenario.ScenarioMiddleware"]
 
 
 SNAPSHOT = BASE_DIR / "project" / "bench" / "results" / "results.json"
