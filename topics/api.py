@@ -79,22 +79,6 @@ class Conflict(ApiError):
         super().__init__(CONFLICT, message, status=409)
 
 
-class PayloadTooLarge(ApiError):
-    def __init__(self) -> None:
-        super().__init__(
-            PAYLOAD_TOO_LARGE, "The request body is too large.", status=413
-        )
-
-
-class UnsupportedMediaType(ApiError):
-    def __init__(self, content_type: str) -> None:
-        super().__init__(
-            UNSUPPORTED_MEDIA_TYPE,
-            f"Send the body as application/json, not {content_type or 'nothing'}.",
-            status=415,
-        )
-
-
 class IdempotencyKeyReused(ApiError):
     def __init__(self) -> None:
         super().__init__(
@@ -148,11 +132,9 @@ def api_view(
     view: Callable | None = None, *, methods: Collection[str] = SAFE_METHODS
 ) -> Callable:
     """Answer a sync or async view's ApiError and Http404, and a method not in
-    `methods` (405, with Allow), as JSON errors.
-
-    @api_view for a read (GET, HEAD), or @api_view(methods=["POST"]). Source:
-    Django's require_http_methods(), whose 405 is an empty text/html page.
-    """
+    `methods` (405, with Allow), as JSON errors: @api_view for GET and HEAD, or
+    @api_view(methods=["POST"]). Source: Django's require_http_methods(), whose
+    405 is an empty text/html page."""
     if view is None:
         return partial(api_view, methods=methods)
     # A sync wrapper around an async view would return an unawaited coroutine.
@@ -242,11 +224,7 @@ def choice_param(
 NOT_A_STRING = "Must be a string."
 NOT_AN_INTEGER = "Must be an integer."
 NOT_A_LIST_OF_STRINGS = "Must be a list of strings."
-JSON_TYPES: Mapping[Any, str] = {
-    str: NOT_A_STRING,
-    int: NOT_AN_INTEGER,
-    list[str]: NOT_A_LIST_OF_STRINGS,
-}
+JSON_TYPES = {str: NOT_A_STRING, int: NOT_AN_INTEGER, list[str]: NOT_A_LIST_OF_STRINGS}
 
 
 def _refuse_constant(name: str) -> float:
@@ -265,18 +243,20 @@ def _is_json_type(value: Any, kind: Any) -> bool:
 def json_body(request: HttpRequest, *, fields: Mapping[str, Any]) -> dict[str, Any]:
     """The request's JSON object, holding only the known fields, each of its type.
 
-    `fields` maps each field's name to its type, one of JSON_TYPES: str, int
-    (not a bool) or list[str]; null is none of them. Raises
-    UnsupportedMediaType, PayloadTooLarge, ApiError (invalid_json,
-    unknown_field), and ValidationFailed with the fields of the wrong type.
+    `fields` maps each name to a type of JSON_TYPES (int is not a bool; null is
+    no type). Raises ApiError: unsupported_media_type (415), payload_too_large
+    (413), invalid_json, unknown_field; ValidationFailed for wrong types.
     """
     if request.content_type != "application/json":
-        raise UnsupportedMediaType(request.content_type)
+        given = request.content_type or "nothing"
+        message = f"Send the body as application/json, not {given}."
+        raise ApiError(UNSUPPORTED_MEDIA_TYPE, message, status=415)
     try:
         # Under ASGI the body was read before the view ran; this reads memory.
         data = json.loads(request.body, parse_constant=_refuse_constant)
     except RequestDataTooBig:
-        raise PayloadTooLarge() from None
+        message = "The request body is too large."
+        raise ApiError(PAYLOAD_TOO_LARGE, message, status=413) from None
     except ValueError:  # UnicodeDecodeError is a ValueError too
         raise ApiError(INVALID_JSON, "The body is not valid JSON.") from None
     except RecursionError:  # "[[[[…" a thousand deep is valid JSON, and small
