@@ -39,15 +39,14 @@ IDEMPOTENCY_KEY_RE = re.compile(r"[\x21-\x7e]{1,255}")
 class ApiError(Exception):
     """A client's error, answered as {"error": {"code", "message", **details}}."""
 
-    status = 400
     headers: Mapping[str, str] = {}
 
     def __init__(
-        self, code: str, message: str, *, status: int | None = None, **details: Any
+        self, code: str, message: str, *, status: int = 400, **details: Any
     ) -> None:
         super().__init__(message)
         self.code, self.message, self.details = code, message, details
-        self.status = status or self.status  # a subclass may set it instead
+        self.status = status
 
     def response(self) -> JsonResponse:
         error = {"code": self.code, "message": self.message, **self.details}
