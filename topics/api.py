@@ -37,20 +37,20 @@ IDEMPOTENCY_KEY_RE = re.compile(r"[\x21-\x7e]{1,255}")
 
 
 class ApiError(Exception):
-    """An error the client caused, answered as {"error": {"code", "message"}}."""
+    """A client's error, answered as {"error": {"code", "message", **details}}."""
 
-    status = 400
     headers: Mapping[str, str] = {}
 
-    def __init__(self, code: str, message: str, **details: Any) -> None:
+    def __init__(
+        self, code: str, message: str, *, status: int = 400, **details: Any
+    ) -> None:
         super().__init__(message)
         self.code, self.message, self.details = code, message, details
+        self.status = status
 
-    def response(self, status: int | None = None) -> JsonResponse:
+    def response(self) -> JsonResponse:
         error = {"code": self.code, "message": self.message, **self.details}
-        return JsonResponse(
-            {"error": error}, status=status or self.status, headers=self.headers
-        )
+        return JsonResponse({"error": error}, status=self.status, headers=self.headers)
 
 
 class InvalidParameter(ApiError):
@@ -61,10 +61,8 @@ class InvalidParameter(ApiError):
 
 
 class NotFound(ApiError):
-    status = 404
-
     def __init__(self, message: str) -> None:
-        super().__init__(NOT_FOUND, message)
+        super().__init__(NOT_FOUND, message, status=404)
 
 
 class ValidationFailed(ApiError):
@@ -76,47 +74,23 @@ class ValidationFailed(ApiError):
 
 
 class Conflict(ApiError):
-    status = 409
-
     def __init__(self, message: str) -> None:
-        super().__init__(CONFLICT, message)
-
-
-class PayloadTooLarge(ApiError):
-    status = 413
-
-    def __init__(self) -> None:
-        super().__init__(PAYLOAD_TOO_LARGE, "The request body is too large.")
-
-
-class UnsupportedMediaType(ApiError):
-    status = 415
-
-    def __init__(self, content_type: str) -> None:
-        super().__init__(
-            UNSUPPORTED_MEDIA_TYPE,
-            f"Send the body as application/json, not {content_type or 'nothing'}.",
-        )
+        super().__init__(CONFLICT, message, status=409)
 
 
 class IdempotencyKeyReused(ApiError):
-    status = 422
-
     def __init__(self) -> None:
         super().__init__(
             IDEMPOTENCY_KEY_REUSED,
             "This Idempotency-Key was used for a different request.",
+            status=422,
         )
 
 
 class MethodNotAllowed(ApiError):
-    status = 405
-
     def __init__(self, method: str, allowed: Collection[str]) -> None:
-        super().__init__(
-            METHOD_NOT_ALLOWED,
-            f"{method} is not allowed here; use {', '.join(allowed)}.",
-        )
+        message = f"{method} is not allowed here; use {', '.join(allowed)}."
+        super().__init__(METHOD_NOT_ALLOWED, message, status=405)
         self.headers = {"Allow": ", ".join(allowed)}
 
 
@@ -129,18 +103,23 @@ class ServiceUnavailable(ApiError):
     """The database is down or every pooled connection is busy: try again in
     `retry_after` seconds (the Retry-After header)."""
 
-    status = 503
-
     def __init__(self, *, retry_after: int) -> None:
         super().__init__(
-            SERVICE_UNAVAILABLE, "The database is unavailable; try again shortly."
+            SERVICE_UNAVAILABLE,
+            "The database is unavailable; try again shortly.",
+            status=503,
         )
         self.headers = {"Retry-After": str(retry_after)}
 
 
+def _check_method(method: str, allowed: Collection[str]) -> None:
+    if method not in allowed:
+        raise MethodNotAllowed(method, allowed)
+
+
 def _error_response(exc: ApiError | Http404) -> JsonResponse:
     if isinstance(exc, Http404):
-        return NotFound(str(exc)).response()
+        exc = ApiError(NOT_FOUND, str(exc), status=404)
     return exc.response()  # Django logs it, once, as a 4xx
 
 
@@ -151,23 +130,19 @@ SAFE_METHODS = ("GET", "HEAD")
 def api_view(
     view: Callable | None = None, *, methods: Collection[str] = SAFE_METHODS
 ) -> Callable:
-    """A sync or async view's ApiError and Http404 as JSON errors, and a method
-    not in `methods` refused with a JSON 405 and Allow before the view runs.
-
-    @api_view for a read (GET, HEAD), or @api_view(methods=["POST"]). Source:
-    Django's require_http_methods(), whose 405 is an empty text/html page.
-    """
+    """Answer a sync or async view's ApiError and Http404, and a method not in
+    `methods` (405, with Allow), as JSON errors: @api_view for GET and HEAD, or
+    @api_view(methods=["POST"]). Source: Django's require_http_methods(), whose
+    405 is an empty text/html page."""
     if view is None:
         return partial(api_view, methods=methods)
-    # One decorator for both modes, as Django's async-capable ones: a sync
-    # wrapper around an async view would return an unawaited coroutine.
+    # A sync wrapper around an async view would return an unawaited coroutine.
     if iscoroutinefunction(view):
 
         @wraps(view)
         async def _async_view(request: HttpRequest, *args, **kwargs) -> HttpResponse:
             try:
-                if request.method not in methods:
-                    raise MethodNotAllowed(request.method, methods)
+                _check_method(request.method, methods)
                 return await view(request, *args, **kwargs)
             except (ApiError, Http404) as exc:
                 return _error_response(exc)
@@ -177,8 +152,7 @@ def api_view(
     @wraps(view)
     def _view(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         try:
-            if request.method not in methods:
-                raise MethodNotAllowed(request.method, methods)
+            _check_method(request.method, methods)
             return view(request, *args, **kwargs)
         except (ApiError, Http404) as exc:
             return _error_response(exc)
@@ -249,11 +223,7 @@ def choice_param(
 NOT_A_STRING = "Must be a string."
 NOT_AN_INTEGER = "Must be an integer."
 NOT_A_LIST_OF_STRINGS = "Must be a list of strings."
-JSON_TYPES: Mapping[Any, str] = {
-    str: NOT_A_STRING,
-    int: NOT_AN_INTEGER,
-    list[str]: NOT_A_LIST_OF_STRINGS,
-}
+JSON_TYPES = {str: NOT_A_STRING, int: NOT_AN_INTEGER, list[str]: NOT_A_LIST_OF_STRINGS}
 
 
 def _refuse_constant(name: str) -> float:
@@ -272,18 +242,20 @@ def _is_json_type(value: Any, kind: Any) -> bool:
 def json_body(request: HttpRequest, *, fields: Mapping[str, Any]) -> dict[str, Any]:
     """The request's JSON object, holding only the known fields, each of its type.
 
-    `fields` maps each field's name to its type, one of JSON_TYPES: str, int
-    (not a bool) or list[str]; null is none of them. Raises
-    UnsupportedMediaType, PayloadTooLarge, ApiError (invalid_json,
-    unknown_field), and ValidationFailed with the fields of the wrong type.
+    `fields` maps each name to a type of JSON_TYPES (int is not a bool; null is
+    no type). Raises ApiError: unsupported_media_type (415), payload_too_large
+    (413), invalid_json, unknown_field; ValidationFailed for wrong types.
     """
     if request.content_type != "application/json":
-        raise UnsupportedMediaType(request.content_type)
+        given = request.content_type or "nothing"
+        message = f"Send the body as application/json, not {given}."
+        raise ApiError(UNSUPPORTED_MEDIA_TYPE, message, status=415)
     try:
         # Under ASGI the body was read before the view ran; this reads memory.
         data = json.loads(request.body, parse_constant=_refuse_constant)
     except RequestDataTooBig:
-        raise PayloadTooLarge() from None
+        message = "The request body is too large."
+        raise ApiError(PAYLOAD_TOO_LARGE, message, status=413) from None
     except ValueError:  # UnicodeDecodeError is a ValueError too
         raise ApiError(INVALID_JSON, "The body is not valid JSON.") from None
     except RecursionError:  # "[[[[…" a thousand deep is valid JSON, and small
@@ -318,9 +290,8 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> JsonR
 
 def server_error(request: HttpRequest) -> JsonResponse:
     """handler500: a bug; Django has logged it with its traceback."""
-    return ApiError(SERVER_ERROR, "The server failed; the error is logged.").response(
-        status=500
-    )
+    message = "The server failed; the error is logged."
+    return ApiError(SERVER_ERROR, message, status=500).response()
 
 
 def idempotency_key(request: HttpRequest) -> str | None:
@@ -338,7 +309,7 @@ def idempotency_key(request: HttpRequest) -> str | None:
 def csrf_failure(request: HttpRequest, reason: str = "") -> JsonResponse:
     """CSRF_FAILURE_VIEW: a JSON 403 instead of Django's HTML page."""
     message = f"CSRF verification failed: {reason}" if reason else "CSRF failed."
-    return ApiError(CSRF_FAILED, message).response(status=403)
+    return ApiError(CSRF_FAILED, message, status=403).response()
 
 
 def bad_request(request: HttpRequest, exception: Exception) -> JsonResponse:
@@ -355,9 +326,9 @@ def bad_request(request: HttpRequest, exception: Exception) -> JsonResponse:
         message = str(exception)
     else:
         message = "The request is malformed."
-    return ApiError(BAD_REQUEST, message).response(status=400)
+    return ApiError(BAD_REQUEST, message).response()
 
 
 def permission_denied(request: HttpRequest, exception: Exception) -> JsonResponse:
     """handler403: JSON like every other error here."""
-    return ApiError(PERMISSION_DENIED, "You may not do this.").response(status=403)
+    return ApiError(PERMISSION_DENIED, "You may not do this.", status=403).response()

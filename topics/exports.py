@@ -67,23 +67,19 @@ Row = dict[str, Any]
 
 
 class InsufficientStorage(ApiError):
-    status = 507
-
     def __init__(self) -> None:
-        super().__init__(
-            "insufficient_storage", "The disk is full; nothing was written."
-        )
+        message = "The disk is full; nothing was written."
+        super().__init__("insufficient_storage", message, status=507)
 
 
 class ExportQuotaExceeded(ApiError):
-    status = 507
-
     def __init__(self) -> None:
         # The client can do what it does for a full disk: wait, or delete exports.
         super().__init__(
             "insufficient_storage",
             "The export folder holds as many files or bytes as it may; "
             "nothing was written.",
+            status=507,
         )
 
 

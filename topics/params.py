@@ -50,10 +50,7 @@ class ListParams:
     @classmethod
     def from_query(cls, query: QueryDict) -> Self:
         """Parse ?page=&per_page=&tag=, raising InvalidParameter on bad input."""
-        return cls(
-            **_paging(query),
-            tag=slug_param(query, "tag"),
-        )
+        return cls(**_paging(query), tag=slug_param(query, "tag"))
 
     @property
     def window(self) -> slice:

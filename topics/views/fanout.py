@@ -35,10 +35,9 @@ SOURCE_TIMEOUT = 0.5
 
 
 class BudgetExceeded(ApiError):
-    status = 504
-
     def __init__(self, budget: int) -> None:
-        super().__init__(TIMEOUT, f"No complete answer within the {budget} ms budget.")
+        message = f"No complete answer within the {budget} ms budget."
+        super().__init__(TIMEOUT, message, status=504)
 
 
 @api_view

@@ -16,8 +16,8 @@ class CallFailed(ApiError):
 
     def __init__(self, error: HTTPCallError) -> None:
         details = {"upstream_status": error.status} if error.status else {}
-        super().__init__(error.code, error.message, **details)
-        self.status = 504 if error.code == TIMEOUT else 502
+        status = 504 if error.code == TIMEOUT else 502
+        super().__init__(error.code, error.message, status=status, **details)
 
 
 @api_view

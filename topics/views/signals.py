@@ -20,12 +20,11 @@ RECEIVER_FAILED = "receiver_failed"
 class ReceiverFailed(ApiError):
     """A receiver raised (the mail server is down): the others still ran."""
 
-    status = 502
-
     def __init__(self, names: list[str]) -> None:
         super().__init__(
             RECEIVER_FAILED,
             f"Not done: {', '.join(names)}. The other receivers ran.",
+            status=502,
             receivers=names,
         )
 

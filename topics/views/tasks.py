@@ -49,12 +49,11 @@ class TaskResultsUnavailable(ApiError):
     """The TASKS backend keeps no results to poll (Django's default,
     ImmediateBackend, runs the task inside enqueue() and keeps nothing)."""
 
-    status = 501
-
     def __init__(self) -> None:
         super().__init__(
             TASK_RESULTS_UNAVAILABLE,
             "This server's task backend keeps no results to poll.",
+            status=501,
         )
 
 
