@@ -17,6 +17,21 @@ UNKNOWN_ROUTES = (
 )
 
 
+def json_404(test: SimpleTestCase, url: str, *, debug: bool) -> dict:
+    """GET url with DEBUG as given; assert a JSON not_found 404, return its error."""
+    with (
+        override_settings(DEBUG=debug),
+        test.assertLogs("django.request", "WARNING"),
+    ):
+        response = test.client.get(url)
+
+    test.assertEqual(response.status_code, 404)
+    test.assertEqual(response["Content-Type"], "application/json")
+    error = response.json()["error"]
+    test.assertEqual(error["code"], NOT_FOUND)
+    return error
+
+
 class UnknownTwinUrlTests(SimpleTestCase):
     def test_prefixes_are_every_twin_of_every_pair(self):
         """The catch-all covers sync, async and every variant prefix."""
@@ -31,17 +46,9 @@ class UnknownTwinUrlTests(SimpleTestCase):
             for prefix in TWIN_PREFIXES:
                 for route in UNKNOWN_ROUTES:
                     url = f"/{prefix}/{route}"
-                    with (
-                        self.subTest(debug=debug, url=url),
-                        override_settings(DEBUG=debug),
-                        self.assertLogs("django.request", "WARNING"),
-                    ):
-                        response = self.client.get(url)
+                    with self.subTest(debug=debug, url=url):
+                        error = json_404(self, url, debug=debug)
 
-                        self.assertEqual(response.status_code, 404)
-                        self.assertEqual(response["Content-Type"], "application/json")
-                        error = response.json()["error"]
-                        self.assertEqual(error["code"], NOT_FOUND)
                         self.assertIn(url, error["message"])
 
     async def test_unknown_url_is_json_404_for_async_client_and_post(self):
@@ -84,17 +91,9 @@ class ClassBasedViewNotFoundTests(TestCase):
             for pair_name, route in cases:
                 for twin in twins(pair_name):
                     url = f"/{twin.prefix}/{route}"
-                    with (
-                        self.subTest(debug=debug, url=url),
-                        override_settings(DEBUG=debug),
-                        self.assertLogs("django.request", "WARNING"),
-                    ):
-                        response = self.client.get(url)
+                    with self.subTest(debug=debug, url=url):
+                        error = json_404(self, url, debug=debug)
 
-                        self.assertEqual(response.status_code, 404)
-                        self.assertEqual(response["Content-Type"], "application/json")
-                        error = response.json()["error"]
-                        self.assertEqual(error["code"], NOT_FOUND)
                         path = url.partition("?")[0]
                         self.assertEqual(
                             error["message"], f"Nothing is served at {path}."
