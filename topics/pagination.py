@@ -1,4 +1,8 @@
-"""Paginator for the sync twins, AsyncPaginator (Django >= 6.0) for the async ones."""
+"""Paginator for the sync twins, AsyncPaginator (Django >= 6.0) for the async ones.
+
+Django and asgiref only: copy the file. A page past the end raises Http404,
+which Django (or a JSON error decorator such as topics.api.api_view) answers.
+"""
 
 from dataclasses import dataclass
 from typing import Any
@@ -6,8 +10,7 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from django.core.paginator import EmptyPage, Paginator
 from django.db.models import QuerySet
-
-from topics.api import NotFound
+from django.http import Http404
 
 try:
     from django.core.paginator import AsyncPaginator
@@ -33,8 +36,8 @@ class PageData:
         return self.number > 1
 
 
-def _page_not_found(number: object, num_pages: int) -> NotFound:
-    return NotFound(f"Page {number} does not exist: there are {num_pages} pages.")
+def _page_not_found(number: object, num_pages: int) -> Http404:
+    return Http404(f"Page {number} does not exist: there are {num_pages} pages.")
 
 
 def page_data(
