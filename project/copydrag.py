@@ -1,7 +1,8 @@
 """Copy drag: the project code an async view pulls in when a reader copies it.
 
-Run `python -m project.copydrag` (add `--json`, `--explain VIEW`, or
-`--max N --median M` to exit 1 when a view is over N lines or the median over M).
+Run `python -m project.copydrag` (add `--json`, `--explain VIEW`, and
+`--max N --median M` or `--max-beyond N --median-beyond M` to exit 1 when a
+view is over N lines or the median over M).
 
 For each async side of every pair in the registry, the drag is the transitive set
 of project-level definitions (functions, classes and module constants under
@@ -11,6 +12,15 @@ module's imports by reading the source (ast), never by importing it. Models
 reader's app has its own; Django, asgiref and other libraries are not counted.
 A definition's lines run from its first decorator to its last line; the view
 itself is not counted.
+
+Two figures per view:
+- lines: everything it drags, the kits' definitions included: what the first
+  view copied into an app costs;
+- beyond: what it drags outside the kits (KITS): what each further view costs
+  once the kits it needs are in the app.
+A kit is a module a reader copies whole, once per project, like a small
+library: it imports nothing of the project but other kits, and reads no
+setting (tests/test_boundaries.py holds every kit to that).
 """
 
 import argparse
@@ -27,6 +37,17 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("topics", "project")
 # A reader's app has its own models, forms and migrations.
 EXCLUDED = ("topics.models", "topics.forms", "topics.migrations")
+# Copied whole, once per project: each needs Django, asgiref, its I/O library
+# and at most other kits.
+KITS = (
+    "topics.api",
+    "topics.compat",
+    "topics.httperrors",
+    "topics.mixins",
+    "topics.pagination",
+    "topics.streaming",
+    "topics.upstream.client",
+)
 
 Key = tuple[str, str]  # (module, top-level name)
 
@@ -280,17 +301,30 @@ class Row:
     name: str  # the top-level definition: the function, or a view's class
     definitions: tuple[str, ...]
     lines: int
+    kits: tuple[str, ...] = ()  # the kit modules it needs
+    beyond: int = 0  # its lines outside them
 
 
-def measure(index: Index, module: str, name: str, label: str | None = None) -> Row:
-    """The copy drag of the top-level definition `name` in `module`."""
+def measure(
+    index: Index,
+    module: str,
+    name: str,
+    label: str | None = None,
+    kits: Iterable[str] = (),
+) -> Row:
+    """The copy drag of the top-level definition `name` in `module`; what
+    lies in one of `kits` (module names) counts in `lines` but not `beyond`."""
+    kits = tuple(kits)
     dragged = index.drag((module, name))
+    needed = {m for m, _ in dragged if m in kits}
     return Row(
         view=label or name,
         module=module,
         name=name,
         definitions=tuple(f"{m}.{n}" for m, n in sorted(dragged)),
         lines=sum(dragged.values()),
+        kits=tuple(sorted(needed)),
+        beyond=sum(lines for (m, _), lines in dragged.items() if m not in kits),
     )
 
 
@@ -298,13 +332,27 @@ def registry_rows(index: Index | None = None) -> list[Row]:
     """The drag of every async side in the registry, in registry order."""
     index = index or Index()
     return [
-        measure(index, module, name, label) for label, module, name in async_views()
+        measure(index, module, name, label, KITS)
+        for label, module, name in async_views()
     ]
 
 
 def median_lines(rows: list[Row]) -> float:
-    """The median drag in lines."""
+    """The median drag in lines, kits included."""
     return statistics.median(row.lines for row in rows)
+
+
+def median_beyond(rows: list[Row]) -> float:
+    """The median drag in lines outside the kits."""
+    return statistics.median(row.beyond for row in rows)
+
+
+def kit_lines(root: Path = ROOT) -> dict[str, int]:
+    """Each kit's size: the lines of its file."""
+    return {
+        kit: len((root / f"{kit.replace('.', '/')}.py").read_text().splitlines())
+        for kit in KITS
+    }
 
 
 def async_views() -> Iterator[tuple[str, str, str]]:
@@ -314,16 +362,24 @@ def async_views() -> Iterator[tuple[str, str, str]]:
 
     django.setup()
     from topics.pairs import PAIRS
-    from topics.registry import view_function
 
     for pair in PAIRS:
         for twin in pair.twins():
-            if twin.mode != "async":
-                continue
-            function = view_function(twin.view)
-            # A class-based view's handler is a method: the class is the view.
-            top = function.__qualname__.split(".")[0]
-            yield twin.view_name, function.__module__, top
+            if twin.mode == "async":
+                yield twin.view_name, *view_location(twin.view)
+
+
+def view_location(view: object) -> Key:
+    """(module, top-level name) of a registered view; a class-based view's
+    handler is a method, so its class is the view."""
+    from topics.registry import view_function
+
+    function = view_function(view)
+    return function.__module__, function.__qualname__.split(".")[0]
+
+
+def _short(kit: str) -> str:
+    return kit.rsplit(".", 1)[-1]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -332,50 +388,78 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--explain", metavar="VIEW", help="list one view's drag")
     parser.add_argument("--max", type=int, help="fail if any view drags more lines")
     parser.add_argument("--median", type=float, help="fail if the median is above")
+    parser.add_argument(
+        "--max-beyond", type=int, help="fail if any view drags more beyond the kits"
+    )
+    parser.add_argument(
+        "--median-beyond", type=float, help="fail if that median is above"
+    )
     args = parser.parse_args(argv)
 
     index = Index()
     rows = registry_rows(index)
-    median = median_lines(rows)
-    median_definitions = statistics.median(len(row.definitions) for row in rows)
-    worst = max(rows, key=lambda row: row.lines)
+    summary = {
+        "median_lines": median_lines(rows),
+        "max_lines": max(row.lines for row in rows),
+        "median_beyond": median_beyond(rows),
+        "max_beyond": max(row.beyond for row in rows),
+        "median_definitions": statistics.median(len(row.definitions) for row in rows),
+        "kit_lines": kit_lines(),
+    }
 
     if args.explain:
         for row in rows:
             if row.view == args.explain:
                 dragged = index.drag((row.module, row.name))
                 for (module, name), lines in sorted(dragged.items()):
-                    print(f"{lines:5}  {module}.{name}")
+                    where = "  (kit)" if module in KITS else ""
+                    print(f"{lines:5}  {module}.{name}{where}")
                 print(f"{row.lines:5}  total, {len(row.definitions)} definitions")
+                print(f"{row.beyond:5}  beyond the kits")
         return 0
     if args.json:
-        json.dump(
-            {
-                "views": [row.__dict__ for row in rows],
-                "median_lines": median,
-                "median_definitions": median_definitions,
-                "max_lines": worst.lines,
-            },
-            sys.stdout,
-            indent=2,
-        )
+        views = [row.__dict__ for row in rows]
+        json.dump({"views": views, **summary}, sys.stdout, indent=2)
         print()
     else:
         width = max(len(row.view) for row in rows)
-        print(f"{'view':<{width}}  definitions  lines")
+        print(f"{'view':<{width}}  lines  beyond  kits")
         for row in rows:
-            print(f"{row.view:<{width}}  {len(row.definitions):11}  {row.lines:5}")
-        print(f"median: {median_definitions:g} definitions, {median:g} lines")
-        print(f"max: {worst.lines} lines ({worst.view})")
+            kits = ", ".join(_short(kit) for kit in row.kits)
+            print(f"{row.view:<{width}}  {row.lines:5}  {row.beyond:6}  {kits}")
+        print(
+            f"median: {summary['median_lines']:g} lines, "
+            f"{summary['median_beyond']:g} beyond the kits"
+        )
+        worst = max(rows, key=lambda row: row.lines)
+        worst_beyond = max(rows, key=lambda row: row.beyond)
+        print(
+            f"max: {worst.lines} lines ({worst.view}), "
+            f"{worst_beyond.beyond} beyond the kits ({worst_beyond.view})"
+        )
+        sizes = ", ".join(f"{_short(k)} {n}" for k, n in summary["kit_lines"].items())
+        print(f"kits, copied whole once (lines): {sizes}")
 
-    over = [row for row in rows if args.max is not None and row.lines > args.max]
-    if over or (args.median is not None and median > args.median):
-        for row in over:
-            print(f"over {args.max}: {row.view} ({row.lines})", file=sys.stderr)
-        if args.median is not None and median > args.median:
-            print(f"median {median:g} is over {args.median:g}", file=sys.stderr)
-        return 1
-    return 0
+    failures = []
+    for flag, value, figure in (
+        ("max", args.max, "lines"),
+        ("max-beyond", args.max_beyond, "beyond"),
+    ):
+        if value is not None:
+            failures += [
+                f"over --{flag} {value}: {row.view} ({getattr(row, figure)})"
+                for row in rows
+                if getattr(row, figure) > value
+            ]
+    for flag, value, median in (
+        ("median", args.median, summary["median_lines"]),
+        ("median-beyond", args.median_beyond, summary["median_beyond"]),
+    ):
+        if value is not None and median > value:
+            failures.append(f"median {median:g} is over --{flag} {value:g}")
+    for failure in failures:
+        print(failure, file=sys.stderr)
+    return 1 if failures else 0
 
 
 if __name__ == "__main__":

@@ -12,7 +12,9 @@ A page holds, for each pair of topics/views/<family>.py, a block
     <!-- /diff -->
 
 and, for a variant, `<!-- diff:topic_list:native -->`: the diff from the twin of
-the variant's mode to the variant. A page may also show a helper pair the views
+the variant's mode to the variant. Under an async view's diff, a line says what
+copying it takes: the kits it needs, whole, and the definitions beyond them
+(project.copydrag). A page may also show a helper pair the views
 call, named by its sync half's dotted path: `<!-- diff:topics.pagination.page_data -->`
 diffs page_data() to apage_data(). The diffs are made from the source
 (inspect.getsource), so a page never shows code the project no longer runs.
@@ -29,6 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import django
+
+from project import copydrag
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 PAGES = BASE_DIR / "docs" / "patterns"
@@ -84,15 +88,49 @@ def diffs(pages: Path = PAGES) -> list[Diff]:
     """Every block the pages in `pages` must hold, in registry order."""
     from topics.pairs import PAIRS
 
+    index = copydrag.Index()
     result = []
     for pair in PAIRS:
         page = pages / f"{family_of(pair.sync_view)}.md"
-        result.append(Diff(pair.name, page, diff(pair.sync_view, pair.async_view)))
+        text = diff(pair.sync_view, pair.async_view)
+        result.append(Diff(pair.name, page, text + copy_note(pair.async_view, index)))
         for variant in pair.variants:
             twin = pair.sync_view if variant.mode == "sync" else pair.async_view
-            key = f"{pair.name}:{variant.name}"
-            result.append(Diff(key, page, diff(twin, variant.view)))
+            text = diff(twin, variant.view)
+            if variant.mode == "async":
+                text += copy_note(variant.view, index)
+            result.append(Diff(f"{pair.name}:{variant.name}", page, text))
     return result
+
+
+def _file_link(module: str) -> str:
+    path = module.replace(".", "/") + ".py"
+    return f"[`{path}`](../../{path})"
+
+
+def copy_note(view: object, index: "copydrag.Index") -> str:
+    """What copying an async view takes, as a paragraph: the kits it needs
+    (whole files, once per project) and the definitions it names beyond them,
+    by file, with their lines (models and forms aside: your app has its own)."""
+    from topics.registry import view_name
+
+    module, name = copydrag.view_location(view)
+    row = copydrag.measure(index, module, name, kits=copydrag.KITS)
+    beyond: dict[str, list[str]] = {}
+    for dotted in row.definitions:
+        owner, _, definition = dotted.rpartition(".")
+        if owner not in copydrag.KITS:
+            beyond.setdefault(owner, []).append(f"`{definition}`")
+    files = [f"from {_file_link(m)} {', '.join(names)}" for m, names in beyond.items()]
+    if row.kits:
+        kits = ", ".join(_file_link(kit) for kit in row.kits)
+        them = "them" if len(row.kits) > 1 else "it"
+        taken = f"the kit{'s' * (len(row.kits) > 1)} {kits} (whole, once per project)"
+        taken += f" and {row.beyond} lines beyond {them}"
+    else:
+        taken = f"no kit and {row.beyond} lines"
+    rest = f": {'; '.join(files)}" if files else ""
+    return f"\n**Copying `{view_name(view)}`** takes {taken}{rest}.\n"
 
 
 def helper_diff(path: str) -> str:

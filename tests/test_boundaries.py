@@ -14,6 +14,8 @@ from pathlib import Path
 from django.conf import settings
 from django.test import SimpleTestCase
 
+from project.copydrag import KITS
+
 BASE_DIR = Path(settings.BASE_DIR)
 
 
@@ -93,6 +95,20 @@ class BoundaryTests(SimpleTestCase):
             for f in violations("topics", (), TOOLS)
             if not f.startswith(("topics/audit/", "topics/hopfree/"))
         ]
+        self.assertEqual(found, [])
+
+    def test_each_kit_needs_only_libraries_and_other_kits(self) -> None:
+        """A kit is copied whole into another project: anything of this one it
+        imported, or a setting it read, would have to come along."""
+        found = []
+        for kit in KITS:
+            path = BASE_DIR / f"{kit.replace('.', '/')}.py"
+            for line, module in imported_modules(path):
+                own = is_under(module, "topics", "project") and not is_under(
+                    module, *KITS
+                )
+                if own or is_under(module, "django.conf"):
+                    found.append(f"{kit}:{line}: {module}")
         self.assertEqual(found, [])
 
     def test_a_hand_written_violation_is_seen(self) -> None:

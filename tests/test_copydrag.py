@@ -109,6 +109,16 @@ class CopyDragTests(SimpleTestCase):
         # Bad 2, CODE 1, LIMIT 1, cap 2, fail 2, _shared 2.
         self.assertEqual(row.lines, 10)
 
+    def test_what_lies_in_a_kit_counts_in_lines_not_beyond(self) -> None:
+        """A kit is copied once per project: the view's own drag leaves it out
+        and names it instead."""
+        row = copydrag.measure(
+            self.index, "shop.views.items", "aitems", kits=["shop.errors"]
+        )
+
+        self.assertEqual(row.kits, ("shop.errors",))
+        self.assertEqual((row.lines, row.beyond), (10, 7))
+
     def test_a_view_with_no_project_reference_drags_nothing(self) -> None:
         """Only what the source names is counted; local names shadow the module's."""
         row = copydrag.measure(self.index, "shop.views.items", "lonely")
@@ -138,14 +148,34 @@ class CommandTests(SimpleTestCase):
             "topics.payloads.topic_payload", views["atopic_detail"]["definitions"]
         )
         self.assertEqual(report["max_lines"], max(v["lines"] for v in views.values()))
+        self.assertEqual(views["atopic_detail"]["kits"], ["topics.api"])
+        self.assertLess(
+            views["atopic_detail"]["beyond"], views["atopic_detail"]["lines"]
+        )
+        self.assertEqual(set(report["kit_lines"]), set(copydrag.KITS))
 
     def test_a_target_exceeded_exits_1(self):
-        """--max and --median fail the command when the drag is above them."""
-        over, _ = self.run_command("--max", "0")
-        median_over, _ = self.run_command("--median", "0")
-        within, _ = self.run_command("--max", "100000", "--median", "100000")
+        """--max and --median (and their -beyond forms, for the drag outside
+        the kits) fail the command when the drag is above them."""
+        codes = [
+            self.run_command(flag, "0")[0]
+            for flag in ("--max", "--median", "--max-beyond", "--median-beyond")
+        ]
+        within, _ = self.run_command(
+            *("--max", "100000", "--median", "100000"),
+            *("--max-beyond", "100000", "--median-beyond", "100000"),
+        )
 
-        self.assertEqual((over, median_over, within), (1, 1, 0))
+        self.assertEqual((codes, within), ([1, 1, 1, 1], 0))
+
+
+class KitListTests(SimpleTestCase):
+    def test_the_guide_lists_every_kit(self) -> None:
+        """docs/guide.md's "What to copy" links each kit: a new one is announced."""
+        guide = (copydrag.ROOT / "docs" / "guide.md").read_text()
+        for kit in copydrag.KITS:
+            with self.subTest(kit=kit):
+                self.assertIn(f"(../{kit.replace('.', '/')}.py)", guide)
 
 
 class CopyDragCeilingTests(SimpleTestCase):
