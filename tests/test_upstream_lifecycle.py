@@ -3,6 +3,8 @@ reach anything but the configured upstream."""
 
 import asyncio
 import signal
+import subprocess
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
@@ -53,6 +55,34 @@ class SessionTests(SimpleTestCase):
         self.assertEqual(client._sessions, {})
         async with client_session() as later:
             self.assertIsNot(later, first)
+
+    def test_the_client_names_failures_as_httperrors_does(self):
+        """Each module stands alone, so each defines the codes: they agree."""
+        from topics import httperrors
+
+        for name in ("CONNECTION", "TIMEOUT", "STATUS", "BAD_JSON", "NOT_JSON"):
+            with self.subTest(name=name):
+                self.assertEqual(getattr(client, name), getattr(httperrors, name))
+        self.assertEqual(client.CONNECTION_FAILED, httperrors.CONNECTION_FAILED)
+
+    def test_the_edge_imports_without_the_thread_setting(self):
+        """Importing the upstream edge starts nothing and reads no setting: it
+        imports in a project that has none of UPSTREAM_THREADS and the rest."""
+        code = (
+            "import django; from django.conf import settings; "
+            "settings.configure(); django.setup(); "
+            "import topics.upstream.params, threading; "
+            "print(threading.active_count())"
+        )
+        result = subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=settings.BASE_DIR,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        self.assertEqual((result.returncode, result.stderr), (0, ""))
+        self.assertEqual(result.stdout.strip(), "1")
 
     def test_source_urls_come_from_settings_only(self):
         """A name outside the allowed sources never becomes a URL."""

@@ -1,5 +1,6 @@
 """An upstream answer larger than the client's max_bytes: refused, never read whole."""
 
+import json
 import tracemalloc
 
 import pytest
@@ -7,9 +8,13 @@ from django.test import SimpleTestCase
 
 from tests.twins import prefixes
 from topics.upstream.client import (
+    CONNECTION,
+    STATUS,
+    TIMEOUT,
     TOO_LARGE,
     UpstreamError,
     afetch_json,
+    error_response,
     fetch_json,
     http_session,
 )
@@ -19,6 +24,26 @@ from topics.upstream.params import source_url
 LARGE = {"size": 8_000_000, "chunked": 1}
 # Read whole, the answer alone takes 8 MB, and its decoded string as much again.
 MEMORY_BOUND = 3_000_000
+
+
+class ErrorResponseTests(SimpleTestCase):
+    def test_a_timeout_is_504_any_other_failure_502(self):
+        """Gateway Timeout when the upstream did not answer in time, as the
+        budget and httperrors pairs answer it; Bad Gateway otherwise."""
+        for code, status in (
+            (TIMEOUT, 504),
+            (CONNECTION, 502),
+            (STATUS, 502),
+            (TOO_LARGE, 502),
+        ):
+            with self.subTest(code=code):
+                response = error_response(UpstreamError(code, "x", source="orders"))
+
+                self.assertEqual(response.status_code, status)
+                self.assertEqual(
+                    json.loads(response.content)["error"],
+                    {"code": code, "message": "orders: x", "source": "orders"},
+                )
 
 
 @pytest.mark.usefixtures("upstream")

@@ -2,8 +2,8 @@
 aiohttp session per event loop for the async ones; both raise UpstreamError.
 
 Copy this module as it is: it needs Django, aiohttp, requests and the standard
-library (and topics/httperrors.py's codes), and reads no setting: pass limits
-as arguments, from your settings if you like, where you call it.
+library, and reads no setting: pass limits as arguments, from your settings if
+you like, where you call it.
 """
 
 import asyncio
@@ -25,21 +25,20 @@ from django.http import JsonResponse
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ReadTimeoutError
 
-from topics.httperrors import (
-    BAD_JSON,
-    CONNECTION,
-    CONNECTION_FAILED,
-    NOT_JSON,
-    STATUS,
-    TIMEOUT,
-)
-
 logger = logging.getLogger(__name__)
 
 Json = dict[str, Any]
 
-# The codes of topics.httperrors, and one more: this client caps the body.
+# The failures' codes, as topics.httperrors names them (each module stands
+# alone; tests/test_upstream_lifecycle.py checks they agree), and one more:
+# this client caps the body.
+CONNECTION = "upstream_connection"
+TIMEOUT = "upstream_timeout"
+STATUS = "upstream_status"
+BAD_JSON = "upstream_bad_json"
 TOO_LARGE = "upstream_too_large"
+CONNECTION_FAILED = "The connection failed or broke."
+NOT_JSON = "The answer is not valid JSON."
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS"})
 # Seconds a call may take, all included, unless the caller says otherwise.
 DEFAULT_TIMEOUT = 5.0
@@ -63,8 +62,8 @@ propagated_headers: contextvars.ContextVar[Mapping[str, str]] = contextvars.Cont
 
 
 class UpstreamError(Exception):
-    """An upstream call that failed: `code` is one of topics.httperrors' or
-    upstream_too_large; `http_status`, the upstream's status, else 0."""
+    """An upstream call that failed: `code` is CONNECTION, TIMEOUT, STATUS,
+    BAD_JSON or TOO_LARGE; `http_status`, the upstream's status, else 0."""
 
     def __init__(
         self, code: str, reason: str, *, source: str = "", http_status: int = 0
@@ -77,11 +76,11 @@ class UpstreamError(Exception):
 
 
 def error_response(error: UpstreamError) -> JsonResponse:
-    """The answer to a client whose request failed upstream: 502 with
-    {"error": {"code", "message", "source"}}."""
+    """The answer to a client whose request failed upstream: 504 (Gateway
+    Timeout) for a timeout, else 502, with {"error": {"code", "message", "source"}}."""
     details = {"source": error.source} if error.source else {}
     body = {"code": error.code, "message": str(error), **details}
-    return JsonResponse({"error": body}, status=502)
+    return JsonResponse({"error": body}, status=504 if error.code == TIMEOUT else 502)
 
 
 def _timeout_error(seconds: float, source: str) -> UpstreamError:

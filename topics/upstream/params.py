@@ -7,6 +7,7 @@ demo sets it beside the views (project/demo/scenario.py).
 
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
+from functools import cache
 from typing import Self
 
 from django.conf import settings
@@ -18,12 +19,18 @@ from topics.upstream.client import ContextThreadPool, http_session, requests_ses
 # The sources a client may name; their URLs are built here, from settings.
 SOURCES = ("profile", "orders", "recommendations")
 REPLICAS = (1, 2)
-# The thread-pool variants' workers, shared by every request of the process.
-EXECUTOR = ContextThreadPool(
-    max_workers=settings.UPSTREAM_THREADS, thread_name_prefix="upstream"
-)
-# Its requests pool as large, so that no thread waits for a connection.
-requests_session(pool_size=settings.UPSTREAM_THREADS)
+
+
+@cache
+def executor() -> ContextThreadPool:
+    """The thread-pool variants' workers (UPSTREAM_THREADS), shared by every
+    request of the process; made at the first call, not at import, so that
+    importing this module starts no thread."""
+    # Its requests pool as large, so that no thread waits for a connection.
+    requests_session(pool_size=settings.UPSTREAM_THREADS)
+    return ContextThreadPool(
+        max_workers=settings.UPSTREAM_THREADS, thread_name_prefix="upstream"
+    )
 
 
 def upstream_session() -> AbstractAsyncContextManager:

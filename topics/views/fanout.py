@@ -21,9 +21,9 @@ from topics.upstream.client import (
     gather_all,
 )
 from topics.upstream.params import (
-    EXECUTOR,
     BoundedParams,
     budget_param,
+    executor,
     item_url,
     source_url,
     sources_param,
@@ -42,7 +42,8 @@ class BudgetExceeded(ApiError):
 
 @api_view
 def upstream_fanout(request: HttpRequest) -> JsonResponse:
-    """Call every source and answer with all their data; 502 if one fails."""
+    """Call every source and answer with all their data; 502 if one fails
+    (504 if it timed out)."""
     names = sources_param(request.GET)
     try:
         results = {name: fetch_json(source_url(name), source=name) for name in names}
@@ -56,7 +57,7 @@ def upstream_fanout_threads(request: HttpRequest) -> JsonResponse:
     """See upstream_fanout(); the calls run together in a shared thread pool."""
     names = sources_param(request.GET)
     futures = {
-        name: EXECUTOR.submit(fetch_json, source_url(name), source=name)
+        name: executor().submit(fetch_json, source_url(name), source=name)
         for name in names
     }
     try:

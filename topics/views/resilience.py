@@ -22,8 +22,8 @@ from topics.upstream.client import (
     first_success,
 )
 from topics.upstream.params import (
-    EXECUTOR,
     REPLICAS,
+    executor,
     hedge_after_param,
     method_param,
     source_param,
@@ -59,10 +59,10 @@ def _first_success(calls: set[Future]) -> Json:
 def upstream_hedged(request: HttpRequest) -> JsonResponse:
     """Ask the primary; if it is slow, ask the backup too; take the first answer."""
     hedge_after = hedge_after_param(request.GET)
-    futures = {EXECUTOR.submit(fetch_json, _replica_url(REPLICAS[0]))}
+    futures = {executor().submit(fetch_json, _replica_url(REPLICAS[0]))}
     done, _ = wait(futures, timeout=hedge_after / 1000)
     if not done:
-        futures.add(EXECUTOR.submit(fetch_json, _replica_url(REPLICAS[1])))
+        futures.add(executor().submit(fetch_json, _replica_url(REPLICAS[1])))
     try:
         # The loser runs on in its thread: a requests call cannot be cancelled.
         return JsonResponse({"answer": _first_success(futures)})
