@@ -21,7 +21,7 @@ from project.demo.seeding import (
 )
 from tests.asgi import whole_body
 from tests.wsgi import WSGIResponse, wsgi_request
-from topics.exports import CHUNK_ROWS
+from topics.exportfiles import CHUNK_ROWS
 from topics.models import Topic
 from topics.pairs import PAIRS
 from topics.registry import PLACEHOLDER, Example, Pair, Twin

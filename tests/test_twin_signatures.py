@@ -155,6 +155,6 @@ class TwinSignatureTests(SimpleTestCase):
         """The walk sees helper twins, not only views: the test cannot pass empty."""
         names = {dotted for dotted, _, _ in twin_pairs()}
 
-        self.assertIn("topics.exports.awrite_export", names)
+        self.assertIn("topics.exportfiles.awrite_export", names)
         self.assertIn("topics.pagination.apage_data", names)
         self.assertIn("topics.views.orm.atopic_list", names)

@@ -1,5 +1,5 @@
 from datetime import datetime, timedelta
-from typing import Any, Self
+from typing import Self
 
 from django.conf import settings
 from django.db import models
@@ -76,15 +76,6 @@ class TopicQuerySet(models.QuerySet):
             topics = topics.filter(author_id=author_id)
         return topics.order_by(*ordering).values(
             *LIST_FIELDS, author_name=F("author__name")
-        )
-
-    def older_than(self, row: dict[str, Any]) -> Self:
-        """The rows after `row` in NEWEST_FIRST order: where a keyset page starts."""
-        created, pk = row["created"], row["id"]
-        # "created <= X" lets the topic_newest_first index bound the range; the
-        # rest drops the rows of that instant already read, by id.
-        return self.filter(
-            Q(created__lte=created) & (Q(created__lt=created) | Q(id__lt=pk))
         )
 
     def with_tags(self) -> Self:

@@ -14,7 +14,7 @@ from topics.api import (
     slug_param,
     text_param,
 )
-from topics.exports import EXPORT_NAME, NAME_RULE
+from topics.exportfiles import EXPORT_NAME, FORMATS, NAME_RULE
 from topics.models import NEWEST_FIRST
 
 PER_PAGE_DEFAULT = 20
@@ -22,7 +22,6 @@ PER_PAGE_MAX = 100
 # Offset pagination gets slower with depth; a cap keeps one request cheap.
 PAGE_MAX = 10_000
 SEARCH_TEXT_MAX = 100
-EXPORT_FORMATS = ("csv", "jsonl")
 # Every ordering ends with a unique column, so pages never overlap.
 ORDERINGS = {
     "newest": NEWEST_FIRST,
@@ -95,21 +94,22 @@ class SearchParams:
 class ExportParams:
     fmt: str
     export_id: str
-    filters: dict
+    filters: dict  # for Topic.objects.listing(); JSON-able, for a task
 
     @classmethod
     def from_query(cls, query: QueryDict) -> Self:
-        """?format=csv|jsonl, an optional ?name=, and the search filters."""
-        fmt = choice_param(query, "format", choices=EXPORT_FORMATS, default="csv")
-        # Exports are read by key, newest first (exports.chunks()): the search's
-        # other orderings would need another key, so they are refused, not a 500.
+        """?format=csv|jsonl, an optional ?name=, and the search's filters
+        (?q=, ?tag=, ?author=); ?ordering= may only be newest."""
+        fmt = choice_param(query, "format", choices=tuple(FORMATS), default="csv")
+        # Exports are newest first, listing()'s default: another order is a 400.
         choice_param(query, "ordering", choices=("newest",), default="newest")
         name = query.get("name") or f"topics-{uuid.uuid4().hex[:12]}"
         # Checked by pattern only: the disk is looked at off the event loop.
         if not EXPORT_NAME.fullmatch(name):
             raise InvalidParameter("name", f"must be {NAME_RULE}.")
-        return cls(
-            fmt=fmt,
-            export_id=f"{name}.{fmt}",
-            filters=SearchParams.from_query(query).filters(),
-        )
+        filters = {
+            "text": text_param(query, "q", max_length=SEARCH_TEXT_MAX),
+            "tag": slug_param(query, "tag"),
+            "author_id": int_param(query, "author", default=None, low=1, high=PK_MAX),
+        }
+        return cls(fmt=fmt, export_id=f"{name}.{fmt}", filters=filters)

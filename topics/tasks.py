@@ -10,9 +10,9 @@ Source: https://docs.djangoproject.com/en/6.0/topics/tasks/
 from typing import Any
 
 from topics.compat import task
-from topics.exports import write_export
+from topics.exportfiles import write_export
+from topics.exports import COLUMNS, export_folder
 from topics.models import Topic
-from topics.params import ExportParams
 
 
 @task
@@ -24,11 +24,7 @@ def export_topics(*, fmt: str, export_id: str, filters: dict[str, Any]) -> dict:
     worker records as the task's failure.
     """
     rows = Topic.objects.listing(**filters)
-    return write_export(rows, fmt=fmt, export_id=export_id).payload()
-
-
-def export_arguments(params: ExportParams) -> dict[str, Any]:
-    """export_topics()'s keyword arguments for the parsed query, JSON-able:
-    exports are always newest first, so the ordering (a tuple) stays behind."""
-    filters = {key: value for key, value in params.filters.items() if key != "ordering"}
-    return {"fmt": params.fmt, "export_id": params.export_id, "filters": filters}
+    result = write_export(
+        rows, folder=export_folder(), export_id=export_id, fmt=fmt, columns=COLUMNS
+    )
+    return result.payload()

@@ -7,7 +7,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.db import transaction
 
-from topics.exports import export_path, write_export
+from topics.exportfiles import write_export
+from topics.exports import COLUMNS, export_folder
 from topics.models import Author, Bookmark, Profile, Tag, Topic
 
 AUTHOR_NAMES = [
@@ -212,12 +213,15 @@ DEMO_EXPORT_ROWS = 1000
 def seed_demo_exports() -> list[str]:
     """Write the demo exports (the newest topics) that do not exist yet."""
     made = []
+    folder = export_folder()
     for export_id in DEMO_EXPORTS:
-        if not export_path(export_id).exists():
+        if not (folder.root / export_id).exists():
             fmt = export_id.rpartition(".")[2]
             # A filter, not a slice: an export reads its rows a chunk at a time.
             newest = Topic.objects.listing().values("pk")[:DEMO_EXPORT_ROWS]
             rows = Topic.objects.listing().filter(pk__in=newest)
-            write_export(rows, fmt=fmt, export_id=export_id)
+            write_export(
+                rows, folder=folder, export_id=export_id, fmt=fmt, columns=COLUMNS
+            )
             made.append(export_id)
     return made

@@ -13,8 +13,7 @@ from django.test import TransactionTestCase
 from project.demo.seeding import seed_topics
 from tests.faults.test_disconnect import csrf_token, eventually, raw_request
 from tests.servers import uvicorn_server
-from tests.views.exports_support import leftovers
-from topics.exports import export_root
+from tests.views.exports_support import export_root, leftovers
 
 EXPORT_ROWS = 30_000
 # Seconds idle after which the restarted server deems a temporary abandoned.

@@ -15,8 +15,7 @@ from django.utils import timezone
 
 from project.demo.seeding import seed_topics
 from tests.twins import prefixes
-from tests.views.exports_support import leftovers
-from topics.exports import export_root
+from tests.views.exports_support import export_root, leftovers
 from topics.models import IdempotencyKey
 
 HOUR = 60 * 60

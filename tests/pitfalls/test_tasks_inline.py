@@ -7,8 +7,8 @@ from django.conf import global_settings, settings
 from django.test import TestCase, override_settings
 
 from project.demo.seeding import seed_topics
+from tests.views.exports_support import export_root
 from topics.compat import IMMEDIATE_BACKEND, TaskResultStatus, task_backends
-from topics.exports import export_root
 from topics.pitfalls.tasks_inline import (
     REPORT_SECONDS,
     build_report,

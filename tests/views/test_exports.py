@@ -14,9 +14,10 @@ from django.test import TestCase
 
 from project.demo.seeding import seed_topics
 from tests.twins import prefixes
-from tests.views.exports_support import leftovers
-from topics import exports
-from topics.exports import NAME_IS_A_FOLDER, export_root
+from tests.views.exports_support import export_root, leftovers
+from topics import exportfiles
+from topics.exportfiles import NAME_IS_A_FOLDER
+from topics.exports import COLUMNS, export_folder
 from topics.models import Topic
 
 
@@ -66,8 +67,12 @@ class ExportCreateTests(TestCase):
     async def test_cancelled_export_leaves_no_file(self):
         """Cancelled mid-write (the client left): no temporary, no final file."""
         task = asyncio.create_task(
-            exports.awrite_export(
-                Topic.objects.listing(), fmt="csv", export_id="cancelled.csv"
+            exportfiles.awrite_export(
+                Topic.objects.listing(),
+                folder=export_folder(),
+                export_id="cancelled.csv",
+                fmt="csv",
+                columns=COLUMNS,
             )
         )
         async with asyncio.timeout(5):
@@ -122,7 +127,9 @@ class ExportCreateTests(TestCase):
                 full = export_root() / f".full-{prefix}.tmp"
                 full.symlink_to("/dev/full")
 
-                with mock.patch.object(exports, "temporary_path", return_value=full):
+                with mock.patch.object(
+                    exportfiles, "temporary_path", return_value=full
+                ):
                     response = await self.post(
                         prefix, name=f"full-{prefix}", format="csv"
                     )

@@ -17,10 +17,14 @@ from django.test import TestCase
 from project.demo.seeding import seed_topics
 from tests.asgi import http_scope
 from tests.twins import prefixes
-from tests.views.exports_support import SYNC_ITERATOR_WARNING, body_of
-from topics import exports
-from topics.exports import READ_BYTES, export_root
-from topics.models import Topic
+from tests.views.exports_support import (
+    SYNC_ITERATOR_WARNING,
+    body_of,
+    export_all_topics,
+    export_root,
+)
+from topics import exportfiles
+from topics.exportfiles import READ_BYTES
 
 # path -> what happens the next time the path is opened, in the opening thread.
 _BEFORE_OPEN: dict[str, Callable[[], None]] = {}
@@ -51,7 +55,7 @@ def before_open(path: Path, action: Callable[[], None]) -> Iterator[None]:
 
 def reexport(path: Path, content: bytes) -> None:
     """What a re-export does: a whole new file, renamed over the name."""
-    temporary = exports.temporary_path(path)
+    temporary = exportfiles.temporary_path(path)
     temporary.write_bytes(content)
     os.replace(temporary, path)
 
@@ -69,8 +73,7 @@ class DownloadTests(TestCase):
     @classmethod
     def setUpTestData(cls):
         seed_topics(count=3 * READ_BYTES // 120)  # a file of several read chunks
-        exports.write_export(Topic.objects.listing(), fmt="csv", export_id="big.csv")
-        cls.expected = (export_root() / "big.csv").read_bytes()
+        cls.expected = export_all_topics("big.csv")
 
     async def test_async_download_streams_chunks_without_the_warning(self):
         """FileChunks is an async iterator: no buffering, no Django warning."""
@@ -156,7 +159,9 @@ class DownloadTests(TestCase):
             release.wait(10)
 
         with before_open(path, hold):
-            task = asyncio.ensure_future(exports.aopen_export("big.csv"))
+            task = asyncio.ensure_future(
+                exportfiles.aopen_export(export_root(), "big.csv")
+            )
             await asyncio.to_thread(opening.wait, 10)
             task.cancel()
             await asyncio.sleep(0.1)  # the cancellation reaches the view's await

@@ -13,7 +13,6 @@ from asgiref.sync import sync_to_async
 from asgiref.testing import ApplicationCommunicator
 from django.db import OperationalError
 from django.db.backends.utils import CursorWrapper
-from django.db.models import QuerySet
 from django.test import TestCase, TransactionTestCase
 
 from project.demo.seeding import seed_topics
@@ -21,10 +20,8 @@ from tests.asgi import http_scope
 from tests.factories import make_topic
 from tests.queries import garbage_kept, open_cursors
 from tests.twins import prefixes
-from tests.views.exports_support import SYNC_ITERATOR_WARNING, body_of
-from topics import exports
-from topics.exports import CHUNK_ROWS, export_root
-from topics.models import NEWEST_FIRST, Topic
+from tests.views.exports_support import SYNC_ITERATOR_WARNING, body_of, export_root
+from topics.exportfiles import CHUNK_ROWS
 
 
 class StreamTests(TestCase):
@@ -118,17 +115,6 @@ class StreamTests(TestCase):
         response = await self.async_client.get("/async/exports/stream/?ordering=newest")
         self.assertEqual(response.status_code, 200)
 
-    async def test_rows_without_older_than_fail_at_the_first_page(self):
-        """Read by key from a QuerySet that cannot: refused before the first chunk
-        (so before a stream's 200), not at the second (a 200 cut after 2,000 rows,
-        which a newcomer's copy met)."""
-        rows = QuerySet(Topic).order_by(*NEWEST_FIRST).values("id", "created")
-
-        with self.assertRaisesMessage(TypeError, "older_than()"):
-            next(exports.chunks(rows))
-        with self.assertRaisesMessage(TypeError, "older_than()"):
-            await anext(exports.achunks(rows))
-
 
 class StreamDisconnectTests(TransactionTestCase):
     """Through Django's real ASGI handler, which reads on a thread of its own."""
@@ -172,7 +158,7 @@ class StreamDisconnectTests(TransactionTestCase):
 
     async def test_client_leaving_stops_the_database_read(self):
         """http.disconnect after the first rows: the read stops mid-table."""
-        with self.assertLogs("topics.exports", "INFO") as logs:
+        with self.assertLogs("topics.exportfiles", "INFO") as logs:
             start, header, rows = await self.leave_after_the_first_rows()
 
         self.assertEqual(start["status"], 200)
@@ -187,7 +173,7 @@ class StreamDisconnectTests(TransactionTestCase):
         """Stopped mid-table, the query's cursor is closed by the stream, on the
         connection's thread, not left to the garbage collector: aiterator() left
         it in a reference cycle, closed later on a closed or lent-out connection."""
-        with garbage_kept(), self.assertLogs("topics.exports", "INFO"):
+        with garbage_kept(), self.assertLogs("topics.exportfiles", "INFO"):
             await self.leave_after_the_first_rows()
             left_open = open_cursors()
 

@@ -12,9 +12,9 @@ from django_tasks_db.models import DBTaskResult
 
 from tests.factories import make_topic
 from tests.twins import prefixes
+from tests.views.exports_support import export_root
 from topics.api import NOT_FOUND
 from topics.compat import IMMEDIATE_BACKEND, InvalidTaskBackend, task_backends
-from topics.exports import export_root
 from topics.pitfalls.tasks_inline import build_report
 from topics.views.tasks import TASK_RESULTS_UNAVAILABLE
 

@@ -18,7 +18,7 @@ from django.test import TransactionTestCase
 
 from tests.factories import make_topic
 from tests.servers import MANAGE, SHUTDOWN_TIMEOUT, _app_environment
-from topics.exports import export_root
+from tests.views.exports_support import export_root
 
 # Generous: the worker starts Django (about a second), then looks every 0.1 s.
 WORKER_WAIT = 30  # seconds

@@ -20,10 +20,11 @@ from tests.pitfalls.test_loops import EVERY_LINE
 from tests.queries import garbage_kept, open_cursors
 from tests.servers import Server, gunicorn_wsgi_server, uvicorn_server
 from tests.twins import prefixes
+from tests.views.exports_support import export_all_topics
 from tests.wsgi import wsgi_environ, wsgi_request, wsgi_response
-from topics import exports
-from topics.exports import CHUNK_ROWS, READ_BYTES, export_root
-from topics.models import Topic
+from topics import exportfiles
+from topics.exportfiles import CHUNK_ROWS, READ_BYTES
+from topics.exports import COLUMNS
 from topics.pitfalls.loops import right_primed_stream
 from topics.streaming import read_whole_under_wsgi
 from topics.upstream import client, params
@@ -37,14 +38,13 @@ class StreamUnderWsgiTests(TestCase):
     @classmethod
     def setUpTestData(cls):
         seed_topics(count=TOPICS)
-        exports.write_export(Topic.objects.listing(), fmt="csv", export_id="wsgi.csv")
-        cls.file = (export_root() / "wsgi.csv").read_bytes()
+        cls.file = export_all_topics("wsgi.csv")
 
     def test_async_stream_sends_every_row(self):
         """The primed async stream, read in the view's loop: every row, as sync."""
         sync = wsgi_request("GET", "/sync/exports/stream/")
 
-        with self.assertLogs("topics.exports", "INFO") as logs:
+        with self.assertLogs("topics.exportfiles", "INFO") as logs:
             response = wsgi_request("GET", "/async/exports/stream/")
 
         self.assertEqual(response.status_code, 200)
@@ -78,9 +78,9 @@ class StreamUnderWsgiTests(TestCase):
     def test_an_outage_after_the_first_rows_is_a_503_not_a_cut_200(self):
         """The body is read before the status line: a failure mid-table is a 503."""
         down = OperationalError("server closed the connection unexpectedly")
-        first_rows = exports.encode_rows
+        first_rows = exportfiles.encode_rows([], "csv", COLUMNS)
         encode = mock.patch.object(
-            exports, "encode_rows", side_effect=[first_rows([], "csv"), down]
+            exportfiles, "encode_rows", side_effect=[first_rows, down]
         )
 
         with encode, self.assertLogs("django.request", logging.WARNING):
@@ -178,8 +178,7 @@ class EveryRowOverHttpTests(TransactionTestCase):
 
     def setUp(self):
         seed_topics(count=SERVED_TOPICS)
-        exports.write_export(Topic.objects.listing(), fmt="csv", export_id="all.csv")
-        self.file = (export_root() / "all.csv").read_bytes()
+        self.file = export_all_topics("all.csv")
 
     def test_gunicorn_sync_workers_send_every_row(self):
         """WSGI, as gunicorn's sync workers serve it: every row, every byte."""

@@ -11,7 +11,7 @@ from django.http import (
 from django.utils.http import content_disposition_header
 
 from topics.api import api_view
-from topics.exports import (
+from topics.exportfiles import (
     FORMATS,
     ExportFile,
     FileChunks,
@@ -23,6 +23,7 @@ from topics.exports import (
     stream_rows,
     write_export,
 )
+from topics.exports import COLUMNS, export_folder
 from topics.models import Topic
 from topics.params import ExportParams
 from topics.streaming import aprimed, primed, read_whole_under_wsgi
@@ -33,7 +34,13 @@ def export_create(request: HttpRequest) -> JsonResponse:
     """Write the (filtered) topics to a file; 201 with its id, rows and bytes."""
     params = ExportParams.from_query(request.GET)
     rows = Topic.objects.listing(**params.filters)
-    result = write_export(rows, fmt=params.fmt, export_id=params.export_id)
+    result = write_export(
+        rows,
+        folder=export_folder(),
+        export_id=params.export_id,
+        fmt=params.fmt,
+        columns=COLUMNS,
+    )
     return JsonResponse(result.payload(), status=201)
 
 
@@ -42,7 +49,13 @@ async def aexport_create(request: HttpRequest) -> JsonResponse:
     """See export_create()."""
     params = ExportParams.from_query(request.GET)
     rows = Topic.objects.listing(**params.filters)
-    result = await awrite_export(rows, fmt=params.fmt, export_id=params.export_id)
+    result = await awrite_export(
+        rows,
+        folder=export_folder(),
+        export_id=params.export_id,
+        fmt=params.fmt,
+        columns=COLUMNS,
+    )
     return JsonResponse(result.payload(), status=201)
 
 
@@ -52,7 +65,11 @@ async def aexport_create_pipelined(request: HttpRequest) -> JsonResponse:
     params = ExportParams.from_query(request.GET)
     rows = Topic.objects.listing(**params.filters)
     result = await awrite_export_pipelined(
-        rows, fmt=params.fmt, export_id=params.export_id
+        rows,
+        folder=export_folder(),
+        export_id=params.export_id,
+        fmt=params.fmt,
+        columns=COLUMNS,
     )
     return JsonResponse(result.payload(), status=201)
 
@@ -69,7 +86,7 @@ def _attachment(response: HttpResponse, export: ExportFile) -> HttpResponse:
 @api_view
 def export_download(request: HttpRequest, export_id: str) -> FileResponse:
     """An export's file, as an attachment."""
-    export = open_export(export_id)
+    export = open_export(export_folder().root, export_id)
     # Under ASGI Django reads this whole file into memory first, and warns.
     response = FileResponse(export.file, content_type=export.content_type)
     return _attachment(response, export)
@@ -81,7 +98,7 @@ async def aexport_download(
     request: HttpRequest, export_id: str
 ) -> StreamingHttpResponse:
     """See export_download(); streamed in chunks by an async iterator."""
-    export = await aopen_export(export_id)
+    export = await aopen_export(export_folder().root, export_id)
     response = StreamingHttpResponse(
         FileChunks(export.file), content_type=export.content_type
     )
@@ -102,7 +119,7 @@ def export_stream(request: HttpRequest) -> StreamingHttpResponse:
     """The export sent as it is read, with no file: a sync generator."""
     params = ExportParams.from_query(request.GET)
     rows = Topic.objects.listing(**params.filters)
-    return _streamed(primed(stream_rows(rows, params.fmt)), params)
+    return _streamed(primed(stream_rows(rows, params.fmt, COLUMNS)), params)
 
 
 @api_view(methods=["GET"])
@@ -112,4 +129,4 @@ async def aexport_stream(request: HttpRequest) -> StreamingHttpResponse:
     params = ExportParams.from_query(request.GET)
     rows = Topic.objects.listing(**params.filters)
     # Primed: the query runs before the 200 is sent, so an outage is a 503.
-    return _streamed(await aprimed(astream_rows(rows, params.fmt)), params)
+    return _streamed(await aprimed(astream_rows(rows, params.fmt, COLUMNS)), params)

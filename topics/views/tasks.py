@@ -16,7 +16,7 @@ from topics.compat import (
     TaskResultStatus,
 )
 from topics.params import ExportParams
-from topics.tasks import export_arguments, export_topics
+from topics.tasks import export_topics
 
 # The URL names (the views' names) each twin links to: its own side's.
 SYNC_LINKS = ("task_status", "export_download")
@@ -80,7 +80,9 @@ def _accepted(payload: dict) -> JsonResponse:
 def export_enqueue(request: HttpRequest) -> JsonResponse:
     """Queue an export for the worker; 202 with the task's id, status and URL."""
     params = ExportParams.from_query(request.GET)
-    result = export_topics.enqueue(**export_arguments(params))
+    result = export_topics.enqueue(
+        fmt=params.fmt, export_id=params.export_id, filters=params.filters
+    )
     return _accepted(_payload(result, SYNC_LINKS))
 
 
@@ -88,7 +90,9 @@ def export_enqueue(request: HttpRequest) -> JsonResponse:
 async def aexport_enqueue(request: HttpRequest) -> JsonResponse:
     """See export_enqueue()."""
     params = ExportParams.from_query(request.GET)
-    result = await export_topics.aenqueue(**export_arguments(params))
+    result = await export_topics.aenqueue(
+        fmt=params.fmt, export_id=params.export_id, filters=params.filters
+    )
     return _accepted(_payload(result, ASYNC_LINKS))
 
 

@@ -5,7 +5,8 @@ from django.http import QueryDict
 from tqdm import tqdm
 
 from topics.api import ApiError
-from topics.exports import write_export
+from topics.exportfiles import write_export
+from topics.exports import COLUMNS, export_folder
 from topics.models import Topic
 from topics.params import ExportParams
 
@@ -36,8 +37,10 @@ class Command(BaseCommand):
             ) as bar:
                 result = write_export(
                     rows,
-                    fmt=params.fmt,
+                    folder=export_folder(),
                     export_id=params.export_id,
+                    fmt=params.fmt,
+                    columns=COLUMNS,
                     progress=bar.update,
                 )
         except ApiError as error:

@@ -3,7 +3,8 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
-from topics.exports import stale_files
+from topics.exportfiles import stale_files
+from topics.exports import export_folder
 from topics.models import IdempotencyKey
 
 
@@ -21,6 +22,7 @@ class Command(BaseCommand):
 
     def handle(self, *, dry_run: bool, **options) -> None:
         files = stale_files(
+            export_folder().root,
             export_max_age=settings.EXPORT_MAX_AGE,
             temporary_max_age=settings.EXPORT_TEMPORARY_MAX_AGE,
         )
