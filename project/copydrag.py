@@ -42,10 +42,12 @@ EXCLUDED = ("topics.models", "topics.forms", "topics.migrations")
 KITS = (
     "topics.api",
     "topics.compat",
+    "topics.exportfiles",
     "topics.httperrors",
     "topics.mixins",
     "topics.pagination",
     "topics.streaming",
+    "topics.tasks_compat",
     "topics.upstream.client",
 )
 

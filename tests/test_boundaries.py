@@ -8,6 +8,8 @@ tool would drag the demo along (and the reverse: a pattern must not need a tool)
 """
 
 import ast
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -131,6 +133,29 @@ class BoundaryTests(SimpleTestCase):
         it may import, relatively and from its own folder (`from .api import
         ApiError`): kits copied side by side into one package need no edit."""
         self.assertEqual([f for kit in KITS for f in kit_violations(kit)], [])
+
+    def test_each_kit_imports_in_a_bare_project(self) -> None:
+        """Settings with nothing configured but Django's auth apps, none of
+        this project's, and (but for the tasks switch) no django-tasks
+        backport: each kit still imports."""
+        for kit in KITS:
+            blocked = [] if kit == "topics.tasks_compat" else ["django_tasks"]
+            code = (
+                "import sys, django; from django.conf import settings; "
+                f"sys.modules.update(dict.fromkeys({blocked!r})); "
+                "settings.configure(INSTALLED_APPS=["
+                "'django.contrib.auth', 'django.contrib.contenttypes']); "
+                f"django.setup(); import {kit}"
+            )
+            with self.subTest(kit=kit):
+                result = subprocess.run(
+                    [sys.executable, "-c", code],
+                    cwd=BASE_DIR,
+                    capture_output=True,
+                    text=True,
+                    check=False,
+                )
+                self.assertEqual((result.returncode, result.stderr), (0, ""))
 
     def test_a_kit_importing_the_project_is_seen(self) -> None:
         path = BASE_DIR / "var" / "kit_probe" / "probe.py"

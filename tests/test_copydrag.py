@@ -179,18 +179,29 @@ class KitListTests(SimpleTestCase):
 
 
 class CopyDragCeilingTests(SimpleTestCase):
-    """What a copied async view drags along may only shrink.
+    """What a copied async view drags along: the target, and a ceiling.
 
-    Issue 21 asks for a median of at most 60 lines and none over 120; the
-    helpers travel further than they did (median 187.5 -> 165.5, max 437 -> 420)
-    but not that far yet. This ceiling holds today's numbers, so a change that
-    makes a view drag more fails here; lower it as the drag falls.
+    Beyond the kits (what each view costs once the kits it needs are in the
+    app), issue 21's target holds: a median of at most 60 lines, none over 120.
+    All of it, kits' definitions included (what the first copied view costs),
+    stays far above that: a JSON error decorator alone is 61 lines. That figure
+    has a ceiling at today's numbers, so a change that makes a view drag more
+    fails here; lower it as the drag falls.
     """
 
+    MEDIAN_BEYOND_TARGET = 60
+    MAX_BEYOND_TARGET = 120
     MEDIAN_CEILING = 166
-    MAX_CEILING = 420
+    MAX_CEILING = 405
 
-    def test_the_drag_does_not_grow(self) -> None:
+    def test_beyond_the_kits_the_target_holds(self) -> None:
+        rows = copydrag.registry_rows()
+
+        over = {r.view: r.beyond for r in rows if r.beyond > self.MAX_BEYOND_TARGET}
+        self.assertLessEqual(copydrag.median_beyond(rows), self.MEDIAN_BEYOND_TARGET)
+        self.assertEqual(over, {})
+
+    def test_the_whole_drag_does_not_grow(self) -> None:
         rows = copydrag.registry_rows()
 
         over = {row.view: row.lines for row in rows if row.lines > self.MAX_CEILING}

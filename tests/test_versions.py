@@ -58,7 +58,7 @@ def django_async_apis() -> set[str]:
         from django.tasks.base import Task
     except ImportError:  # Django < 6.0: the django-tasks backport
         from django_tasks.base import Task
-    from topics.compat import TaskResult
+    from topics.tasks_compat import TaskResult
 
     owners += [Task, TaskResult]
     # Every related manager class of the installed models (aadd(), aset() …).

@@ -1,7 +1,8 @@
 """What differs between the supported Django lines, 5.2 LTS and 6.1, for the
-fetch modes, aauthenticate() and the tasks framework. (AsyncPaginator is
-imported where it is used, topics.pagination: a copied paginator should not
-need the tasks backport.)"""
+fetch modes and aauthenticate(). Django only: copy the file. (The tasks
+framework's switch is topics/tasks_compat.py, which needs the django-tasks
+backport on 5.2; AsyncPaginator is imported where it is used,
+topics/pagination.py.)"""
 
 from typing import TYPE_CHECKING, Any
 
@@ -36,36 +37,8 @@ else:
         return await sync_to_async(auth.authenticate)(request, **credentials)
 
 
-# Background tasks: django.tasks since Django 6.0; on 5.2 the django-tasks
-# backport, the same API under another package (and two exception names).
-try:
-    from django.tasks import TaskResult, TaskResultStatus, task, task_backends
-    from django.tasks.exceptions import (
-        InvalidTaskBackend,
-        TaskResultDoesNotExist,
-        TaskResultMismatch,
-    )
-
-    IMMEDIATE_BACKEND = "django.tasks.backends.immediate.ImmediateBackend"
-except ImportError:  # Django < 6.0
-    from django_tasks import TaskResult, TaskResultStatus, task, task_backends
-    from django_tasks.exceptions import (
-        InvalidTaskBackendError as InvalidTaskBackend,
-    )
-    from django_tasks.exceptions import TaskResultDoesNotExist, TaskResultMismatch
-
-    IMMEDIATE_BACKEND = "django_tasks.backends.immediate.ImmediateBackend"
-
 __all__ = [
     "FETCH_PEERS",
     "FETCH_RAISE",
-    "IMMEDIATE_BACKEND",
-    "InvalidTaskBackend",
-    "TaskResult",
-    "TaskResultDoesNotExist",
-    "TaskResultMismatch",
-    "TaskResultStatus",
     "aauthenticate",
-    "task",
-    "task_backends",
 ]

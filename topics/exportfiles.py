@@ -2,9 +2,9 @@
 at a time, written atomically into a folder with a quota, read back in pieces,
 or streamed with no file at all. Sync twins use open(), async ones aiofiles.
 
-Django, asgiref, aiofiles and topics.api's errors only; no setting is read and
-no model named: the folder, its quota and the columns come in as arguments.
-Copy the file.
+Django, asgiref, aiofiles and the errors of topics/api.py, imported from beside
+it; no setting is read and no model named: the folder, its quota and the
+columns come in as arguments. Copy the file, next to api.py.
 
 A writer writes a temporary file beside the final one, fsyncs it, then
 os.replace()s it over the final name: a reader never sees half a file, and a
@@ -43,7 +43,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connections
 from django.db.models import Q, QuerySet
 
-from topics.api import (
+from .api import (
     DATABASE_UNAVAILABLE,
     ApiError,
     Conflict,

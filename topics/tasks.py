@@ -9,10 +9,10 @@ Source: https://docs.djangoproject.com/en/6.0/topics/tasks/
 
 from typing import Any
 
-from topics.compat import task
 from topics.exportfiles import write_export
 from topics.exports import COLUMNS, export_folder
 from topics.models import Topic
+from topics.tasks_compat import task
 
 
 @task

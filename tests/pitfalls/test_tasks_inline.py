@@ -8,13 +8,13 @@ from django.test import TestCase, override_settings
 
 from project.demo.seeding import seed_topics
 from tests.views.exports_support import export_root
-from topics.compat import IMMEDIATE_BACKEND, TaskResultStatus, task_backends
 from topics.pitfalls.tasks_inline import (
     REPORT_SECONDS,
     build_report,
     right_tasks_setting,
     wrong_tasks_setting,
 )
+from topics.tasks_compat import IMMEDIATE_BACKEND, TaskResultStatus, task_backends
 
 
 def default_tasks_setting() -> dict:

@@ -14,8 +14,8 @@ from tests.factories import make_topic
 from tests.twins import prefixes
 from tests.views.exports_support import export_root
 from topics.api import NOT_FOUND
-from topics.compat import IMMEDIATE_BACKEND, InvalidTaskBackend, task_backends
 from topics.pitfalls.tasks_inline import build_report
+from topics.tasks_compat import IMMEDIATE_BACKEND, InvalidTaskBackend, task_backends
 from topics.views.tasks import TASK_RESULTS_UNAVAILABLE
 
 
@@ -246,7 +246,7 @@ class TaskStatusTests(TestCase):
 class CompatTests(TestCase):
     def test_an_unknown_backend_raises_compats_invalid_task_backend(self):
         """django.tasks' InvalidTaskBackend on 6.x is the backport's
-        InvalidTaskBackendError on 5.2: topics.compat names both alike."""
+        InvalidTaskBackendError on 5.2: topics.tasks_compat names both alike."""
         with self.assertRaisesMessage(
             InvalidTaskBackend, "The connection 'nowhere' doesn't exist."
         ):

@@ -2,8 +2,8 @@
 
 import time
 
-from topics.compat import IMMEDIATE_BACKEND, task
 from topics.pitfalls.registry import Pitfall
+from topics.tasks_compat import IMMEDIATE_BACKEND, task
 
 DATABASE_BACKEND = "django_tasks_db.DatabaseBackend"
 REPORT_SECONDS = 1.0

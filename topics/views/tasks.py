@@ -9,14 +9,14 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import reverse
 
 from topics.api import ApiError, NotFound, api_view
-from topics.compat import (
+from topics.params import ExportParams
+from topics.tasks import export_topics
+from topics.tasks_compat import (
     TaskResult,
     TaskResultDoesNotExist,
     TaskResultMismatch,
     TaskResultStatus,
 )
-from topics.params import ExportParams
-from topics.tasks import export_topics
 
 # The URL names (the views' names) each twin links to: its own side's.
 SYNC_LINKS = ("task_status", "export_download")
