@@ -117,9 +117,10 @@ def _check_method(method: str, allowed: Collection[str]) -> None:
         raise MethodNotAllowed(method, allowed)
 
 
-def _error_response(exc: ApiError | Http404) -> JsonResponse:
+def json_error(exc: ApiError | Http404) -> JsonResponse:
+    """An ApiError's answer; an Http404's is not_found (404) with its message."""
     if isinstance(exc, Http404):
-        exc = ApiError(NOT_FOUND, str(exc), status=404)
+        exc = ApiError(NOT_FOUND, str(exc) or "Not found.", status=404)
     return exc.response()  # Django logs it, once, as a 4xx
 
 
@@ -145,7 +146,7 @@ def api_view(
                 _check_method(request.method, methods)
                 return await view(request, *args, **kwargs)
             except (ApiError, Http404) as exc:
-                return _error_response(exc)
+                return json_error(exc)
 
         return _async_view
 
@@ -155,7 +156,7 @@ def api_view(
             _check_method(request.method, methods)
             return view(request, *args, **kwargs)
         except (ApiError, Http404) as exc:
-            return _error_response(exc)
+            return json_error(exc)
 
     return _view
 

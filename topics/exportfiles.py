@@ -39,6 +39,7 @@ from typing import Any, BinaryIO
 import aiofiles
 import aiofiles.os
 from asgiref.sync import sync_to_async
+from django.core.exceptions import FieldDoesNotExist
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connections
 from django.db.models import Q, QuerySet
@@ -269,6 +270,17 @@ def _ordering(rows: QuerySet) -> tuple[str, ...]:
         raise ValueError("Rows must be ordered by fields, the last one unique.")
     if not all(isinstance(field, str) for field in ordering):
         raise TypeError("Rows must be ordered by field names, not expressions.")
+    # Ties on a last field that is not unique would fall between two chunks
+    # and be skipped: rows lost without an error.
+    last = ordering[-1].lstrip("-")
+    try:
+        unique = last == "pk" or query.get_meta().get_field(last).unique
+    except FieldDoesNotExist:  # an annotation, or a field across a relation
+        unique = False
+    if not unique:
+        raise ValueError(
+            f"Rows must be ordered by fields, the last one unique; {last!r} is not."
+        )
     return tuple(ordering)
 
 

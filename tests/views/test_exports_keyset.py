@@ -87,6 +87,24 @@ class KeysetOrderingTests(TestCase):
                 with self.assertRaisesMessage(ValueError, "Rows must be ordered"):
                     await anext(achunks(rows))
 
+    async def test_an_ordering_whose_last_field_is_not_unique_is_refused(self):
+        """Ordered by created alone, the instant five topics share would be split
+        between chunks and rows skipped: ValueError naming the field, before any
+        row; an annotation or a field across a relation is no unique key either."""
+        refused = {
+            "created": Topic.objects.order_by("-created").values("created"),
+            "author__name": Topic.objects.order_by("author__name").values(
+                "author__name"
+            ),
+        }
+        for field, rows in refused.items():
+            with self.subTest(field=field):
+                message = f"the last one unique; {field!r} is not."
+                with self.assertRaisesMessage(ValueError, message):
+                    await sync_to_async(next)(chunks(rows, SIZE))
+                with self.assertRaisesMessage(ValueError, message):
+                    await anext(achunks(rows, SIZE))
+
     async def test_an_ordering_by_expression_is_refused(self):
         """F("created").desc() names no field a row could hold: TypeError."""
         rows = Topic.objects.order_by(F("created").desc(), "id").values("id")

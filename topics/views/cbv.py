@@ -14,11 +14,12 @@ from django.core.paginator import InvalidPage, Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import aget_object_or_404, get_object_or_404, render
+from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import DetailView, ListView
 
 from topics import mixins
-from topics.api import MethodNotAllowed, not_found
+from topics.api import MethodNotAllowed, json_error
 from topics.models import Topic
 from topics.payloads import topic_payload
 
@@ -32,7 +33,8 @@ class JsonErrors:
     """View's 405, and an Http404 from a handler, as this project's JSON errors.
 
     Django's debug 404 page is HTML, and handler404 runs only with DEBUG off: the
-    404 is handler404's answer (not_found) whatever DEBUG says.
+    404 is not_found JSON with the Http404's message, as @api_view answers it,
+    whatever DEBUG says.
     dispatch() and http_method_not_allowed() return a coroutine in async mode,
     as Django's own do.
     """
@@ -42,8 +44,8 @@ class JsonErrors:
             return self.__adispatch(request, *args, **kwargs)
         try:
             return super().dispatch(request, *args, **kwargs)
-        except Http404:
-            return not_found(request)
+        except Http404 as exc:
+            return json_error(exc)
 
     async def __adispatch(
         self, request: HttpRequest, *args: Any, **kwargs: Any
@@ -51,8 +53,8 @@ class JsonErrors:
         """See dispatch()."""
         try:
             return await super().dispatch(request, *args, **kwargs)
-        except Http404:
-            return not_found(request)
+        except Http404 as exc:
+            return json_error(exc)
 
     def http_method_not_allowed(
         self, request: HttpRequest, *args: Any, **kwargs: Any
@@ -122,14 +124,19 @@ class TopicListView(JsonErrors, ListView):
 
 def _list_context(queryset: QuerySet, number: str | None, per_page: int) -> dict:
     """ListView's pagination context for ?page= (a number or "last"), the page's
-    rows loaded as a list; Http404 for any other ?page=, as ListView."""
+    rows loaded as a list; Http404 for any other ?page=, with ListView's message
+    (MultipleObjectMixin.paginate_queryset())."""
     paginator = Paginator(queryset, per_page)
-    if number == "last":
-        number = paginator.num_pages
     try:
-        page = paginator.page(number or 1)
-    except InvalidPage as exc:  # not a number, or no such page
-        raise Http404(str(exc)) from None
+        number = paginator.num_pages if number == "last" else int(number or 1)
+    except ValueError:
+        message = _("Page is not “last”, nor can it be converted to an int.")
+        raise Http404(message) from None
+    try:
+        page = paginator.page(number)
+    except InvalidPage as exc:
+        message = _("Invalid page (%(page_number)s): %(message)s")
+        raise Http404(message % {"page_number": number, "message": exc}) from None
     page.object_list = list(page.object_list)
     return {
         "paginator": paginator,
@@ -163,6 +170,13 @@ class AsyncTopicDetailView(mixins.LoginRequiredMixin, JsonErrors, View):
     """See TopicDetailView; the same context, DetailView's `object` and `topic`."""
 
     async def get(self, request: HttpRequest, slug: str) -> HttpResponse:
-        topic = await aget_object_or_404(Topic.objects.for_detail(), slug=slug)
+        try:
+            topic = await Topic.objects.for_detail().aget(slug=slug)
+        except Topic.DoesNotExist:
+            # DetailView.get_object()'s message, as the sync twin answers.
+            message = _("No %(verbose_name)s found matching the query")
+            raise Http404(
+                message % {"verbose_name": Topic._meta.verbose_name}
+            ) from None
         context = {"object": topic, "topic": topic}
         return await sync_to_async(render)(request, DETAIL_TEMPLATE, context)
