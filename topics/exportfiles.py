@@ -270,17 +270,20 @@ def _ordering(rows: QuerySet) -> tuple[str, ...]:
         raise ValueError("Rows must be ordered by fields, the last one unique.")
     if not all(isinstance(field, str) for field in ordering):
         raise TypeError("Rows must be ordered by field names, not expressions.")
-    # Ties on a last field that is not unique would fall between two chunks
-    # and be skipped: rows lost without an error.
-    last = ordering[-1].lstrip("-")
-    try:
-        unique = last == "pk" or query.get_meta().get_field(last).unique
-    except FieldDoesNotExist:  # an annotation, or a field across a relation
-        unique = False
-    if not unique:
-        raise ValueError(
-            f"Rows must be ordered by fields, the last one unique; {last!r} is not."
-        )
+    # Ties on a last field that is not unique fall between two chunks, and NULL
+    # is neither < nor = anything: either way rows would be skipped, silently.
+    meta, last = query.get_meta(), ordering[-1].lstrip("-")
+    for name in (field.lstrip("-") for field in ordering):
+        try:
+            field = meta.get_field(name)
+        except FieldDoesNotExist:  # "pk", an annotation, or across a relation
+            field = None
+        if name == last != "pk" and not (field and field.unique):
+            message = f"the last one unique; {name!r} is not."
+            raise ValueError(f"Rows must be ordered by fields, {message}")
+        if field and field.null:
+            message = f"non-null fields; {name!r} is nullable."
+            raise ValueError(f"Rows must be ordered by {message}")
     return tuple(ordering)
 
 

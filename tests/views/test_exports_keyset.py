@@ -10,7 +10,7 @@ from django.test import TestCase
 
 from tests.factories import make_topic
 from topics.exportfiles import achunks, chunks
-from topics.models import Topic
+from topics.models import Bookmark, Topic
 
 INSTANT = datetime(2024, 1, 1, tzinfo=UTC)
 LATER = datetime(2024, 1, 2, tzinfo=UTC)
@@ -104,6 +104,14 @@ class KeysetOrderingTests(TestCase):
                     await sync_to_async(next)(chunks(rows, SIZE))
                 with self.assertRaisesMessage(ValueError, message):
                     await anext(achunks(rows, SIZE))
+
+    async def test_an_ordering_by_a_nullable_field_is_refused(self):
+        """A NULL is neither before nor equal to anything: rows holding one would
+        never come "after" a chunk. Bookmark.topic is nullable: ValueError."""
+        rows = Bookmark.objects.order_by("topic", "id").values("topic", "id")
+
+        with self.assertRaisesMessage(ValueError, "'topic' is nullable."):
+            await anext(achunks(rows, SIZE))
 
     async def test_an_ordering_by_expression_is_refused(self):
         """F("created").desc() names no field a row could hold: TypeError."""
