@@ -184,7 +184,7 @@ class CopyDragCeilingTests(SimpleTestCase):
     Beyond the kits (what each view costs once the kits it needs are in the
     app), issue 21's target holds: a median of at most 60 lines, none over 120.
     All of it, kits' definitions included (what the first copied view costs),
-    stays far above that: a JSON error decorator alone is 61 lines. That figure
+    stays far above that: a JSON error decorator alone is 62 lines. That figure
     has a ceiling at today's numbers, so a change that makes a view drag more
     fails here; lower it as the drag falls.
     """
