@@ -30,6 +30,15 @@ ORDERINGS = {
 }
 
 
+def _search_filters(query: QueryDict) -> dict[str, str | int | None]:
+    """?q=, ?tag=, ?author=: listing()'s filters, for the search and exports."""
+    return {
+        "text": text_param(query, "q", max_length=SEARCH_TEXT_MAX),
+        "tag": slug_param(query, "tag"),
+        "author_id": int_param(query, "author", default=None, low=1, high=PK_MAX),
+    }
+
+
 def _paging(query: QueryDict) -> dict[str, int]:
     """?page= and ?per_page=, shared by every paged list."""
     return {
@@ -72,9 +81,7 @@ class SearchParams:
         """Parse ?q=&tag=&author=&ordering=&page=&per_page=; raise InvalidParameter."""
         return cls(
             **_paging(query),
-            text=text_param(query, "q", max_length=SEARCH_TEXT_MAX),
-            tag=slug_param(query, "tag"),
-            author_id=int_param(query, "author", default=None, low=1, high=PK_MAX),
+            **_search_filters(query),
             ordering=choice_param(
                 query, "ordering", choices=ORDERINGS, default="newest"
             ),
@@ -107,9 +114,4 @@ class ExportParams:
         # Checked by pattern only: the disk is looked at off the event loop.
         if not EXPORT_NAME.fullmatch(name):
             raise InvalidParameter("name", f"must be {NAME_RULE}.")
-        filters = {
-            "text": text_param(query, "q", max_length=SEARCH_TEXT_MAX),
-            "tag": slug_param(query, "tag"),
-            "author_id": int_param(query, "author", default=None, low=1, high=PK_MAX),
-        }
-        return cls(fmt=fmt, export_id=f"{name}.{fmt}", filters=filters)
+        return cls(fmt=fmt, export_id=f"{name}.{fmt}", filters=_search_filters(query))

@@ -5,9 +5,9 @@ How the fake upstream behaves (delays, failures) is not a view's business: the
 demo sets it beside the views (project/demo/scenario.py).
 """
 
+import threading
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from functools import cache
 from typing import Self
 
 from django.conf import settings
@@ -20,17 +20,24 @@ from topics.upstream.client import ContextThreadPool, http_session, requests_ses
 SOURCES = ("profile", "orders", "recommendations")
 REPLICAS = (1, 2)
 
+_executor: ContextThreadPool | None = None
+_executor_lock = threading.Lock()
 
-@cache
+
 def executor() -> ContextThreadPool:
     """The thread-pool variants' workers (UPSTREAM_THREADS), shared by every
     request of the process; made at the first call, not at import, so that
-    importing this module starts no thread."""
-    # Its requests pool as large, so that no thread waits for a connection.
-    requests_session(pool_size=settings.UPSTREAM_THREADS)
-    return ContextThreadPool(
-        max_workers=settings.UPSTREAM_THREADS, thread_name_prefix="upstream"
-    )
+    importing this module reads no setting."""
+    global _executor
+    # Two threads' first calls at once would each make a pool: one would leak.
+    with _executor_lock:
+        if _executor is None:
+            # Its requests pool as large, so that no thread waits for a connection.
+            requests_session(pool_size=settings.UPSTREAM_THREADS)
+            _executor = ContextThreadPool(
+                max_workers=settings.UPSTREAM_THREADS, thread_name_prefix="upstream"
+            )
+    return _executor
 
 
 def upstream_session() -> AbstractAsyncContextManager:
